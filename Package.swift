@@ -1,0 +1,71 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "arachne",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "arachne", targets: ["arachne"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
+    targets: [
+        // C libraries and Linux calls, each behind a thin module map.
+        .systemLibrary(name: "CArachneLinux", path: "Sources/CArachneLinux"),
+        .systemLibrary(name: "CArachneZMQ", path: "Sources/CArachneZMQ"),
+        .systemLibrary(name: "CArachneCurl", path: "Sources/CArachneCurl", pkgConfig: "libcurl"),
+        .systemLibrary(name: "CArachneZlib", path: "Sources/CArachneZlib"),
+        .systemLibrary(name: "CArachneSQLite", path: "Sources/CArachneSQLite"),
+
+        // Pure modules: values, state machines, encodings. No C, no I/O.
+        .target(name: "ArachneCore"),
+        .target(name: "ArachneProtocol", dependencies: ["ArachneCore"]),
+        .target(name: "ArachneScheduling", dependencies: ["ArachneCore"]),
+        .target(
+            name: "ArachneReport",
+            dependencies: ["ArachneCore", .product(name: "Histogram", package: "hdrhistogram-swift")]
+        ),
+
+        // Machinery: system calls, the event loop, libcurl, ZeroMQ, files.
+        .target(name: "ArachneSystem", dependencies: ["CArachneLinux"]),
+        .target(name: "ArachneEventLoop", dependencies: ["ArachneSystem", "CArachneLinux"]),
+        .target(name: "ArachneFetch", dependencies: ["ArachneCore", "ArachneEventLoop", "CArachneCurl"]),
+        .target(name: "ArachneZMQ", dependencies: ["ArachneEventLoop", "CArachneZMQ"]),
+        .target(name: "ArachneArchive", dependencies: ["ArachneCore", "ArachneReport", "CArachneZlib"]),
+        .target(name: "ArachneStore", dependencies: ["ArachneCore", "CArachneSQLite"]),
+        .target(name: "ArachneSite", dependencies: ["ArachneEventLoop", "ArachneSystem", "CArachneZlib"]),
+
+        // The product: cluster, IO-model ladder, command line.
+        .target(
+            name: "ArachneCluster",
+            dependencies: [
+                "ArachneCore", "ArachneProtocol", "ArachneScheduling", "ArachneReport", "ArachneArchive",
+                "ArachneStore", "ArachneFetch", "ArachneZMQ", "ArachneEventLoop",
+            ]
+        ),
+        .target(name: "ArachneLadder", dependencies: ["ArachneCore", "ArachneSystem", "ArachneFetch", "ArachneEventLoop"]),
+        .target(
+            name: "ArachneCLI",
+            dependencies: [
+                "ArachneCore", "ArachneFetch", "ArachneReport", "ArachneArchive", "ArachneCluster", "ArachneSite",
+                "ArachneLadder", "ArachneEventLoop",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "arachne", dependencies: ["ArachneCLI"]),
+
+        .testTarget(name: "ArachneCoreTests", dependencies: ["ArachneCore"]),
+        .testTarget(name: "ArachneProtocolTests", dependencies: ["ArachneProtocol"]),
+        .testTarget(name: "ArachneSchedulingTests", dependencies: ["ArachneScheduling"]),
+        .testTarget(name: "ArachneReportTests", dependencies: ["ArachneReport", "ArachneArchive"]),
+        .testTarget(name: "ArachneEventLoopTests", dependencies: ["ArachneEventLoop", "ArachneSystem"]),
+        .testTarget(name: "ArachneFetchTests", dependencies: ["ArachneFetch", "ArachneSite", "ArachneEventLoop"]),
+        .testTarget(name: "ArachneZMQTests", dependencies: ["ArachneZMQ", "ArachneEventLoop"]),
+        .testTarget(name: "ArachneStoreTests", dependencies: ["ArachneStore"]),
+        .testTarget(name: "ArachneLadderTests", dependencies: ["ArachneLadder", "ArachneSite"]),
+        .testTarget(name: "ArachneClusterTests", dependencies: ["ArachneCluster", "ArachneSite"]),
+        .testTarget(name: "ArachneCLITests", dependencies: ["ArachneCLI", "ArachneSite"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// ArachneArchive: under construction.

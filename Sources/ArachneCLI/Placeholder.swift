@@ -1,0 +1,2 @@
+import ArgumentParser
+public struct ArachneCommand: ParsableCommand { public init() {} }

@@ -1,0 +1,1 @@
+// ArachneCluster: under construction.

@@ -1,0 +1,1 @@
+// ArachneEventLoop: under construction.

@@ -1,0 +1,1 @@
+// ArachneFetch: under construction.

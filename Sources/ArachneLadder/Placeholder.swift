@@ -1,0 +1,1 @@
+// ArachneLadder: under construction.

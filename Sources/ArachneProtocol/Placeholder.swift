@@ -1,0 +1,1 @@
+// ArachneProtocol: under construction.

@@ -1,0 +1,1 @@
+// ArachneReport: under construction.

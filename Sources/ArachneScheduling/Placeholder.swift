@@ -1,0 +1,1 @@
+// ArachneScheduling: under construction.

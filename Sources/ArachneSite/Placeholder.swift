@@ -1,0 +1,1 @@
+// ArachneSite: under construction.

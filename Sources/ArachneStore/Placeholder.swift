@@ -1,0 +1,1 @@
+// ArachneStore: under construction.

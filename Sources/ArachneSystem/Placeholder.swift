@@ -1,0 +1,1 @@
+// ArachneSystem: under construction.

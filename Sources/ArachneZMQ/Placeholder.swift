@@ -1,0 +1,1 @@
+// ArachneZMQ: under construction.

@@ -1,0 +1,33 @@
+// libcurl, with typed wrappers for the variadic setopt/getinfo calls Swift cannot make.
+#ifndef C_ARACHNE_CURL_SHIM_H
+#define C_ARACHNE_CURL_SHIM_H
+#include <curl/curl.h>
+
+typedef size_t (*c_arachne_curl_data_cb)(char *ptr, size_t size, size_t nmemb, void *userdata);
+typedef int (*c_arachne_curl_socket_cb)(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp);
+typedef int (*c_arachne_curl_timer_cb)(CURLM *multi, long timeout_ms, void *userp);
+
+static inline CURLcode c_arachne_easy_setopt_long(CURL *h, CURLoption o, long v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode c_arachne_easy_setopt_off(CURL *h, CURLoption o, curl_off_t v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode c_arachne_easy_setopt_string(CURL *h, CURLoption o, const char *v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode c_arachne_easy_setopt_pointer(CURL *h, CURLoption o, void *v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode c_arachne_easy_setopt_slist(CURL *h, CURLoption o, struct curl_slist *v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode c_arachne_easy_setopt_data_cb(CURL *h, CURLoption o, c_arachne_curl_data_cb v) { return curl_easy_setopt(h, o, v); }
+
+static inline CURLcode c_arachne_easy_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
+static inline CURLcode c_arachne_easy_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(h, i, v); }
+static inline CURLcode c_arachne_easy_getinfo_string(CURL *h, CURLINFO i, char **v) { return curl_easy_getinfo(h, i, v); }
+static inline CURLcode c_arachne_easy_getinfo_pointer(CURL *h, CURLINFO i, void **v) { return curl_easy_getinfo(h, i, v); }
+
+static inline CURLMcode c_arachne_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
+static inline CURLMcode c_arachne_multi_setopt_pointer(CURLM *m, CURLMoption o, void *v) { return curl_multi_setopt(m, o, v); }
+static inline CURLMcode c_arachne_multi_setopt_socket_cb(CURLM *m, c_arachne_curl_socket_cb v) {
+    return curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, v);
+}
+static inline CURLMcode c_arachne_multi_setopt_timer_cb(CURLM *m, c_arachne_curl_timer_cb v) {
+    return curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, v);
+}
+
+/// CURLMsg's `data` is a union; read its result through a function.
+static inline CURLcode c_arachne_msg_result(const CURLMsg *m) { return m->data.result; }
+#endif

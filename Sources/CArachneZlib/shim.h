@@ -1,0 +1,12 @@
+// zlib, for gzip members in WARC files.
+#ifndef C_ARACHNE_ZLIB_SHIM_H
+#define C_ARACHNE_ZLIB_SHIM_H
+#include <zlib.h>
+/// deflateInit2 is a macro; Swift needs a function.
+static inline int c_arachne_deflate_init_gzip(z_stream *strm, int level) {
+    return deflateInit2(strm, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+}
+static inline int c_arachne_inflate_init_gzip(z_stream *strm) {
+    return inflateInit2(strm, 15 + 32);
+}
+#endif
