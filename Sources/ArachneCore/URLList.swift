@@ -69,10 +69,9 @@ public struct URLList: Sendable {
     /// Adds the lines of a URL file's text.
     public mutating func addLines(_ text: String, source: String) {
         var number = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // "\r\n" is one Character in Swift, and a newline: CRLF files split like LF files.
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             number += 1
-            var line = Substring(rawLine)
-            if line.hasSuffix("\r") { line = line.dropLast() }
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             add(trimmed, source: source, line: number)

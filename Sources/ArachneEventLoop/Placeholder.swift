@@ -1,1 +1,0 @@
-// ArachneEventLoop: under construction.

@@ -1,1 +1,0 @@
-// ArachneSystem: under construction.
