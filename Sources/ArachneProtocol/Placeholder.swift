@@ -1,1 +1,0 @@
-// ArachneProtocol: under construction.

@@ -1,0 +1,86 @@
+extension JobStore {
+    /// Schema version 1. Jobs and their specs are apart so listings never read a spec of 100k URLs. Records are
+    /// keyed by (job, url_index, repetition), so `INSERT OR IGNORE` keeps the first terminal record of a key; the
+    /// index on `job` alone is ordered by rowid, which gives the job's records in insertion order without a sort.
+    static let schemaV1 = """
+        CREATE TABLE jobs (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'completed', 'cancelled', 'failed')),
+            name TEXT,
+            url_count INTEGER NOT NULL,
+            repeat_count INTEGER NOT NULL,
+            submitted_at REAL NOT NULL,
+            started_at REAL,
+            finished_at REAL,
+            output_dir TEXT NOT NULL,
+            done INTEGER NOT NULL DEFAULT 0,
+            failed INTEGER NOT NULL DEFAULT 0,
+            reassigned_batches INTEGER NOT NULL DEFAULT 0,
+            retries INTEGER NOT NULL DEFAULT 0,
+            message TEXT
+        );
+        CREATE TABLE job_specs (
+            job INTEGER PRIMARY KEY REFERENCES jobs (seq),
+            spec BLOB NOT NULL
+        );
+        CREATE TABLE records (
+            job INTEGER NOT NULL REFERENCES jobs (seq),
+            url_index INTEGER NOT NULL,
+            repetition INTEGER NOT NULL,
+            url TEXT NOT NULL,
+            worker TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            status INTEGER NOT NULL,
+            bytes INTEGER NOT NULL,
+            final_url TEXT NOT NULL,
+            redirects INTEGER NOT NULL,
+            t_queue INTEGER NOT NULL,
+            t_namelookup INTEGER NOT NULL,
+            t_connect INTEGER NOT NULL,
+            t_appconnect INTEGER NOT NULL,
+            t_pretransfer INTEGER NOT NULL,
+            t_starttransfer INTEGER NOT NULL,
+            t_total INTEGER NOT NULL,
+            error_kind TEXT,
+            error_message TEXT,
+            body_file TEXT,
+            body_offset INTEGER,
+            body_length INTEGER,
+            body_digest TEXT,
+            body_truncated INTEGER,
+            finished_at REAL NOT NULL,
+            PRIMARY KEY (job, url_index, repetition)
+        );
+        CREATE INDEX records_by_job ON records (job);
+        """
+
+    /// Creates the schema in an empty file, or checks that an existing file is an Arachne store this code can read.
+    func migrate() throws {
+        try database.transaction {
+            let version = Int(try database.pragma("user_version") ?? "0") ?? 0
+            let application = Int32(try database.pragma("application_id") ?? "0") ?? 0
+            if version == 0 {
+                let tables = try database.first("SELECT count(*) FROM sqlite_schema") { $0.int(at: 0) } ?? 0
+                guard tables == 0 else {
+                    throw JobStoreError(
+                        .notAStore, "\(databasePath) is an SQLite database but not an Arachne job store; "
+                            + "use another --data-dir")
+                }
+                try database.execute(Self.schemaV1)
+                try database.pragma("application_id", String(Self.applicationID))
+                try database.pragma("user_version", String(Self.schemaVersion))
+                return
+            }
+            guard application == Self.applicationID else {
+                throw JobStoreError(
+                    .notAStore, "\(databasePath) is an SQLite database but not an Arachne job store; use another --data-dir")
+            }
+            guard version <= Self.schemaVersion else {
+                throw JobStoreError(
+                    .schemaTooNew, "\(databasePath) has schema version \(version), written by a newer Arachne; "
+                        + "this one reads up to version \(Self.schemaVersion)")
+            }
+        }
+    }
+}

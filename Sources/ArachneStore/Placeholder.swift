@@ -1,1 +1,0 @@
-// ArachneStore: under construction.
