@@ -1,0 +1,71 @@
+import Histogram
+
+/// Durations in microseconds, recorded into an HdrHistogram with the exact count, sum, min and max kept beside it.
+///
+/// Precision (docs/decisions/0002-report-aggregation.md): values from 1 µs to one hour are tracked; `fine`
+/// histograms keep three significant digits (a percentile is within 0.1% of the raw value, exact below 2048 µs),
+/// `coarse` ones two (within 1%). Values above one hour count at one hour in the percentiles; min, max and mean stay
+/// exact. Merging two histograms of the same precision loses nothing.
+public struct LatencyHistogram: Codable, Sendable {
+    /// The largest value the percentiles can resolve: one hour in microseconds.
+    public static let highestTrackable: UInt64 = 3_600_000_000
+
+    /// How many significant digits percentiles keep.
+    public enum Precision: Sendable {
+        /// Three significant digits: job-wide phase timings.
+        case fine
+        /// Two significant digits: per-worker and per-host breakdowns, which exist many times over.
+        case coarse
+
+        var digits: SignificantDigits { self == .fine ? .three : .two }
+    }
+
+    private var histogram: Histogram<UInt64>
+    public private(set) var count: Int = 0
+    private var sum: Int64 = 0
+    private var minimum: Int64 = .max
+    private var maximum: Int64 = 0
+
+    public init(precision: Precision = .fine) {
+        histogram = Histogram(
+            highestTrackableValue: Self.highestTrackable, numberOfSignificantValueDigits: precision.digits)
+    }
+
+    /// Records one duration; negative values (clock steps) count as zero.
+    @inline(__always)
+    public mutating func record(_ micros: Int64) {
+        let value = Swift.max(micros, 0)
+        histogram.record(Swift.min(UInt64(value), Self.highestTrackable))
+        count += 1
+        sum &+= value
+        if value < minimum { minimum = value }
+        if value > maximum { maximum = value }
+    }
+
+    /// Adds every value recorded in `other`. Both must have the same precision.
+    public mutating func merge(_ other: LatencyHistogram) {
+        histogram.add(other.histogram)
+        count += other.count
+        sum &+= other.sum
+        minimum = Swift.min(minimum, other.minimum)
+        maximum = Swift.max(maximum, other.maximum)
+    }
+
+    /// The value at `percentile` (0–100), to the histogram's precision; 0 when empty.
+    public func value(atPercentile percentile: Double) -> Int64 {
+        count == 0 ? 0 : Int64(histogram.valueAtPercentile(percentile))
+    }
+
+    /// Count, exact min/mean/max and the report's percentiles.
+    public var summary: PhaseSummary {
+        guard count > 0 else { return .empty }
+        let mean = (Double(sum) / Double(count) * 1000).rounded() / 1000
+        return PhaseSummary(
+            count: count, min: minimum, mean: mean, p50: value(atPercentile: 50), p90: value(atPercentile: 90),
+            p95: value(atPercentile: 95), p99: value(atPercentile: 99), p999: value(atPercentile: 99.9),
+            max: maximum)
+    }
+
+    /// Bytes of memory the histogram holds (an estimate from HdrHistogram).
+    public var footprintBytes: Int { histogram.estimatedFootprintInBytes }
+}

@@ -1,1 +1,0 @@
-// ArachneReport: under construction.
