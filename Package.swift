@@ -61,6 +61,7 @@ let package = Package(
         .testTarget(name: "ArachneSchedulingTests", dependencies: ["ArachneScheduling"]),
         .testTarget(name: "ArachneReportTests", dependencies: ["ArachneReport", "ArachneArchive"]),
         .testTarget(name: "ArachneEventLoopTests", dependencies: ["ArachneEventLoop", "ArachneSystem"]),
+        .testTarget(name: "ArachneSiteTests", dependencies: ["ArachneSite", "ArachneEventLoop", "ArachneSystem"]),
         .testTarget(name: "ArachneFetchTests", dependencies: ["ArachneFetch", "ArachneSite", "ArachneEventLoop"]),
         .testTarget(name: "ArachneZMQTests", dependencies: ["ArachneZMQ", "ArachneEventLoop"]),
         .testTarget(name: "ArachneStoreTests", dependencies: ["ArachneStore"]),

@@ -21,6 +21,8 @@ public struct FetchOutcome: Sendable {
     public var failure: FetchFailure?
     /// The response's HTTP version ("1.1", "2", ...), or empty when no response was received.
     public var httpVersion: String
+    /// The final response's status line and header lines as received (kept with bodies, for WARC records).
+    public var rawHeader: [UInt8] = []
 
     public init(
         status: Int = 0, headers: [(name: String, value: String)] = [], body: [UInt8] = [], bytesReceived: Int64 = 0,

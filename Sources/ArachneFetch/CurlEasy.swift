@@ -1,0 +1,183 @@
+import ArachneCore
+import CArachneCurl
+
+/// One libcurl easy handle with the state of the transfer it is running: the body gathered so far, the header
+/// block of the last response, and the continuation or callback to complete. Pooled and reused.
+///
+/// Not thread-safe: owned by a `Fetcher` and touched only on its event loop thread.
+final class CurlEasy {
+    let handle: UnsafeMutableRawPointer
+    /// curl writes its detailed error message here.
+    let errorBuffer: UnsafeMutablePointer<CChar>
+    /// The `FetchProfile` whose options are set on the handle.
+    var profileID: ObjectIdentifier?
+
+    // Transfer state, reset by `prepare`.
+    var url = ""
+    var body: [UInt8] = []
+    var rawHeader: [UInt8] = []
+    var bytesReceived: Int64 = 0
+    var truncated = false
+    var tooLarge = false
+    var bodyCap = 0
+    var maxResponseBytes: Int64 = 0
+    var keepHeaders = true
+    var queuedNanoseconds: UInt64 = 0
+    var serial: UInt64 = 0
+    var completion: ((FetchOutcome) -> Void)?
+
+    init() {
+        guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
+        self.handle = handle
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
+        installCallbacks()
+    }
+
+    /// Points curl's callbacks and private data at this object (again after `curl_easy_reset`).
+    private func installCallbacks() {
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        c_arachne_easy_setopt_pointer(handle, CURLOPT_PRIVATE, me)
+        c_arachne_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, me)
+        c_arachne_easy_setopt_pointer(handle, CURLOPT_HEADERDATA, me)
+        c_arachne_easy_setopt_data_cb(handle, CURLOPT_WRITEFUNCTION, curlEasyWrite)
+        c_arachne_easy_setopt_data_cb(handle, CURLOPT_HEADERFUNCTION, curlEasyHeader)
+        c_arachne_easy_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer)
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+        errorBuffer.deallocate()
+    }
+
+    /// Applies a profile's options unless they are set already (curl keeps options between transfers).
+    func apply(_ profile: FetchProfile) {
+        let id = ObjectIdentifier(profile)
+        guard profileID != id else { return }
+        if profileID != nil {
+            curl_easy_reset(handle)
+            installCallbacks()
+        }
+        profile.apply(to: handle)
+        profileID = id
+        bodyCap = profile.settings.keepBodies ? profile.settings.bodyCap : 0
+        maxResponseBytes = profile.settings.maxResponseBytes
+        keepHeaders = profile.settings.keepBodies
+    }
+
+    func prepare(url: String, queuedNanoseconds: UInt64, completion: @escaping (FetchOutcome) -> Void) {
+        self.url = url
+        body.removeAll(keepingCapacity: false)
+        rawHeader.removeAll(keepingCapacity: true)
+        bytesReceived = 0
+        truncated = false
+        tooLarge = false
+        errorBuffer[0] = 0
+        self.queuedNanoseconds = queuedNanoseconds
+        self.completion = completion
+        c_arachne_easy_setopt_string(handle, CURLOPT_URL, url)
+    }
+
+    static func from(_ pointer: UnsafeMutableRawPointer) -> CurlEasy {
+        Unmanaged<CurlEasy>.fromOpaque(pointer).takeUnretainedValue()
+    }
+
+    // MARK: Reading results
+
+    func longInfo(_ info: CURLINFO) -> Int {
+        var value = 0
+        c_arachne_easy_getinfo_long(handle, info, &value)
+        return value
+    }
+
+    func offInfo(_ info: CURLINFO) -> Int64 {
+        var value: curl_off_t = 0
+        c_arachne_easy_getinfo_off(handle, info, &value)
+        return Int64(value)
+    }
+
+    func stringInfo(_ info: CURLINFO) -> String? {
+        var value: UnsafeMutablePointer<CChar>?
+        c_arachne_easy_getinfo_string(handle, info, &value)
+        return value.map { String(cString: $0) }
+    }
+
+    /// Builds the outcome of the finished transfer and hands the body over (the handle keeps no copy).
+    func outcome(result: CURLcode) -> FetchOutcome {
+        var timings = PhaseTimings(
+            queue: Int64(queuedNanoseconds / 1000),
+            namelookup: offInfo(CURLINFO_NAMELOOKUP_TIME_T),
+            connect: offInfo(CURLINFO_CONNECT_TIME_T),
+            appconnect: offInfo(CURLINFO_APPCONNECT_TIME_T),
+            pretransfer: offInfo(CURLINFO_PRETRANSFER_TIME_T),
+            starttransfer: offInfo(CURLINFO_STARTTRANSFER_TIME_T),
+            total: offInfo(CURLINFO_TOTAL_TIME_T))
+        if timings.starttransfer == 0 && result == CURLE_OK { timings.starttransfer = timings.total }
+        let redirects = longInfo(CURLINFO_REDIRECT_COUNT)
+        let finalURL = redirects > 0 ? (stringInfo(CURLINFO_EFFECTIVE_URL) ?? url) : url
+        var outcome = FetchOutcome(
+            status: longInfo(CURLINFO_RESPONSE_CODE), headers: [], body: body, bytesReceived: bytesReceived,
+            truncated: truncated, finalURL: finalURL, redirects: redirects, timings: timings, failure: nil,
+            httpVersion: Self.versionName(longInfo(CURLINFO_HTTP_VERSION)))
+        body = []
+        if keepHeaders {
+            // Only the raw block is kept here; `HeaderBlock.selected` parses it where headers are wanted, off the
+            // fetch hot path.
+            outcome.rawHeader = rawHeader
+        }
+        if result != CURLE_OK {
+            let kind: FetchErrorKind = tooLarge ? .tooLarge : CurlErrorClassifier.kind(of: result)
+            var message = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(result))
+            if tooLarge { message = "response exceeded \(maxResponseBytes) bytes" }
+            outcome.failure = FetchFailure(kind: kind, message: message)
+        }
+        return outcome
+    }
+
+    static func versionName(_ version: Int) -> String {
+        switch version {
+        case Int(CURL_HTTP_VERSION_1_0): "1.0"
+        case Int(CURL_HTTP_VERSION_1_1): "1.1"
+        case Int(CURL_HTTP_VERSION_2_0): "2"
+        case 30: "3"
+        default: ""
+        }
+    }
+}
+
+/// curl's write callback: keeps body bytes up to the cap, counts the rest, aborts past the response limit.
+private let curlEasyWrite: c_arachne_curl_data_cb = { data, size, count, userdata in
+    let easy = CurlEasy.from(userdata!)
+    let length = size * count
+    easy.bytesReceived += Int64(length)
+    if easy.maxResponseBytes > 0 && easy.bytesReceived > easy.maxResponseBytes {
+        easy.tooLarge = true
+        return 0  // makes curl fail the transfer with CURLE_WRITE_ERROR
+    }
+    let room = easy.bodyCap - easy.body.count
+    if room > 0 {
+        let kept = min(room, length)
+        data!.withMemoryRebound(to: UInt8.self, capacity: kept) {
+            easy.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: kept))
+        }
+        if kept < length { easy.truncated = true }
+    } else if length > 0 && easy.bodyCap > 0 {
+        easy.truncated = true
+    }
+    return length
+}
+
+/// curl's header callback: keeps the header block of the last response (a new status line starts a new block).
+private let curlEasyHeader: c_arachne_curl_data_cb = { data, size, count, userdata in
+    let easy = CurlEasy.from(userdata!)
+    let length = size * count
+    guard easy.keepHeaders else { return length }
+    data!.withMemoryRebound(to: UInt8.self, capacity: length) { pointer in
+        let line = UnsafeBufferPointer(start: pointer, count: length)
+        if length >= 5 && line[0] == UInt8(ascii: "H") && line[1] == UInt8(ascii: "T") && line[4] == UInt8(ascii: "/") {
+            easy.rawHeader.removeAll(keepingCapacity: true)
+        }
+        if easy.rawHeader.count + length <= 256 * 1024 { easy.rawHeader.append(contentsOf: line) }
+    }
+    return length
+}

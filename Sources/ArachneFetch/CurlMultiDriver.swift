@@ -1,0 +1,168 @@
+import ArachneCore
+import ArachneEventLoop
+import CArachneCurl
+
+/// Drives a libcurl multi handle from an `EventLoop` with the multi_socket interface: curl tells us which sockets
+/// and which timeout to watch, the loop tells curl what happened, and finished transfers call their completions.
+///
+/// Not thread-safe: every method runs on the loop thread (curl's callbacks run inside our calls into curl).
+final class CurlMultiDriver {
+    let loop: EventLoop
+    private let multi: UnsafeMutableRawPointer
+    private var timer: TimerID?
+    private var idle: [CurlEasy] = []
+    private var active: [ObjectIdentifier: CurlEasy] = [:]
+    private var serials: [UInt64: CurlEasy] = [:]
+    private var nextSerial: UInt64 = 1
+    private var closed = false
+
+    static let globalInit: Void = {
+        let code = curl_global_init(Int(CURL_GLOBAL_ALL))
+        precondition(code == CURLE_OK, "curl_global_init failed: \(code.rawValue)")
+    }()
+
+    init(loop: EventLoop, maxConnections: Int, maxHostConnections: Int) {
+        _ = Self.globalInit
+        guard let multi = curl_multi_init() else { fatalError("curl_multi_init failed: out of memory") }
+        self.loop = loop
+        self.multi = multi
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        c_arachne_multi_setopt_socket_cb(multi, curlSocketCallback)
+        c_arachne_multi_setopt_pointer(multi, CURLMOPT_SOCKETDATA, me)
+        c_arachne_multi_setopt_timer_cb(multi, curlTimerCallback)
+        c_arachne_multi_setopt_pointer(multi, CURLMOPT_TIMERDATA, me)
+        c_arachne_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, maxConnections)
+        c_arachne_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxHostConnections)
+        c_arachne_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, max(maxConnections, 16))
+    }
+
+    var inFlight: Int { active.count }
+
+    /// Starts a transfer; `completion` runs on the loop when it ends. Returns a serial that `cancel` accepts.
+    @discardableResult
+    func start(url: String, profile: FetchProfile, queuedNanoseconds: UInt64,
+               completion: @escaping (FetchOutcome) -> Void) -> UInt64
+    {
+        guard !closed else {
+            completion(.failed(.cancelled, "fetcher is closed", url: url))
+            return 0
+        }
+        let easy = idle.popLast() ?? CurlEasy()
+        easy.apply(profile)
+        easy.prepare(url: url, queuedNanoseconds: queuedNanoseconds, completion: completion)
+        let serial = nextSerial
+        nextSerial += 1
+        easy.serial = serial
+        active[ObjectIdentifier(easy)] = easy
+        serials[serial] = easy
+        let code = curl_multi_add_handle(multi, easy.handle)
+        if code != CURLM_OK {
+            finish(easy, outcome: .failed(.other, "curl_multi_add_handle: \(String(cString: curl_multi_strerror(code)))",
+                                          url: url))
+        }
+        return serial
+    }
+
+    /// Ends a transfer early with a `cancelled` failure. Unknown or finished serials are ignored.
+    func cancel(serial: UInt64) {
+        guard let easy = serials[serial] else { return }
+        curl_multi_remove_handle(multi, easy.handle)
+        finish(easy, outcome: .failed(.cancelled, "cancelled", url: easy.url))
+    }
+
+    /// Cancels every transfer in flight.
+    func cancelAll() {
+        for serial in Array(serials.keys) { cancel(serial: serial) }
+    }
+
+    /// Cancels everything, then releases curl: sockets are deregistered from the loop and closed by curl.
+    func close() {
+        guard !closed else { return }
+        cancelAll()
+        closed = true
+        if let timer { loop.cancelTimer(timer) }
+        timer = nil
+        curl_multi_cleanup(multi)
+        idle.removeAll()
+    }
+
+    // MARK: curl → loop
+
+    fileprivate func watch(socket fd: Int32, what: Int32) {
+        if what == CURL_POLL_REMOVE {
+            loop.deregister(fd: fd)
+            return
+        }
+        var interest: Interest = []
+        if what & CURL_POLL_IN != 0 { interest.insert(.readable) }
+        if what & CURL_POLL_OUT != 0 { interest.insert(.writable) }
+        do {
+            if loop.isRegistered(fd: fd) {
+                try loop.modify(fd: fd, interest: interest)
+            } else {
+                try loop.register(fd: fd, interest: interest) { [unowned self] readiness in
+                    var flags: Int32 = 0
+                    if readiness.contains(.readable) || readiness.contains(.hangup) { flags |= CURL_CSELECT_IN }
+                    if readiness.contains(.writable) { flags |= CURL_CSELECT_OUT }
+                    if readiness.contains(.error) { flags |= CURL_CSELECT_ERR }
+                    self.action(socket: fd, flags: flags)
+                }
+            }
+        } catch {
+            // The socket cannot be watched (out of memory, closed under us): let curl notice through its timeout.
+        }
+    }
+
+    fileprivate func setTimer(milliseconds: Int) {
+        if let timer { loop.cancelTimer(timer) }
+        timer = nil
+        guard milliseconds >= 0 else { return }
+        timer = loop.scheduleTimer(afterMilliseconds: milliseconds) { [unowned self] in
+            self.timer = nil
+            self.action(socket: CURL_SOCKET_TIMEOUT, flags: 0)
+        }
+    }
+
+    // MARK: loop → curl
+
+    private func action(socket: Int32, flags: Int32) {
+        guard !closed else { return }
+        var running: Int32 = 0
+        curl_multi_socket_action(multi, socket, flags, &running)
+        collectFinished()
+    }
+
+    private func collectFinished() {
+        var remaining: Int32 = 0
+        while let message = curl_multi_info_read(multi, &remaining) {
+            guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle else { continue }
+            let result = c_arachne_msg_result(message)
+            var pointer: UnsafeMutableRawPointer?
+            c_arachne_easy_getinfo_pointer(handle, CURLINFO_PRIVATE, &pointer)
+            guard let pointer else { continue }
+            let easy = CurlEasy.from(pointer)
+            curl_multi_remove_handle(multi, handle)
+            finish(easy, outcome: easy.outcome(result: result))
+        }
+    }
+
+    private func finish(_ easy: CurlEasy, outcome: FetchOutcome) {
+        active.removeValue(forKey: ObjectIdentifier(easy))
+        serials.removeValue(forKey: easy.serial)
+        let completion = easy.completion
+        easy.completion = nil
+        easy.body = []
+        if !closed { idle.append(easy) }
+        completion?(outcome)
+    }
+}
+
+private let curlSocketCallback: c_arachne_curl_socket_cb = { _, socket, what, userp, _ in
+    Unmanaged<CurlMultiDriver>.fromOpaque(userp!).takeUnretainedValue().watch(socket: socket, what: what)
+    return 0
+}
+
+private let curlTimerCallback: c_arachne_curl_timer_cb = { _, timeout, userp in
+    Unmanaged<CurlMultiDriver>.fromOpaque(userp!).takeUnretainedValue().setTimer(milliseconds: timeout)
+    return 0
+}

@@ -1,0 +1,70 @@
+import ArachneCore
+import ArachneEventLoop
+
+/// Runs the (URL, repetition) keys of a job through a `Fetcher` with a fixed number of lanes: each lane is a task
+/// that fetches one key after another, so at most `concurrency` requests are in flight and none waits in a queue.
+/// Lanes run with the fetcher's loop as their executor preference, so the whole job stays on the loop thread.
+public enum FetchLanes {
+    /// The order keys are handed out in: every URL once (repetition 0), then every URL again, and so on.
+    public struct Cursor {
+        public let urlCount: Int
+        public let repeatCount: Int
+        public private(set) var position = 0
+
+        public init(urlCount: Int, repeatCount: Int) {
+            self.urlCount = urlCount
+            self.repeatCount = repeatCount
+        }
+
+        public var total: Int { urlCount * repeatCount }
+
+        public mutating func next() -> RequestKey? {
+            guard position < total else { return nil }
+            defer { position += 1 }
+            return RequestKey(urlIndex: position % urlCount, repetition: position / urlCount)
+        }
+    }
+
+    /// Fetches every key of `cursor` and calls `deliver` on the loop thread with each outcome as it completes.
+    /// Returns when every key has been delivered, or early (keys not started are not delivered) when the task is
+    /// cancelled or `shouldStop` says so.
+    public static func run(
+        fetcher: Fetcher, urls: [String], cursor: Cursor, concurrency: Int, profile: FetchProfile,
+        shouldStop: @escaping () -> Bool = { false },
+        deliver: @escaping (RequestKey, FetchOutcome) -> Void
+    ) async {
+        let state = LoopBound(LaneState(cursor: cursor, deliver: deliver, shouldStop: shouldStop))
+        let lanes = max(1, min(concurrency, cursor.total))
+        await withTaskExecutorPreference(fetcher.loop) {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<lanes {
+                    group.addTask {
+                        while !Task.isCancelled, let key = state.value.next() {
+                            let outcome = await fetcher.fetch(urls[key.urlIndex], profile: profile)
+                            state.value.deliver(key, outcome)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The lanes' shared cursor. Touched only on the fetcher's loop thread, where every lane runs.
+private final class LaneState {
+    var cursor: FetchLanes.Cursor
+    let deliver: (RequestKey, FetchOutcome) -> Void
+    let shouldStop: () -> Bool
+
+    init(cursor: FetchLanes.Cursor, deliver: @escaping (RequestKey, FetchOutcome) -> Void,
+         shouldStop: @escaping () -> Bool)
+    {
+        self.cursor = cursor
+        self.deliver = deliver
+        self.shouldStop = shouldStop
+    }
+
+    func next() -> RequestKey? {
+        shouldStop() ? nil : cursor.next()
+    }
+}

@@ -1,1 +1,0 @@
-// ArachneFetch: under construction.
