@@ -106,6 +106,12 @@ public final class EventLoop: @unchecked Sendable {
         }
     }
 
+    /// Runs `work` on the loop after the work now running. Loop thread only, so `work` need not be `Sendable`.
+    public func runSoon(_ work: @escaping () -> Void) {
+        preconditionInEventLoop()
+        local.append(.closure(work))
+    }
+
     func enqueueJob(_ job: UnownedJob) {
         if inEventLoop {
             local.append(.job(job))

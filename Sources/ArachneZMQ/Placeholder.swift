@@ -1,1 +1,0 @@
-// ArachneZMQ: under construction.

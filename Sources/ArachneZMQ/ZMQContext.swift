@@ -1,0 +1,26 @@
+import CArachneZMQ
+
+/// A libzmq context: its I/O thread and the sockets made from it. One per process is enough.
+public final class ZMQContext: @unchecked Sendable {
+    // Safety: libzmq contexts are thread-safe.
+    let raw: UnsafeMutableRawPointer
+
+    public init(ioThreads: Int32 = 1) {
+        guard let raw = zmq_ctx_new() else { fatalError("zmq_ctx_new failed: out of memory") }
+        zmq_ctx_set(raw, ZMQ_IO_THREADS, ioThreads)
+        // Terminating must not wait for unsent messages of sockets someone forgot to close.
+        zmq_ctx_set(raw, ZMQ_BLOCKY, 0)
+        self.raw = raw
+    }
+
+    deinit {
+        zmq_ctx_term(raw)
+    }
+
+    /// The libzmq version, e.g. "4.3.4".
+    public static var version: String {
+        var major: Int32 = 0, minor: Int32 = 0, patch: Int32 = 0
+        zmq_version(&major, &minor, &patch)
+        return "\(major).\(minor).\(patch)"
+    }
+}
