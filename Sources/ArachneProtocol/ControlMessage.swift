@@ -1,0 +1,221 @@
+import ArachneCore
+
+/// Where a job stands, as the coordinator reports it to the CLI.
+public enum JobState: String, Codable, Sendable, Hashable, CaseIterable {
+    /// Accepted, no request leased yet.
+    case queued
+    /// Requests are being fetched.
+    case running
+    /// Every (URL, repetition) has its terminal record (some may be failures).
+    case completed
+    /// Cancel was asked; in-flight requests are finishing.
+    case cancelling
+    /// Cancelled: never-fetched requests ended as `cancelled` records.
+    case cancelled
+    /// The job could not run (its output directory could not be written, say); `error` in the status says why.
+    case failed
+}
+
+/// One job's progress, as `arachne status` and `arachne jobs` show it.
+public struct JobStatus: Codable, Sendable, Hashable {
+    public var id: String
+    public var name: String?
+    public var state: JobState
+    /// Terminal records the job will have: URLs × repetitions.
+    public var total: Int
+    /// Terminal records so far, whatever their kind (fetched, failed, cancelled).
+    public var done: Int
+    /// Of `done`, the failures (including `worker-lost`).
+    public var failed: Int
+    /// Of `done`, the `cancelled` records.
+    public var cancelled: Int
+    /// Terminal records per second, recently.
+    public var rate: Double
+    /// Leases whose worker was lost or gave them back, so their keys were leased again.
+    public var reassignedBatches: Int
+    /// Keys leased more than once, counted once per extra lease.
+    public var retries: Int
+    /// Seconds since the Unix epoch.
+    public var submittedAt: Double?
+    public var startedAt: Double?
+    public var finishedAt: Double?
+    /// The directory holding report.json, records.ndjson and the WARC files.
+    public var outputDir: String
+    /// Why the job failed, when `state` is `failed`.
+    public var error: String?
+
+    public init(
+        id: String, name: String? = nil, state: JobState, total: Int, done: Int = 0, failed: Int = 0, cancelled: Int = 0,
+        rate: Double = 0, reassignedBatches: Int = 0, retries: Int = 0, submittedAt: Double? = nil,
+        startedAt: Double? = nil, finishedAt: Double? = nil, outputDir: String, error: String? = nil
+    ) {
+        self.id = id
+        self.name = name
+        self.state = state
+        self.total = total
+        self.done = done
+        self.failed = failed
+        self.cancelled = cancelled
+        self.rate = rate
+        self.reassignedBatches = reassignedBatches
+        self.retries = retries
+        self.submittedAt = submittedAt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.outputDir = outputDir
+        self.error = error
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, state, total, done, failed, cancelled, rate
+        case reassignedBatches = "reassigned_batches"
+        case retries
+        case submittedAt = "submitted_at"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case outputDir = "output_dir"
+        case error
+    }
+}
+
+/// Requests the CLI sends to the coordinator's control socket. One frame: the message header, then a JSON payload.
+public enum ControlRequest: Sendable, Hashable {
+    /// Start a job. Reply: `submitted`.
+    case submit(JobSpec)
+    /// One job's status, or every job's when `job` is nil. Reply: `status`.
+    case status(job: String?)
+    /// Cancel a job. Reply: `cancelled`.
+    case cancel(job: String)
+    /// Where a job's report is. Reply: `report`.
+    case report(job: String)
+
+    /// The request's ZeroMQ frames (always one).
+    public func encode() -> [[UInt8]] {
+        switch self {
+        case .submit(let spec): controlFrames(.submit, spec)
+        case .status(let job): controlFrames(.status, JobReference(job: job))
+        case .cancel(let job): controlFrames(.cancel, JobReference(job: job))
+        case .report(let job): controlFrames(.report, JobReference(job: job))
+        }
+    }
+
+    /// Decodes a control request. Anything malformed throws a `ProtocolError` whose message is fit to send back in an
+    /// `error` reply.
+    public static func decode(_ frames: [[UInt8]]) throws(ProtocolError) -> ControlRequest {
+        let (type, payload) = try controlPayload(frames, .controlRequest)
+        switch type {
+        case .submit:
+            return .submit(try JSONPayload.decode(JobSpec.self, from: payload, message: type.name))
+        case .status:
+            return .status(job: try JSONPayload.decode(JobReference.self, from: payload, message: type.name).job)
+        case .cancel:
+            return .cancel(job: try requiredJob(payload, type))
+        case .report:
+            return .report(job: try requiredJob(payload, type))
+        default:
+            preconditionFailure("readHeader let a non-request type through: \(type)")
+        }
+    }
+
+    private static func requiredJob(_ payload: ArraySlice<UInt8>, _ type: MessageType) throws(ProtocolError) -> String {
+        guard let job = try JSONPayload.decode(JobReference.self, from: payload, message: type.name).job else {
+            throw ProtocolError(.invalidJSON, "'\(type.name)' message has an invalid JSON payload: missing field 'job'")
+        }
+        return job
+    }
+}
+
+/// The coordinator's replies on the control socket. One frame: the message header, then a JSON payload. The `error`
+/// reply keeps its type and layout in every protocol version.
+public enum ControlReply: Sendable, Hashable {
+    /// The job was accepted under this id.
+    case submitted(job: String)
+    /// The jobs asked about.
+    case status([JobStatus])
+    /// The job is being cancelled (or was already finished).
+    case cancelled(job: String)
+    /// The job's report directory.
+    case report(job: String, path: String)
+    /// The request could not be carried out; the message says why.
+    case error(message: String)
+
+    /// The reply's ZeroMQ frames (always one).
+    public func encode() -> [[UInt8]] {
+        switch self {
+        case .submitted(let job): controlFrames(.submitted, JobReference(job: job))
+        case .status(let jobs): controlFrames(.statusReply, StatusPayload(jobs: jobs))
+        case .cancelled(let job): controlFrames(.cancelled, JobReference(job: job))
+        case .report(let job, let path): controlFrames(.reportReply, ReportPayload(job: job, path: path))
+        case .error(let message): controlFrames(.errorReply, ErrorPayload(message: message))
+        }
+    }
+
+    /// The reply to a request that could not be decoded.
+    public static func rejecting(_ error: ProtocolError) -> ControlReply {
+        if error.code == .versionMismatch, let peer = error.peerVersion {
+            return .error(
+                message: "protocol version \(peer) not supported; this coordinator speaks \(ProtocolVersion.current)"
+            )
+        }
+        return .error(message: error.message)
+    }
+
+    /// Decodes a control reply. An `error` reply is read whatever version it comes in.
+    public static func decode(_ frames: [[UInt8]]) throws(ProtocolError) -> ControlReply {
+        let (type, payload) = try controlPayload(frames, .controlReply, versionFree: [.errorReply])
+        switch type {
+        case .submitted:
+            guard let job = try JSONPayload.decode(JobReference.self, from: payload, message: type.name).job else {
+                throw ProtocolError(.invalidJSON, "'submitted' reply has no job id")
+            }
+            return .submitted(job: job)
+        case .statusReply:
+            return .status(try JSONPayload.decode(StatusPayload.self, from: payload, message: type.name).jobs)
+        case .cancelled:
+            guard let job = try JSONPayload.decode(JobReference.self, from: payload, message: type.name).job else {
+                throw ProtocolError(.invalidJSON, "'cancelled' reply has no job id")
+            }
+            return .cancelled(job: job)
+        case .reportReply:
+            let report = try JSONPayload.decode(ReportPayload.self, from: payload, message: type.name)
+            return .report(job: report.job, path: report.path)
+        case .errorReply:
+            return .error(message: try JSONPayload.decode(ErrorPayload.self, from: payload, message: type.name).message)
+        default:
+            preconditionFailure("readHeader let a non-reply type through: \(type)")
+        }
+    }
+}
+
+private struct JobReference: Codable {
+    var job: String?
+}
+
+private struct StatusPayload: Codable {
+    var jobs: [JobStatus]
+}
+
+private struct ReportPayload: Codable {
+    var job: String
+    var path: String
+}
+
+private struct ErrorPayload: Codable {
+    var message: String
+}
+
+private func controlFrames(_ type: MessageType, _ payload: some Encodable) -> [[UInt8]] {
+    var frame = WireWriter(type, reserving: 64).bytes
+    frame.append(contentsOf: JSONPayload.encode(payload))
+    return [frame]
+}
+
+private func controlPayload(_ frames: [[UInt8]], _ direction: Direction, versionFree: Set<MessageType> = [])
+    throws(ProtocolError) -> (MessageType, ArraySlice<UInt8>)
+{
+    let type = try readHeader(frames, direction, versionFree: versionFree)
+    guard frames.count == 1 else {
+        throw ProtocolError(.frameCount, "'\(type.name)' message has \(frames.count) frames; it must have exactly 1")
+    }
+    return (type, frames[0][MessageHeader.size...])
+}

@@ -1,0 +1,225 @@
+import ArachneCore
+
+/// A worker's introduction, its first message on a new connection. The protocol version travels in the header.
+public struct WorkerHello: Hashable, Sendable {
+    /// The worker's name, stable across its restarts ("local-1", or a host-derived name for remote workers).
+    public var workerID: String
+    /// The host the worker runs on, for the report.
+    public var host: String
+    /// The worker's process id, for the report and for the coordinator to match its children.
+    public var pid: Int
+    /// Requests the worker runs at once; the coordinator sizes batches from it.
+    public var capacity: Int
+
+    public init(workerID: String, host: String, pid: Int, capacity: Int) {
+        self.workerID = workerID
+        self.host = host
+        self.pid = pid
+        self.capacity = capacity
+    }
+}
+
+/// One completed request as a worker reports it: which key of which lease, and what the fetch produced. In a
+/// `results` message the metadata goes in frame 0 and `outcome.body` travels as its own raw frame.
+public struct FetchResult: Sendable {
+    /// The job the request belongs to.
+    public var job: String
+    /// The lease (batch) the request came in.
+    public var batch: UInt64
+    public var key: RequestKey
+    /// Status, headers, body, timings, failure: everything the fetch produced.
+    public var outcome: FetchOutcome
+    /// When the request finished, in seconds since the Unix epoch (the worker's clock).
+    public var finishedAt: Double
+
+    public init(job: String, batch: UInt64, key: RequestKey, outcome: FetchOutcome, finishedAt: Double) {
+        self.job = job
+        self.batch = batch
+        self.key = key
+        self.outcome = outcome
+        self.finishedAt = finishedAt
+    }
+}
+
+/// Messages a worker (ZeroMQ DEALER) sends to the coordinator (ROUTER).
+public enum WorkerMessage: Sendable {
+    /// First message on a connection: who the worker is and how much it can run at once.
+    case hello(WorkerHello)
+    /// The worker can take `n` more requests, in addition to any credit it granted before.
+    case credit(Int)
+    /// Completed requests, one or more. Frame 0 holds the N metadata entries, frames 1…N the N bodies in order.
+    case results([FetchResult])
+    /// The worker has sent a result for every key of the lease it still meant to run, and holds it no longer.
+    case batchDone(batch: UInt64)
+    /// The worker is alive (sent when it has sent nothing else for a heartbeat interval).
+    case heartbeat
+    /// The worker is leaving on purpose; whatever it still holds goes back to the queue.
+    case goodbye(reason: String)
+
+    /// The message's ZeroMQ frames.
+    public func encode() -> [[UInt8]] {
+        switch self {
+        case .hello(let hello):
+            var writer = WireWriter(.hello)
+            writer.string(hello.workerID)
+            writer.string(hello.host)
+            writer.int(hello.pid)
+            writer.int(hello.capacity)
+            return [writer.bytes]
+        case .credit(let n):
+            var writer = WireWriter(.credit)
+            writer.int(n)
+            return [writer.bytes]
+        case .results(let results):
+            var writer = WireWriter(.results, reserving: 16 + results.count * 160)
+            writer.uvarint(UInt64(results.count))
+            var frames: [[UInt8]] = []
+            frames.reserveCapacity(results.count + 1)
+            frames.append([])
+            for result in results {
+                writer.encode(result)
+                frames.append(result.outcome.body)
+            }
+            frames[0] = writer.bytes
+            return frames
+        case .batchDone(let batch):
+            var writer = WireWriter(.batchDone)
+            writer.uvarint(batch)
+            return [writer.bytes]
+        case .heartbeat:
+            return [WireWriter(.workerHeartbeat).bytes]
+        case .goodbye(let reason):
+            var writer = WireWriter(.goodbye)
+            writer.string(reason)
+            return [writer.bytes]
+        }
+    }
+
+    /// Decodes a worker's message. Throws `ProtocolError` for anything malformed, of another direction, or of another
+    /// protocol version (`.versionMismatch`, with `peerVersion` set: answer with `CoordinatorMessage.refusal`).
+    public static func decode(_ frames: [[UInt8]]) throws(ProtocolError) -> WorkerMessage {
+        let type = try readHeader(frames, .fromWorker)
+        var reader = WireReader(frames[0], message: type.name)
+        let message: WorkerMessage
+        switch type {
+        case .hello:
+            let hello = WorkerHello(
+                workerID: try reader.string("worker id"),
+                host: try reader.string("host"),
+                pid: try reader.nonNegative("pid"),
+                capacity: try reader.nonNegative("capacity")
+            )
+            guard !hello.workerID.isEmpty else { throw reader.invalid("worker id", "empty") }
+            guard hello.capacity > 0 else { throw reader.invalid("capacity", "must be at least 1") }
+            message = .hello(hello)
+        case .credit:
+            message = .credit(try reader.nonNegative("n"))
+        case .results:
+            let count = try reader.count("count", minElementSize: FetchResult.minimumEncodedSize)
+            guard frames.count == count + 1 else {
+                throw ProtocolError(
+                    .frameCount,
+                    "'results' message announces \(count) result\(count == 1 ? "" : "s") and needs \(count + 1) "
+                        + "frames (metadata, then one body each), but has \(frames.count)"
+                )
+            }
+            var results: [FetchResult] = []
+            results.reserveCapacity(count)
+            for index in 0..<count {
+                do throws(ProtocolError) {
+                    results.append(try reader.decodeResult(body: frames[index + 1]))
+                } catch {
+                    throw ProtocolError(error.code, "result \(index + 1) of \(count): \(error.message)")
+                }
+            }
+            message = .results(results)
+        case .batchDone:
+            message = .batchDone(batch: try reader.uvarint("batch id"))
+        case .workerHeartbeat:
+            message = .heartbeat
+        case .goodbye:
+            message = .goodbye(reason: try reader.string("reason"))
+        default:
+            preconditionFailure("readHeader let a non-worker type through: \(type)")
+        }
+        try reader.finish()
+        if case .results = message {} else if frames.count != 1 {
+            throw ProtocolError(
+                .frameCount, "'\(type.name)' message has \(frames.count) frames; it must have exactly 1"
+            )
+        }
+        return message
+    }
+}
+
+extension FetchResult {
+    /// The fewest bytes one result's metadata takes in frame 0.
+    static let minimumEncodedSize = 27
+}
+
+extension WireWriter {
+    mutating func encode(_ result: FetchResult) {
+        let outcome = result.outcome
+        string(result.job)
+        uvarint(result.batch)
+        int(result.key.urlIndex)
+        int(result.key.repetition)
+        int(outcome.status)
+        int64(outcome.bytesReceived)
+        bool(outcome.truncated)
+        string(outcome.finalURL)
+        int(outcome.redirects)
+        for phase in Phase.allCases {
+            int64(outcome.timings[phase])
+        }
+        string(outcome.httpVersion)
+        uvarint(UInt64(outcome.headers.count))
+        for header in outcome.headers {
+            string(header.name)
+            string(header.value)
+        }
+        if let failure = outcome.failure {
+            bool(true)
+            string(failure.kind.rawValue)
+            string(failure.message)
+        } else {
+            bool(false)
+        }
+        double(result.finishedAt)
+    }
+}
+
+extension WireReader {
+    mutating func decodeResult(body: [UInt8]) throws(ProtocolError) -> FetchResult {
+        let job = try string("job id")
+        let batch = try uvarint("batch id")
+        let key = RequestKey(urlIndex: try nonNegative("url index"), repetition: try nonNegative("repetition"))
+        var outcome = FetchOutcome()
+        outcome.status = try nonNegative("status")
+        outcome.bytesReceived = try int64("bytes")
+        outcome.truncated = try bool("truncated")
+        outcome.finalURL = try string("final url")
+        outcome.redirects = try nonNegative("redirects")
+        for phase in Phase.allCases {
+            outcome.timings[phase] = try int64("timings")
+        }
+        outcome.httpVersion = try string("http version")
+        let headerCount = try count("header count", minElementSize: 2)
+        if headerCount > 0 {
+            outcome.headers.reserveCapacity(headerCount)
+            for _ in 0..<headerCount {
+                outcome.headers.append((name: try string("header name"), value: try string("header value")))
+            }
+        }
+        if try bool("has error") {
+            let kindName = try string("error kind")
+            guard let kind = FetchErrorKind(rawValue: kindName) else {
+                throw invalid("error kind", "unknown kind '\(kindName)'")
+            }
+            outcome.failure = FetchFailure(kind: kind, message: try string("error message"))
+        }
+        let finishedAt = try double("finished at")
+        outcome.body = body
+        return FetchResult(job: job, batch: batch, key: key, outcome: outcome, finishedAt: finishedAt)
+    }
+}

@@ -1,0 +1,116 @@
+import ArachneCore
+import Testing
+
+@testable import ArachneProtocol
+
+@Suite("Control messages")
+struct ControlMessageTests {
+    static let requests: [ControlRequest] = [
+        .submit(
+            JobSpec(
+                urls: ["http://127.0.0.1:8080/", "https://example.test/ü"], repeatCount: 3, concurrency: 16,
+                settings: FetchSettings(keepBodies: false), name: "smoke"
+            )
+        ),
+        .status(job: nil),
+        .status(job: "j-7"),
+        .cancel(job: "j-7"),
+        .report(job: "j-7"),
+    ]
+
+    static let replies: [ControlReply] = [
+        .submitted(job: "j-8"),
+        .status([]),
+        .status([
+            JobStatus(
+                id: "j-8", name: "smoke", state: .running, total: 1_000_000, done: 5_000, failed: 3, cancelled: 0,
+                rate: 61_234.5, reassignedBatches: 2, retries: 40, submittedAt: 1_732_000_000,
+                startedAt: 1_732_000_001.5, outputDir: "/var/lib/arachne/jobs/j-8"
+            ),
+            JobStatus(id: "j-9", state: .failed, total: 1, outputDir: "/tmp/j-9", error: "disk full"),
+        ]),
+        .cancelled(job: "j-8"),
+        .report(job: "j-8", path: "/var/lib/arachne/jobs/j-8"),
+        .error(message: "unknown job 'j-404'"),
+    ]
+
+    @Test("every request round-trips", arguments: requests)
+    func requestRoundTrip(request: ControlRequest) throws {
+        #expect(try ControlRequest.decode(request.encode()) == request)
+    }
+
+    @Test("every reply round-trips", arguments: replies)
+    func replyRoundTrip(reply: ControlReply) throws {
+        #expect(try ControlReply.decode(reply.encode()) == reply)
+    }
+
+    @Test("a status reply uses snake_case keys")
+    func statusJSON() throws {
+        let frame = ControlReply.status([JobStatus(id: "a", state: .queued, total: 1, outputDir: "/d")]).encode()[0]
+        let json = String(decoding: frame[MessageHeader.size...], as: UTF8.self)
+        #expect(json.contains(#""output_dir":"\/d""#) || json.contains(#""output_dir":"/d""#))
+        #expect(json.contains(#""reassigned_batches":0"#))
+    }
+
+    @Test("a non-finite rate still encodes and decodes")
+    func nonFiniteRate() throws {
+        let reply = ControlReply.status([JobStatus(id: "a", state: .running, total: 1, rate: .infinity, outputDir: "/")])
+        #expect(try ControlReply.decode(reply.encode()) == reply)
+    }
+
+    @Test("garbage on the control socket gets a clear error reply")
+    func garbage() {
+        guard let error = decodeError(ControlRequest.decode, [Array("status j-1\n".utf8)]) else { return }
+        #expect(error.code == .badMagic)
+        #expect(ControlReply.rejecting(error) == .error(message: error.message))
+    }
+
+    @Test("an unknown command is named")
+    func unknownCommand() {
+        guard let error = decodeError(ControlRequest.decode, [[0x41, 0x52, 0x01, 0x00, 0x4F] + Array("{}".utf8)])
+        else { return }
+        #expect(error.code == .unknownType)
+        #expect(error.message.contains("0x4f"))
+    }
+
+    @Test("a submit with a missing field names the field")
+    func missingField() {
+        var frame = WireWriter(.submit).bytes
+        frame += Array(#"{"repeat": 1, "concurrency": 2}"#.utf8)
+        guard let error = decodeError(ControlRequest.decode, [frame]) else { return }
+        #expect(error.code == .invalidJSON)
+        #expect(error.message.contains("missing field 'urls'"))
+    }
+
+    @Test("a cancel without a job id is rejected")
+    func cancelWithoutJob() {
+        var frame = WireWriter(.cancel).bytes
+        frame += Array("{}".utf8)
+        #expect(decodeError(ControlRequest.decode, [frame])?.message.contains("'job'") == true)
+    }
+
+    @Test("a payload that is not JSON is rejected")
+    func notJSON() {
+        var frame = WireWriter(.status).bytes
+        frame += [0xFF, 0x00, 0x7B]
+        #expect(decodeError(ControlRequest.decode, [frame])?.code == .invalidJSON)
+    }
+
+    @Test("a CLI of another version gets an error reply naming both versions")
+    func otherVersion() {
+        let frames = withVersion(2, ControlRequest.status(job: nil).encode())
+        guard let error = decodeError(ControlRequest.decode, frames) else { return }
+        #expect(
+            ControlReply.rejecting(error)
+                == .error(message: "protocol version 2 not supported; this coordinator speaks 1")
+        )
+    }
+
+    @Test("an error reply from a coordinator of another version is still readable")
+    func errorReplyFromOtherVersion() throws {
+        let frames = withVersion(5, ControlReply.error(message: "protocol version 1 not supported").encode())
+        #expect(try ControlReply.decode(frames) == .error(message: "protocol version 1 not supported"))
+        #expect(decodeError(ControlReply.decode, withVersion(5, ControlReply.submitted(job: "x").encode()))?.code
+                == .versionMismatch)
+    }
+}

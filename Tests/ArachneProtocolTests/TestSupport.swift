@@ -1,0 +1,88 @@
+import ArachneCore
+import Testing
+
+@testable import ArachneProtocol
+
+/// A small seeded generator (SplitMix64) so the fuzz tests are repeatable.
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) {
+        state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// A result with every field set to something other than its default.
+func sampleResult(index: Int = 0, failed: Bool = false) -> FetchResult {
+    var outcome = FetchOutcome(
+        status: failed ? 0 : 200 + index % 3,
+        headers: failed ? [] : [(name: "content-type", value: "text/html; charset=utf-8"), (name: "x-é", value: "✓")],
+        body: failed ? [] : Array("<html>\(index) ünïcødé</html>".utf8),
+        bytesReceived: failed ? 0 : 1_234_567_890_123 + Int64(index),
+        truncated: index % 2 == 1,
+        finalURL: "https://example.test/page/\(index)?q=a%20b",
+        redirects: index % 4,
+        timings: PhaseTimings(
+            queue: 17, namelookup: 1, connect: 250, appconnect: 4_000, pretransfer: 4_100, starttransfer: 90_000,
+            total: Int64(index) + 1_000_000
+        ),
+        httpVersion: failed ? "" : "2"
+    )
+    if failed {
+        outcome.failure = FetchFailure(kind: .connect, message: "Failed to connect to example.test port 443")
+    }
+    return FetchResult(
+        job: "job-\(index % 2)", batch: UInt64(index) << 40, key: RequestKey(urlIndex: index * 1000, repetition: index),
+        outcome: outcome, finishedAt: 1_732_000_000.123456 + Double(index)
+    )
+}
+
+/// Compares two results field by field (FetchOutcome is not Equatable because of its header tuples).
+func expectSame(_ a: FetchResult, _ b: FetchResult, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(a.job == b.job, sourceLocation: sourceLocation)
+    #expect(a.batch == b.batch, sourceLocation: sourceLocation)
+    #expect(a.key == b.key, sourceLocation: sourceLocation)
+    #expect(a.finishedAt == b.finishedAt, sourceLocation: sourceLocation)
+    let x = a.outcome
+    let y = b.outcome
+    #expect(x.status == y.status, sourceLocation: sourceLocation)
+    #expect(x.headers.map { [$0.name, $0.value] } == y.headers.map { [$0.name, $0.value] }, sourceLocation: sourceLocation)
+    #expect(x.body == y.body, sourceLocation: sourceLocation)
+    #expect(x.bytesReceived == y.bytesReceived, sourceLocation: sourceLocation)
+    #expect(x.truncated == y.truncated, sourceLocation: sourceLocation)
+    #expect(x.finalURL == y.finalURL, sourceLocation: sourceLocation)
+    #expect(x.redirects == y.redirects, sourceLocation: sourceLocation)
+    #expect(x.timings == y.timings, sourceLocation: sourceLocation)
+    #expect(x.failure == y.failure, sourceLocation: sourceLocation)
+    #expect(x.httpVersion == y.httpVersion, sourceLocation: sourceLocation)
+}
+
+/// Runs a decoder and returns the ProtocolError it threw, recording an issue if it decoded instead.
+func decodeError<T>(
+    _ decode: ([[UInt8]]) throws(ProtocolError) -> T, _ frames: [[UInt8]],
+    sourceLocation: SourceLocation = #_sourceLocation
+) -> ProtocolError? {
+    do {
+        let value = try decode(frames)
+        Issue.record("decoded \(value) where an error was expected", sourceLocation: sourceLocation)
+        return nil
+    } catch {
+        return error
+    }
+}
+
+/// Frames with the version bytes of frame 0 replaced.
+func withVersion(_ version: UInt16, _ frames: [[UInt8]]) -> [[UInt8]] {
+    var frames = frames
+    frames[0][2] = UInt8(version & 0xFF)
+    frames[0][3] = UInt8(version >> 8)
+    return frames
+}

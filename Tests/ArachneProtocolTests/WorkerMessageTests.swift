@@ -1,0 +1,143 @@
+import ArachneCore
+import Testing
+
+@testable import ArachneProtocol
+
+@Suite("Worker messages")
+struct WorkerMessageTests {
+    @Test("hello round-trips and carries the version in the header")
+    func hello() throws {
+        let hello = WorkerHello(workerID: "local-1", host: "crawler-7.example", pid: 4242, capacity: 64)
+        let frames = WorkerMessage.hello(hello).encode()
+        #expect(frames.count == 1)
+        #expect(try MessageHeader(frame: frames[0]) == MessageHeader(version: .current, type: 0x01))
+        guard case .hello(let decoded) = try WorkerMessage.decode(frames) else {
+            Issue.record("not a hello")
+            return
+        }
+        #expect(decoded == hello)
+    }
+
+    @Test("credit, batchDone, heartbeat and goodbye round-trip")
+    func smallMessages() throws {
+        guard case .credit(let n) = try WorkerMessage.decode(WorkerMessage.credit(1_000_000).encode()) else {
+            Issue.record("not a credit")
+            return
+        }
+        #expect(n == 1_000_000)
+        guard case .batchDone(let batch) = try WorkerMessage.decode(WorkerMessage.batchDone(batch: .max).encode())
+        else {
+            Issue.record("not a batchDone")
+            return
+        }
+        #expect(batch == .max)
+        guard case .heartbeat = try WorkerMessage.decode(WorkerMessage.heartbeat.encode()) else {
+            Issue.record("not a heartbeat")
+            return
+        }
+        guard case .goodbye(let reason) = try WorkerMessage.decode(WorkerMessage.goodbye(reason: "SIGTERM").encode())
+        else {
+            Issue.record("not a goodbye")
+            return
+        }
+        #expect(reason == "SIGTERM")
+    }
+
+    @Test("one result: metadata in frame 0, the body as a raw frame", arguments: [false, true])
+    func oneResult(failed: Bool) throws {
+        let result = sampleResult(index: 3, failed: failed)
+        let frames = WorkerMessage.results([result]).encode()
+        #expect(frames.count == 2)
+        #expect(frames[1] == result.outcome.body)
+        guard case .results(let decoded) = try WorkerMessage.decode(frames) else {
+            Issue.record("not results")
+            return
+        }
+        #expect(decoded.count == 1)
+        expectSame(decoded[0], result)
+    }
+
+    @Test("many results in one message keep their order and their bodies")
+    func manyResults() throws {
+        let results = (0..<50).map { sampleResult(index: $0, failed: $0 % 7 == 0) }
+        let frames = WorkerMessage.results(results).encode()
+        #expect(frames.count == 51)
+        guard case .results(let decoded) = try WorkerMessage.decode(frames) else {
+            Issue.record("not results")
+            return
+        }
+        #expect(decoded.count == results.count)
+        for (a, b) in zip(decoded, results) { expectSame(a, b) }
+    }
+
+    @Test("a binary body with every byte value travels untouched")
+    func binaryBody() throws {
+        var result = sampleResult()
+        result.outcome.body = (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let frames = WorkerMessage.results([result]).encode()
+        guard case .results(let decoded) = try WorkerMessage.decode(frames) else {
+            Issue.record("not results")
+            return
+        }
+        #expect(decoded[0].outcome.body == result.outcome.body)
+    }
+
+    @Test("every error kind round-trips", arguments: FetchErrorKind.allCases)
+    func errorKinds(kind: FetchErrorKind) throws {
+        var result = sampleResult(failed: true)
+        result.outcome.failure = FetchFailure(kind: kind, message: "because \(kind)")
+        guard case .results(let decoded) = try WorkerMessage.decode(WorkerMessage.results([result]).encode()) else {
+            Issue.record("not results")
+            return
+        }
+        #expect(decoded[0].outcome.failure == result.outcome.failure)
+    }
+
+    @Test("a results message whose body frames are missing is rejected with both counts")
+    func missingBodies() {
+        let frames = WorkerMessage.results([sampleResult(index: 0), sampleResult(index: 1)]).encode()
+        guard let error = decodeError(WorkerMessage.decode, Array(frames.prefix(2))) else { return }
+        #expect(error.code == .frameCount)
+        #expect(error.message.contains("2 results"))
+        #expect(error.message.contains("has 2"))
+    }
+
+    @Test("an extra frame on a one-frame message is rejected")
+    func extraFrame() {
+        guard let error = decodeError(WorkerMessage.decode, WorkerMessage.heartbeat.encode() + [[1, 2, 3]]) else {
+            return
+        }
+        #expect(error.code == .frameCount)
+    }
+
+    @Test("an unknown error kind names the kind and the result")
+    func unknownErrorKind() {
+        var result = sampleResult(failed: true)
+        result.outcome.failure = FetchFailure(kind: .dns, message: "x")
+        var frames = WorkerMessage.results([result, result]).encode()
+        // Rewrite the second entry's kind "dns" as "dnz" in place.
+        let dns = Array("dns".utf8)
+        let positions = (0...(frames[0].count - 3)).filter { Array(frames[0][$0..<($0 + 3)]) == dns }
+        #expect(positions.count == 2)
+        frames[0][positions[1] + 2] = UInt8(ascii: "z")
+        guard let error = decodeError(WorkerMessage.decode, frames) else { return }
+        #expect(error.code == .invalidValue)
+        #expect(error.message.contains("result 2 of 2"))
+        #expect(error.message.contains("'dnz'"))
+    }
+
+    @Test("a hello with an empty worker id or zero capacity is rejected")
+    func invalidHello() {
+        let noID = WorkerMessage.hello(WorkerHello(workerID: "", host: "h", pid: 1, capacity: 1)).encode()
+        #expect(decodeError(WorkerMessage.decode, noID)?.code == .invalidValue)
+        let noCapacity = WorkerMessage.hello(WorkerHello(workerID: "w", host: "h", pid: 1, capacity: 0)).encode()
+        #expect(decodeError(WorkerMessage.decode, noCapacity)?.message.contains("capacity") == true)
+    }
+
+    @Test("a coordinator message given to the worker decoder is named as such")
+    func wrongDirection() {
+        guard let error = decodeError(WorkerMessage.decode, CoordinatorMessage.heartbeat.encode()) else { return }
+        #expect(error.code == .unknownType)
+        #expect(error.message.contains("coordinator message"))
+    }
+}
