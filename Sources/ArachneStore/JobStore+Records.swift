@@ -53,7 +53,8 @@ extension JobStore {
         while try statement.step() {
             let key = RequestKey(urlIndex: statement.int(at: 0), repetition: statement.int(at: 1))
             guard key.urlIndex < job.urlCount, key.repetition < job.repeatCount else {
-                throw JobStoreError(.corruptJob, jobID: jobID, "job \(jobID) has a stored record for \(key), outside the job")
+                throw JobStoreError(
+                    .corruptJob, jobID: jobID, "job \(jobID) has a stored record for \(key), outside the job")
             }
             keys.insert(key)
         }
@@ -63,7 +64,10 @@ extension JobStore {
     /// How many terminal records the job has.
     public func recordCount(_ jobID: String) throws -> Int {
         let job = try resolve(jobID)
-        return try database.first("SELECT count(*) FROM records WHERE job = ?", .integer(job.key)) { $0.int(at: 0) } ?? 0
+        let count = try database.first("SELECT count(*) FROM records WHERE job = ?", .integer(job.key)) {
+            $0.int(at: 0)
+        }
+        return count ?? 0
     }
 
     /// Calls `body` with each of the job's records, one row at a time: memory stays flat however many there are.

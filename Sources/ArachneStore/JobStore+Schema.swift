@@ -62,25 +62,23 @@ extension JobStore {
             let application = Int32(try database.pragma("application_id") ?? "0") ?? 0
             if version == 0 {
                 let tables = try database.first("SELECT count(*) FROM sqlite_schema") { $0.int(at: 0) } ?? 0
-                guard tables == 0 else {
-                    throw JobStoreError(
-                        .notAStore, "\(databasePath) is an SQLite database but not an Arachne job store; "
-                            + "use another --data-dir")
-                }
+                guard tables == 0 else { throw notAStore() }
                 try database.execute(Self.schemaV1)
                 try database.pragma("application_id", String(Self.applicationID))
                 try database.pragma("user_version", String(Self.schemaVersion))
                 return
             }
-            guard application == Self.applicationID else {
-                throw JobStoreError(
-                    .notAStore, "\(databasePath) is an SQLite database but not an Arachne job store; use another --data-dir")
-            }
+            guard application == Self.applicationID else { throw notAStore() }
             guard version <= Self.schemaVersion else {
                 throw JobStoreError(
                     .schemaTooNew, "\(databasePath) has schema version \(version), written by a newer Arachne; "
                         + "this one reads up to version \(Self.schemaVersion)")
             }
         }
+    }
+
+    private func notAStore() -> JobStoreError {
+        JobStoreError(
+            .notAStore, "\(databasePath) is an SQLite database but not an Arachne job store; use another --data-dir")
     }
 }

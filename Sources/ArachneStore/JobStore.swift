@@ -108,7 +108,8 @@ public final class JobStore {
             return try JSONDecoder().decode(JobSpec.self, from: Data(bytes))
         } catch {
             throw JobStoreError(
-                .corruptJob, jobID: id, "job \(id): its stored spec (\(bytes.count) bytes) is not a valid job spec: \(error)")
+                .corruptJob, jobID: id,
+                "job \(id): its stored spec (\(bytes.count) bytes) is not a valid job spec: \(error)")
         }
     }
 
@@ -158,7 +159,8 @@ public final class JobStore {
 
     func resolve(_ id: String) throws -> ResolvedJob {
         if let job = resolved[id] { return job }
-        guard let job = try database.first("SELECT seq, url_count, repeat_count FROM jobs WHERE id = ?", .text(id), read: {
+        let sql = "SELECT seq, url_count, repeat_count FROM jobs WHERE id = ?"
+        guard let job = try database.first(sql, .text(id), read: {
             ResolvedJob(key: $0.int64(at: 0), urlCount: $0.int(at: 1), repeatCount: $0.int(at: 2))
         }) else { throw Self.unknown(id) }
         resolved[id] = job

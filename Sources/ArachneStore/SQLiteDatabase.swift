@@ -67,8 +67,8 @@ public final class SQLiteDatabase {
     public func prepare(_ sql: String) throws -> SQLiteStatement {
         var statement: OpaquePointer?
         let rc = sqlite3_prepare_v3(connection, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
-        guard rc == SQLITE_OK, let statement else { throw error(rc, sql: sql) }
-        return SQLiteStatement(database: self, statement: statement, sql: sql)
+        guard rc == SQLITE_OK, let statement else { throw SQLiteError(rc, connection: connection, sql: sql) }
+        return SQLiteStatement(statement: statement, sql: sql)
     }
 
     /// The cached prepared statement for `sql`, reset and with its bindings cleared.
@@ -133,12 +133,6 @@ public final class SQLiteDatabase {
         var lines: [String] = []
         while try statement.step() { lines.append(statement.text(at: 0)) }
         return lines
-    }
-
-    func error(_ rc: Int32, sql: String?) -> SQLiteError {
-        SQLiteError(
-            code: rc & 0xff, extendedCode: sqlite3_extended_errcode(connection),
-            message: String(cString: sqlite3_errmsg(connection)), sql: sql)
     }
 }
 

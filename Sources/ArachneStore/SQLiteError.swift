@@ -18,6 +18,13 @@ public struct SQLiteError: Error, Sendable, Hashable, CustomStringConvertible {
         self.sql = sql
     }
 
+    /// The error `rc` just returned on `connection`, with the connection's message.
+    init(_ rc: Int32, connection: OpaquePointer, sql: String?) {
+        self.init(
+            code: rc & 0xff, extendedCode: sqlite3_extended_errcode(connection),
+            message: String(cString: sqlite3_errmsg(connection)), sql: sql)
+    }
+
     /// SQLite's name for the primary code ("database is locked", "constraint failed", ...).
     public var codeDescription: String { String(cString: sqlite3_errstr(code)) }
 

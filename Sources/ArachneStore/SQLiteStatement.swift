@@ -14,12 +14,13 @@ public enum SQLiteValue: Sendable, Hashable {
 public final class SQLiteStatement {
     /// The SQL text, for error messages.
     public let sql: String
-    private unowned let database: SQLiteDatabase
     private var statement: OpaquePointer?
+    /// The statement's connection, for error messages. SQLite keeps it alive until every statement is finalized.
+    private let connection: OpaquePointer
 
-    init(database: SQLiteDatabase, statement: OpaquePointer, sql: String) {
-        self.database = database
+    init(statement: OpaquePointer, sql: String) {
         self.statement = statement
+        self.connection = sqlite3_db_handle(statement)
         self.sql = sql
     }
 
@@ -36,7 +37,7 @@ public final class SQLiteStatement {
     }
 
     private func check(_ rc: Int32) throws {
-        if rc != SQLITE_OK { throw database.error(rc, sql: sql) }
+        if rc != SQLITE_OK { throw SQLiteError(rc, connection: connection, sql: sql) }
     }
 
     /// Ends the current run (releasing its read snapshot) and clears every binding.
@@ -51,7 +52,7 @@ public final class SQLiteStatement {
         case SQLITE_ROW: return true
         case SQLITE_DONE: return false
         case let rc:
-            let error = database.error(rc, sql: sql)
+            let error = SQLiteError(rc, connection: connection, sql: sql)
             sqlite3_reset(pointer)
             throw error
         }
