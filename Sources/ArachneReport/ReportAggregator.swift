@@ -125,6 +125,17 @@ public struct ReportAggregator: Codable, Sendable {
         workers[id, default: WorkerStats()].busySeconds = busySeconds
     }
 
+    /// An estimate of the memory the aggregator holds, in bytes: histograms dominate, then one small entry per
+    /// worker, host, status code, error kind, body file and timeline second. It does not depend on how many
+    /// records were added.
+    public var footprintBytes: Int {
+        let histograms = phases.reduce(0) { $0 + $1.footprintBytes }
+            + workers.values.reduce(0) { $0 + $1.total.footprintBytes + 96 + $1.host.utf8.count }
+            + hosts.reduce(0) { $0 + $1.value.total.footprintBytes + 64 + $1.key.utf8.count }
+        let maps = (statusCodes.count + errors.count) * 48 + timeline.count * 40 + bodyFiles.count * 64
+        return histograms + maps + 512
+    }
+
     /// The histogram of one phase across every record added, for callers that want more than the report's summary.
     public func histogram(for phase: Phase) -> LatencyHistogram {
         phases[Phase.allCases.firstIndex(of: phase)!]

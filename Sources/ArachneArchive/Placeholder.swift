@@ -1,1 +1,0 @@
-// ArachneArchive: under construction.

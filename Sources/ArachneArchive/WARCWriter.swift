@@ -1,0 +1,270 @@
+import ArachneCore
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes kept response bodies as WARC 1.1 files (`bodies-00000.warc.gz`, `bodies-00001.warc.gz`, …) in a report's
+/// directory. Each file starts with a `warcinfo` record; each body becomes a `request` and a `response` record
+/// (linked by `WARC-Concurrent-To`), each record its own gzip member, so a `BodyReference`'s offset and length cut
+/// the response out of the file on its own. A file is closed and the next one started once it passes
+/// `maxFileSize`. Existing files are never overwritten: numbering continues after the highest one present.
+///
+/// Bodies are stored decoded (as the fetcher delivers them), so `Content-Encoding`, `Transfer-Encoding` and
+/// `Content-Length` are dropped from the stored headers and a `Content-Length` of the stored payload is written.
+/// Not thread-safe: one owner appends.
+public final class WARCWriter {
+    public static let defaultMaxFileSize: Int64 = 1 << 30
+    /// File name prefix and suffix: `bodies-NNNNN.warc.gz`.
+    public static let filePrefix = "bodies-"
+    public static let fileSuffix = ".warc.gz"
+
+    public let directory: String
+    public let maxFileSize: Int64
+    /// Names of the files this writer created, in order.
+    public private(set) var files: [String] = []
+
+    private let info: [(String, String)]
+    private let gzip: GzipMemberWriter
+    private var file: PosixFile?
+    private var fileName = ""
+    /// Bytes in the current file, buffered ones included.
+    private var fileLength: Int64 = 0
+    private var nextIndex: Int
+    private var buffer: [UInt8] = []
+    private var scratch: [UInt8] = []
+    private static let bufferSize = 1 << 20
+
+    /// Prepares to write into `directory` (which must exist). `info` adds fields to each file's `warcinfo` record
+    /// (for example the job id). `compressionLevel` is zlib's 1 (fastest) … 9 (smallest).
+    public init(
+        directory: String, maxFileSize: Int64 = WARCWriter.defaultMaxFileSize, compressionLevel: Int32 = 6,
+        info: [(String, String)] = []
+    ) throws(ArchiveError) {
+        self.directory = directory
+        self.maxFileSize = max(maxFileSize, 1)
+        self.info = info
+        gzip = GzipMemberWriter(level: compressionLevel)
+        nextIndex = try Self.firstFreeIndex(in: directory)
+        buffer.reserveCapacity(Self.bufferSize + 64 * 1024)
+    }
+
+    deinit {
+        try? close()
+    }
+
+    /// Stores one response. `url` is the URL the response came from (the final URL after redirects); `headers` the
+    /// response headers as received; `body` the stored payload (already cut at the cap when `truncated`).
+    /// Returns where the response record is, for the terminal record's `body`.
+    public func append(
+        url: String, status: Int, headers: [(name: String, value: String)], body: [UInt8], truncated: Bool,
+        date: Date, httpVersion: String = "1.1"
+    ) throws(ArchiveError) -> BodyReference {
+        if file == nil || fileLength >= maxFileSize { try startFile(date: date) }
+        let warcDate = Self.timestamp(date)
+        let requestID = Self.recordID()
+        let digest = SHA1.warcDigest(body)
+
+        let requestBlock = Array(Self.requestBlock(url: url).utf8)
+        let requestHeader = Self.header([
+            ("WARC-Type", "request"), ("WARC-Record-ID", requestID), ("WARC-Date", warcDate),
+            ("WARC-Target-URI", url), ("Content-Type", "application/http;msgtype=request"),
+            ("Content-Length", String(requestBlock.count)),
+        ])
+        appendRecord(header: requestHeader, block: requestBlock, payload: [])
+
+        let httpHead = Array(Self.responseHead(status: status, headers: headers, bodyLength: body.count,
+                                               httpVersion: httpVersion).utf8)
+        var fields = [
+            ("WARC-Type", "response"), ("WARC-Record-ID", Self.recordID()), ("WARC-Date", warcDate),
+            ("WARC-Target-URI", url), ("WARC-Concurrent-To", requestID), ("WARC-Payload-Digest", digest),
+        ]
+        if truncated { fields.append(("WARC-Truncated", "length")) }
+        if let protocolName = Self.protocolName(httpVersion) { fields.append(("WARC-Protocol", protocolName)) }
+        fields += [
+            ("Content-Type", "application/http;msgtype=response"),
+            ("Content-Length", String(httpHead.count + body.count)),
+        ]
+        let offset = fileLength
+        appendRecord(header: Self.header(fields), block: httpHead, payload: body)
+        let reference = BodyReference(
+            file: fileName, offset: offset, length: fileLength - offset, digest: digest, truncated: truncated)
+        if buffer.count >= Self.bufferSize { try flush() }
+        return reference
+    }
+
+    /// Writes buffered members to the current file.
+    public func flush() throws(ArchiveError) {
+        guard let file, !buffer.isEmpty else { return }
+        try file.writeAll(buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Flushes and closes the current file. Closing twice is harmless; a later `append` starts a new file.
+    public func close() throws(ArchiveError) {
+        guard file != nil else { return }
+        defer {
+            try? file?.close()
+            file = nil
+        }
+        try flush()
+        try file?.sync()
+        try file?.close()
+    }
+
+    // MARK: Records
+
+    private func startFile(date: Date) throws(ArchiveError) {
+        try close()
+        let name = Self.filePrefix + String(format: "%05ld", nextIndex) + Self.fileSuffix
+        file = try PosixFile.open(directory + "/" + name, flags: O_WRONLY | O_CREAT | O_EXCL)
+        nextIndex += 1
+        fileName = name
+        fileLength = 0
+        files.append(name)
+        var fields = "software: arachne\r\nformat: WARC File Format 1.1\r\n"
+            + "conformsTo: http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/\r\n"
+        for (name, value) in info { fields += "\(Self.clean(name)): \(Self.clean(value))\r\n" }
+        let block = Array(fields.utf8)
+        let header = Self.header([
+            ("WARC-Type", "warcinfo"), ("WARC-Record-ID", Self.recordID()), ("WARC-Date", Self.timestamp(date)),
+            ("WARC-Filename", name), ("Content-Type", "application/warc-fields"),
+            ("Content-Length", String(block.count)),
+        ])
+        appendRecord(header: header, block: block, payload: [])
+    }
+
+    /// One record as one gzip member: WARC header, block (head and payload), and the closing blank lines.
+    private func appendRecord(header: [UInt8], block: [UInt8], payload: [UInt8]) {
+        let before = buffer.count
+        header.withUnsafeBytes { header in
+            block.withUnsafeBytes { block in
+                payload.withUnsafeBytes { payload in
+                    Self.recordEnd.withUnsafeBytes { end in
+                        gzip.appendMember([header, block, payload, end], to: &buffer)
+                    }
+                }
+            }
+        }
+        fileLength += Int64(buffer.count - before)
+    }
+
+    private static let recordEnd: [UInt8] = Array("\r\n\r\n".utf8)
+
+    static func header(_ fields: [(String, String)]) -> [UInt8] {
+        var text = "WARC/1.1\r\n"
+        for (name, value) in fields { text += "\(name): \(clean(value))\r\n" }
+        text += "\r\n"
+        return Array(text.utf8)
+    }
+
+    /// The request as far as the report knows it: method, target and host.
+    static func requestBlock(url: String) -> String {
+        let components = URLComponents(string: url)
+        var target = components?.percentEncodedPath ?? "/"
+        if target.isEmpty { target = "/" }
+        if let query = components?.percentEncodedQuery { target += "?" + query }
+        var host = components?.percentEncodedHost ?? ""
+        if let port = components?.port { host += ":\(port)" }
+        return "GET \(clean(target)) HTTP/1.1\r\nHost: \(clean(host))\r\n\r\n"
+    }
+
+    /// The IIPC `WARC-Protocol` name of an HTTP version ("2" → "h2"), nil when unknown.
+    static func protocolName(_ httpVersion: String) -> String? {
+        switch httpVersion {
+        case "1.0": "http/1.0"
+        case "1.1": "http/1.1"
+        case "2", "2.0": "h2"
+        case "3", "3.0": "h3"
+        default: nil
+        }
+    }
+
+    /// Status line and headers of the stored response, describing the stored (decoded) payload. WARC stores HTTP
+    /// messages in HTTP/1.x form, so HTTP/2 and /3 responses are written as HTTP/1.1 (with `WARC-Protocol` telling
+    /// the truth).
+    static func responseHead(
+        status: Int, headers: [(name: String, value: String)], bodyLength: Int, httpVersion: String
+    ) -> String {
+        let version = httpVersion == "1.0" ? "1.0" : "1.1"
+        var text = "HTTP/\(version) \(status) \(reasonPhrase(status))\r\n"
+        for (name, value) in headers {
+            switch name.lowercased() {
+            case "content-encoding", "transfer-encoding", "content-length": continue
+            default: text += "\(clean(name)): \(clean(value))\r\n"
+            }
+        }
+        return text + "Content-Length: \(bodyLength)\r\n\r\n"
+    }
+
+    /// Header text on one line: CR and LF would end the header early.
+    static func clean(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A }) else { return text }
+        return String(text.map { $0 == "\r" || $0 == "\n" || $0 == "\r\n" ? " " : $0 })
+    }
+
+    static func recordID() -> String {
+        "<urn:uuid:\(UUID().uuidString.lowercased())>"
+    }
+
+    /// WARC-Date: UTC, ISO 8601, microseconds (WARC 1.1 allows fractions of a second).
+    static func timestamp(_ date: Date) -> String {
+        let micros = Int64((date.timeIntervalSince1970 * 1e6).rounded())
+        var seconds = time_t(micros / 1_000_000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return String(
+            format: "%04ld-%02ld-%02ldT%02ld:%02ld:%02ld.%06ldZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(micros % 1_000_000))
+    }
+
+    /// The highest `bodies-NNNNN.warc.gz` index in `directory`, plus one (0 when there is none).
+    static func firstFreeIndex(in directory: String) throws(ArchiveError) -> Int {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            throw ArchiveError(path: directory, operation: "list directory", reason: "\(error.localizedDescription)")
+        }
+        var next = 0
+        for name in names where name.hasPrefix(filePrefix) && name.hasSuffix(fileSuffix) {
+            let number = name.dropFirst(filePrefix.count).dropLast(fileSuffix.count)
+            if let index = Int(number) { next = max(next, index + 1) }
+        }
+        return next
+    }
+
+    static func reasonPhrase(_ status: Int) -> String {
+        switch status {
+        case 200: "OK"
+        case 201: "Created"
+        case 202: "Accepted"
+        case 204: "No Content"
+        case 206: "Partial Content"
+        case 301: "Moved Permanently"
+        case 302: "Found"
+        case 303: "See Other"
+        case 304: "Not Modified"
+        case 307: "Temporary Redirect"
+        case 308: "Permanent Redirect"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 408: "Request Timeout"
+        case 410: "Gone"
+        case 429: "Too Many Requests"
+        case 500: "Internal Server Error"
+        case 501: "Not Implemented"
+        case 502: "Bad Gateway"
+        case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
+        default: "Status"
+        }
+    }
+}
+
+@available(*, unavailable, message: "WARCWriter has one owner")
+extension WARCWriter: Sendable {}

@@ -1,1 +1,0 @@
-// ArachneScheduling: under construction.
