@@ -1,1 +1,0 @@
-// ArachneLadder: under construction.
