@@ -1,1 +1,0 @@
-// ArachneSite: under construction.
