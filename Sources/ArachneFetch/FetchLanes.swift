@@ -6,7 +6,7 @@ import ArachneEventLoop
 /// Lanes run with the fetcher's loop as their executor preference, so the whole job stays on the loop thread.
 public enum FetchLanes {
     /// The order keys are handed out in: every URL once (repetition 0), then every URL again, and so on.
-    public struct Cursor {
+    public struct Cursor: Sendable {
         public let urlCount: Int
         public let repeatCount: Int
         public private(set) var position = 0
@@ -26,13 +26,14 @@ public enum FetchLanes {
     }
 
     /// Fetches every key of `cursor` and calls `deliver` on the loop thread with each outcome as it completes.
-    /// Returns when every key has been delivered, or early (keys not started are not delivered) when the task is
-    /// cancelled or `shouldStop` says so.
+    /// Returns when every key has been delivered, or early when the task is cancelled or `shouldStop` says so;
+    /// the returned cursor's `position` tells which keys were started (those before it, each delivered once).
+    @discardableResult
     public static func run(
         fetcher: Fetcher, urls: [String], cursor: Cursor, concurrency: Int, profile: FetchProfile,
         shouldStop: @escaping () -> Bool = { false },
         deliver: @escaping (RequestKey, FetchOutcome) -> Void
-    ) async {
+    ) async -> Cursor {
         let state = LoopBound(LaneState(cursor: cursor, deliver: deliver, shouldStop: shouldStop))
         let lanes = max(1, min(concurrency, cursor.total))
         await withTaskExecutorPreference(fetcher.loop) {
@@ -47,6 +48,7 @@ public enum FetchLanes {
                 }
             }
         }
+        return state.value.cursor
     }
 }
 

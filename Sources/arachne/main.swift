@@ -1,2 +1,3 @@
 import ArachneCLI
-ArachneCommand.main()
+
+await ArachneCommand.runAndExit()

@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+
+/// The `arachne` command: a crawling cluster of a coordinator and worker processes, and the tools around it.
+public struct ArachneCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "arachne",
+        abstract: "Crawl and load-test HTTP sites with a coordinator and worker processes over ZeroMQ.",
+        discussion: """
+            Exit codes: 0 the job completed (failed fetches are in the report), 1 the job could not run, \
+            2 usage error.
+            """,
+        version: "0.1.0",
+        subcommands: [
+            FetchCommand.self, RunCommand.self, DemoCommand.self,
+            WorkerCommand.self,
+            ReportCommand.self, DiffCommand.self, LadderCommand.self, SiteCommand.self,
+        ]
+    )
+
+    public init() {}
+
+    /// Parses the command line, runs the command, and exits with Arachne's documented codes
+    /// (argument-parser's usage errors become 2, not 64).
+    public static func runAndExit(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            Foundation.exit(0)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                exit(withError: error)
+            }
+            let message = fullMessage(for: error)
+            if !message.isEmpty {
+                FileHandle.standardError.write(Data((message.hasSuffix("\n") ? message : message + "\n").utf8))
+            }
+            if code == .validationFailure { Foundation.exit(2) }
+            Foundation.exit(code.rawValue)
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import ArachneCluster
+import ArachneCore
+import ArachneReport
+import ArgumentParser
+import Foundation
+
+/// `arachne fetch`: one process, no cluster.
+struct FetchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fetch",
+        abstract: "Fetch URLs in this process (no cluster) and write a report.")
+
+    @OptionGroup var input: JobInputOptions
+    @OptionGroup var fetch: FetchSettingsOptions
+
+    @Option(help: "The report directory (default: ./arachne-out/fetch-TIMESTAMP).")
+    var out: String?
+
+    func run() async throws {
+        let urls = try input.loadURLs()
+        let spec = JobSpec(urls: urls.map(\.string), repeatCount: input.repeatCount,
+                           concurrency: input.concurrency, settings: fetch.settings)
+        let id = JobNaming.localID(prefix: "fetch")
+        let directory = out ?? "arachne-out/\(id)"
+        let stop = StopSignal()
+        let signals = stop.installProcessSignalHandlers()
+        defer { _ = signals }
+        let report: Report
+        do {
+            report = try await LocalJob.run(id: id, spec: spec, outputDirectory: directory, stop: stop) { progress in
+                Terminal.progress(Terminal.progressLine(
+                    done: progress.done, total: progress.total, failed: progress.failed,
+                    elapsed: progress.elapsedSeconds))
+            }
+        } catch {
+            Terminal.endProgress()
+            throw JobCannotRun("fetch failed: \(error)")
+        }
+        Terminal.endProgress()
+        print(ReportRenderer.summaryText(report), terminator: "")
+        print("report: \(directory)/report.json")
+    }
+}
+
+/// Names for jobs run without a coordinator.
+enum JobNaming {
+    static func localID(prefix: String) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        return "\(prefix)-\(formatter.string(from: Date()))-\(getpid())"
+    }
+}

@@ -1,0 +1,135 @@
+import ArachneCore
+import ArgumentParser
+import Foundation
+
+/// Where a job's URLs come from and how often and how hard to fetch them.
+struct JobInputOptions: ParsableArguments {
+    @Argument(help: "URLs to fetch (http or https).")
+    var urls: [String] = []
+
+    @Option(name: .customLong("url-file"), help: ArgumentHelp(
+        "A file of URLs, one per line; blank lines and # comments are skipped. '-' reads standard input.",
+        valueName: "file"))
+    var urlFile: String?
+
+    @Option(name: .customLong("repeat"), help: "Fetch each URL this many times.")
+    var repeatCount: Int = 1
+
+    @Option(help: "Requests in flight at once (per worker in a cluster).")
+    var concurrency: Int = 64
+
+    func validate() throws {
+        guard repeatCount >= 1 else { throw ValidationError("--repeat must be at least 1 (got \(repeatCount))") }
+        guard (1...100_000).contains(concurrency) else {
+            throw ValidationError("--concurrency must be between 1 and 100000 (got \(concurrency))")
+        }
+        guard !urls.isEmpty || urlFile != nil else {
+            throw ValidationError("give at least one URL, or --url-file FILE")
+        }
+    }
+
+    /// Reads and checks every URL. Bad lines are reported on standard error with their line numbers and skipped;
+    /// a job with no usable URL cannot run.
+    func loadURLs() throws -> [TargetURL] {
+        var list = URLList()
+        for (index, url) in urls.enumerated() { list.add(url, source: "argument", line: index + 1) }
+        if let urlFile {
+            let text: String
+            if urlFile == "-" {
+                text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            } else {
+                guard let data = FileManager.default.contents(atPath: urlFile) else {
+                    throw JobCannotRun("cannot read URL file '\(urlFile)': "
+                        + (FileManager.default.fileExists(atPath: urlFile) ? "permission denied" : "no such file"))
+                }
+                text = String(decoding: data, as: UTF8.self)
+            }
+            list.addLines(text, source: urlFile == "-" ? "<stdin>" : urlFile)
+        }
+        for problem in list.problems.prefix(50) { Terminal.warn("skipping \(problem)") }
+        if list.problems.count > 50 { Terminal.warn("… and \(list.problems.count - 50) more bad lines") }
+        guard !list.urls.isEmpty else {
+            throw JobCannotRun("no usable URL (\(list.problems.count) rejected)")
+        }
+        return list.urls
+    }
+}
+
+/// How requests are made: timeouts, redirects, bodies, TLS, name pinning.
+struct FetchSettingsOptions: ParsableArguments {
+    @Option(name: .customLong("timeout"), help: "Whole-request timeout in seconds.")
+    var timeout: Double = 30
+
+    @Option(name: .customLong("connect-timeout"), help: "Connect timeout in seconds.")
+    var connectTimeout: Double = 10
+
+    @Option(name: .customLong("max-redirects"), help: "Redirects to follow; 0 does not follow.")
+    var maxRedirects: Int = 10
+
+    @Option(name: .customLong("user-agent"), help: "The User-Agent header.")
+    var userAgent: String = "arachne/0.1"
+
+    @Option(name: [.customShort("H"), .customLong("header")], help: "An extra request header, 'Name: value'.")
+    var headers: [String] = []
+
+    @Option(name: .customLong("resolve"), help: ArgumentHelp(
+        "Pin a host name to an address, as curl's --resolve.", valueName: "host:port:addr"))
+    var resolve: [String] = []
+
+    @Option(name: .customLong("per-host"), help: "Connections to one host at most (0: no limit).")
+    var perHost: Int = 0
+
+    @Option(name: .customLong("body-cap"), help: "Body bytes kept per response; the rest is counted, not kept.")
+    var bodyCap: Int = 1 << 20
+
+    @Option(name: .customLong("max-response"), help: "Responses larger than this many bytes fail as too-large.")
+    var maxResponse: Int64 = 64 << 20
+
+    @Flag(name: .customLong("no-bodies"), help: "Do not keep bodies (no WARC files).")
+    var noBodies = false
+
+    @Option(name: .customLong("accept-encoding"), help: ArgumentHelp(
+        "Encodings to accept and decode; 'identity' asks for none. Default: all curl supports.",
+        valueName: "list"))
+    var acceptEncoding: String = ""
+
+    @Flag(name: [.customShort("k"), .customLong("insecure")], help: "Do not verify TLS certificates.")
+    var insecure = false
+
+    @Option(name: .customLong("cacert"), help: "Verify servers with this CA bundle.")
+    var caCert: String?
+
+    @Flag(name: .customLong("no-keepalive"), help: "A new connection for every request (Connection: close).")
+    var noKeepAlive = false
+
+    func validate() throws {
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        guard connectTimeout > 0 else { throw ValidationError("--connect-timeout must be positive") }
+        guard maxRedirects >= 0 else { throw ValidationError("--max-redirects cannot be negative") }
+        guard bodyCap >= 0 else { throw ValidationError("--body-cap cannot be negative") }
+        guard perHost >= 0 else { throw ValidationError("--per-host cannot be negative") }
+        for entry in resolve where entry.split(separator: ":").count < 3 {
+            throw ValidationError("--resolve '\(entry)' is not HOST:PORT:ADDRESS")
+        }
+        for header in headers where !header.contains(":") {
+            throw ValidationError("--header '\(header)' is not 'Name: value'")
+        }
+        if let caCert, !FileManager.default.fileExists(atPath: caCert) {
+            throw ValidationError("--cacert '\(caCert)': no such file")
+        }
+    }
+
+    var settings: FetchSettings {
+        FetchSettings(
+            connectTimeoutMs: Int(connectTimeout * 1000), totalTimeoutMs: Int(timeout * 1000),
+            maxRedirects: maxRedirects, userAgent: userAgent, acceptEncoding: acceptEncoding,
+            perHostConnections: perHost, bodyCap: bodyCap, maxResponseBytes: maxResponse, keepBodies: !noBodies,
+            resolve: resolve, insecure: insecure, caCertPath: caCert, headers: headers, forbidReuse: noKeepAlive)
+    }
+}
+
+/// The job could not run: bad input, nothing to fetch, cannot write the output. Exit code 1.
+struct JobCannotRun: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

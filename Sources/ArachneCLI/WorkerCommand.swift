@@ -1,0 +1,48 @@
+import ArachneCluster
+import ArachneProtocol
+import ArgumentParser
+import Foundation
+
+/// `arachne worker`: a worker process, local or on another machine.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run a worker that fetches batches leased by a coordinator.")
+
+    @Option(help: ArgumentHelp("The coordinator's worker endpoint, e.g. tcp://10.0.0.5:5555.", valueName: "endpoint"))
+    var connect: String
+
+    @Option(help: "Requests this worker keeps in flight.")
+    var concurrency: Int = 64
+
+    @Option(help: "This worker's name (default: HOST-PID).")
+    var id: String?
+
+    @Option(name: .customLong("parent-pid"), help: .hidden)
+    var parentPID: Int32?
+
+    @Option(name: .customLong("protocol-version"), help: .hidden)
+    var protocolVersion: UInt16?
+
+    func validate() throws {
+        guard (1...100_000).contains(concurrency) else { throw ValidationError("--concurrency must be 1…100000") }
+        guard connect.hasPrefix("tcp://") || connect.hasPrefix("ipc://") else {
+            throw ValidationError("--connect '\(connect)' must be a tcp:// or ipc:// endpoint")
+        }
+    }
+
+    func run() async throws {
+        let configuration = WorkerConfiguration(
+            endpoint: connect, workerID: id ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())",
+            capacity: concurrency, parentPID: parentPID,
+            announcedVersion: protocolVersion.map { ProtocolVersion($0) } ?? .current)
+        switch try await Worker.run(configuration) {
+        case .finished:
+            return
+        case .refused(let reason):
+            throw JobCannotRun("the coordinator refused this worker: \(reason)")
+        case .failed(let reason):
+            throw JobCannotRun(reason)
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import ArachneCore
+import ArachneReport
+import ArachneScheduling
+import Foundation
+
+/// A one-shot cluster: a coordinator in this process, `workers` worker processes of the `arachne` binary, one job,
+/// its report. `arachne run` and `arachne demo` are this.
+public enum ClusterRun {
+    /// What to run and where.
+    public struct Options: Sendable {
+        public var id: String
+        public var spec: JobSpec
+        public var outputDirectory: String
+        public var workers: Int
+        /// Extra endpoints for workers on other machines, e.g. `tcp://0.0.0.0:5555`.
+        public var listen: [String]
+        /// The `arachne` binary the workers run.
+        public var executable: URL
+        public var scheduling: Scheduler.Configuration
+        /// Fail if no worker has said hello after this long.
+        public var workerStartTimeout: Double
+
+        public init(id: String, spec: JobSpec, outputDirectory: String, workers: Int, listen: [String] = [],
+                    executable: URL = LocalWorkerPool.currentExecutable,
+                    scheduling: Scheduler.Configuration = .init(), workerStartTimeout: Double = 20)
+        {
+            self.id = id
+            self.spec = spec
+            self.outputDirectory = outputDirectory
+            self.workers = workers
+            self.listen = listen
+            self.executable = executable
+            self.scheduling = scheduling
+            self.workerStartTimeout = workerStartTimeout
+        }
+    }
+
+    /// Runs the job to the end (or until `stop` is set: then the job is cancelled and keys never fetched end as
+    /// `cancelled` records), writes report.json and returns the report.
+    public static func run(
+        _ options: Options, stop: StopSignal = StopSignal(), log: @escaping @Sendable (String) -> Void = { _ in },
+        progress: (@Sendable (JobProgressSnapshot) -> Void)? = nil
+    ) async throws -> Report {
+        let submitted = Date()
+        let socketDirectory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("arachne-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        try FileManager.default.createDirectory(atPath: socketDirectory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: socketDirectory) }
+
+        let coordinator = try await Coordinator(
+            listen: ["ipc://\(socketDirectory)/workers.sock"] + options.listen, configuration: options.scheduling,
+            log: log)
+        let recorder: JobRecorder
+        do {
+            recorder = try JobRecorder(directory: options.outputDirectory, keepBodies: options.spec.settings.keepBodies,
+                                       warcInfo: [("arachne-job", options.id)])
+        } catch {
+            await coordinator.shutdown()
+            throw error
+        }
+        let pool = LocalWorkerPool(executable: options.executable, endpoint: coordinator.endpoints[0],
+                                   concurrency: options.spec.concurrency, onEvent: log)
+        do {
+            try pool.start(count: options.workers)
+        } catch {
+            await coordinator.shutdown()
+            throw CoordinatorError("cannot start workers (\(options.executable.path)): \(error)")
+        }
+        try await coordinator.submit(id: options.id, spec: options.spec, recorder: recorder)
+        stop.onSet { Task { await coordinator.cancel(options.id) } }
+
+        let total = options.spec.totalRequests
+        let started = Date()
+        let completion: JobCompletion = await withTaskGroup(of: JobCompletion?.self) { group in
+            group.addTask { await coordinator.wait(for: options.id) }
+            group.addTask {
+                // Progress, and a watchdog for workers that never arrive.
+                var warned = false
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(250))
+                    let elapsed = Date().timeIntervalSince(started)
+                    if let snapshot = await coordinator.progress(of: options.id) {
+                        progress?(JobProgressSnapshot(done: snapshot.done, total: total, failed: snapshot.failed,
+                                                      elapsedSeconds: elapsed))
+                    }
+                    if !warned, elapsed > options.workerStartTimeout,
+                       await coordinator.workerCounts().everJoined == 0
+                    {
+                        warned = true
+                        log("no worker connected within \(Int(options.workerStartTimeout)) s; cancelling the job")
+                        stop.set()
+                    }
+                }
+                return nil
+            }
+            let first = await group.next()!
+            group.cancelAll()
+            return first!
+        }
+        var state: ReportJobState = completion.outcome == .completed ? .completed : .cancelled
+        if stop.isSet && completion.outcome == .cancelled { state = .cancelled }
+        let info = ReportJobInfo(
+            id: options.id, state: state, submittedAt: submitted, startedAt: completion.startedAt,
+            finishedAt: completion.finishedAt, spec: options.spec, outputDir: options.outputDirectory)
+        pool.stopRestarting()
+        await coordinator.shutdown(reason: "job \(options.id) finished")
+        pool.stop()
+        let report = try await recorder.writeReport(
+            info: info, workers: completion.workers, reassignedBatches: completion.progress.reassignedBatches,
+            retries: completion.progress.retries)
+        try await recorder.close()
+        return report
+    }
+}

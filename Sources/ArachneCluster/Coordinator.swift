@@ -1,0 +1,103 @@
+import ArachneCore
+import ArachneEventLoop
+import ArachneProtocol
+import ArachneReport
+import ArachneScheduling
+import ArachneZMQ
+import Foundation
+
+/// The coordinator: a ZeroMQ ROUTER on its own event loop that leases URL batches to workers, gathers their
+/// results into each job's output directory, and reports. Safe to use from any task: every call hops to the loop.
+public final class Coordinator: Sendable {
+    public let loop: EventLoop
+    private let context: ZMQContext
+    private let core: LoopBox<CoordinatorCore>
+    /// Endpoints workers can connect to.
+    public let endpoints: [String]
+
+    /// Starts a coordinator listening on `endpoints` (e.g. `ipc:///tmp/x.sock`, `tcp://127.0.0.1:*`).
+    public init(listen endpoints: [String], configuration: Scheduler.Configuration = .init(),
+                log: @escaping @Sendable (String) -> Void = { _ in }) async throws
+    {
+        loop = try EventLoop(name: "arachne-coord")
+        let context = ZMQContext()
+        self.context = context
+        let loop = self.loop
+        do {
+            let (core, bound) = try await loop.submit {
+                let core = CoordinatorCore(loop: loop, configuration: configuration, log: log)
+                var bound: [String] = []
+                do {
+                    for endpoint in endpoints { bound.append(try core.listen(endpoint, context: context)) }
+                } catch {
+                    core.shutdown(reason: "startup failed")
+                    throw CoordinatorError("cannot listen on \(endpoints.joined(separator: ", ")): \(error)")
+                }
+                return (LoopBox(core), bound)
+            }
+            self.core = core
+            self.endpoints = bound
+        } catch {
+            loop.shutdown()
+            throw error
+        }
+    }
+
+    /// Starts a job. Records go to `recorder` as they arrive; `resume` names keys already done (after a restart).
+    public func submit(id: String, spec: JobSpec, recorder: JobRecorder, resume: JobResume? = nil) async throws {
+        let core = core
+        let loop = loop
+        try await loop.submit {
+            let batcher = RecordBatcher(loop: loop, recorder: recorder)
+            let progress = JobProgress(total: spec.totalRequests, done: 0, failed: 0, cancelled: 0, outstanding: 0,
+                                       reassignedBatches: 0, retries: 0)
+            core.value.addJob(ActiveJob(id: id, spec: spec, recorder: recorder, batcher: batcher,
+                                        progress: progress), resume: resume)
+        }
+    }
+
+    /// Waits until every key of the job has its terminal record.
+    public func wait(for id: String) async -> JobCompletion {
+        let core = core
+        return await withCheckedContinuation { continuation in
+            loop.execute { core.value.wait(for: id, continuation) }
+        }
+    }
+
+    public func progress(of id: String) async -> JobProgress? {
+        let core = core
+        return try? await loop.submit { core.value.progress(of: id) }
+    }
+
+    public func cancel(_ id: String) async {
+        let core = core
+        _ = try? await loop.submit { core.value.cancelJob(id) }
+    }
+
+    /// Forgets a finished job.
+    public func remove(_ id: String) async {
+        let core = core
+        _ = try? await loop.submit { core.value.removeJob(id) }
+    }
+
+    /// Workers with a session now, and workers that ever said hello.
+    public func workerCounts() async -> (current: Int, everJoined: Int) {
+        let core = core
+        return (try? await loop.submit { (core.value.workerCount, core.value.workersEverJoined) }) ?? (0, 0)
+    }
+
+    /// Tells the workers to stop, closes the sockets and stops the loop.
+    public func shutdown(reason: String = "coordinator stopping") async {
+        let core = core
+        _ = try? await loop.submit { core.value.shutdown(reason: reason) }
+        // Give the shutdown messages a moment to leave (sockets linger 0).
+        try? await Task.sleep(for: .milliseconds(50))
+        loop.shutdown()
+    }
+}
+
+/// The coordinator could not start or run a job; the message says why.
+public struct CoordinatorError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,305 @@
+import ArachneCore
+import ArachneEventLoop
+import ArachneProtocol
+import ArachneReport
+import ArachneScheduling
+import ArachneZMQ
+import Foundation
+
+/// A job the coordinator is running: its URLs, its recorder, and who waits for it.
+final class ActiveJob {
+    let id: String
+    let spec: JobSpec
+    let recorder: JobRecorder
+    let batcher: RecordBatcher
+    let startedAt: Date
+    var finishedAt: Date?
+    var progress: JobProgress
+    var outcome: Scheduler.JobOutcome?
+    var waiters: [CheckedContinuation<JobCompletion, Never>] = []
+    /// Per worker: when it first got work of this job and when its last result came.
+    var workerActivity: [String: (first: UInt64, last: UInt64)] = [:]
+
+    init(id: String, spec: JobSpec, recorder: JobRecorder, batcher: RecordBatcher, progress: JobProgress) {
+        self.id = id
+        self.spec = spec
+        self.recorder = recorder
+        self.batcher = batcher
+        self.progress = progress
+        startedAt = Date()
+    }
+}
+
+/// How a job ended, for whoever waited on it.
+public struct JobCompletion: Sendable {
+    public var id: String
+    public var outcome: Scheduler.JobOutcome
+    public var progress: JobProgress
+    public var startedAt: Date
+    public var finishedAt: Date
+    public var workers: [WorkerInfo]
+}
+
+/// A worker's session as the coordinator knows it.
+struct WorkerSession {
+    var id: String
+    var routingID: [UInt8]
+    var host: String
+    var pid: Int
+    var capacity: Int
+    var joinedAt: UInt64
+}
+
+/// The coordinator's machinery on its loop: the ROUTER channel, the `Scheduler` state machine, and the jobs. It
+/// feeds every event to the scheduler and carries out the actions it returns; it makes no scheduling decision of
+/// its own. Loop-confined.
+final class CoordinatorCore {
+    let loop: EventLoop
+    let configuration: Scheduler.Configuration
+    private var scheduler: Scheduler
+    private var channels: [ZMQChannel] = []
+    private var jobs: [String: ActiveJob] = [:]
+    private var sessions: [String: WorkerSession] = [:]
+    private var knownWorkers: [String: WorkerSession] = [:]
+    private let origin = EventLoop.now()
+    private var timer: TimerID?
+    private let log: (String) -> Void
+    private(set) var workersEverJoined = 0
+
+    init(loop: EventLoop, configuration: Scheduler.Configuration, log: @escaping (String) -> Void) {
+        self.loop = loop
+        self.configuration = configuration
+        scheduler = Scheduler(configuration: configuration)
+        self.log = log
+    }
+
+    private var now: Scheduler.Instant {
+        Scheduler.Instant(milliseconds: Int64((EventLoop.now() - origin) / 1_000_000))
+    }
+
+    /// Binds a ROUTER on `endpoint` and returns the endpoint actually bound.
+    func listen(_ endpoint: String, context: ZMQContext) throws -> String {
+        let socket = try ZMQSocket(context: context, type: .router)
+        try socket.bind(endpoint)
+        let bound = try socket.lastEndpoint()
+        let channel = try ZMQChannel(socket: socket, loop: loop) { [unowned self] frames in
+            self.received(frames, on: bound)
+        }
+        channels.append(channel)
+        if timer == nil { scheduleTick() }
+        return bound
+    }
+
+    // MARK: Jobs
+
+    func addJob(_ job: ActiveJob, resume: JobResume?) {
+        jobs[job.id] = job
+        perform(scheduler.addJob(id: job.id, urlCount: job.spec.urls.count, repeatCount: job.spec.repeatCount,
+                                 resume: resume, now: now))
+    }
+
+    func cancelJob(_ id: String) {
+        perform(scheduler.cancelJob(id, now: now))
+    }
+
+    func progress(of id: String) -> JobProgress? {
+        scheduler.progress(of: id) ?? jobs[id]?.progress
+    }
+
+    func wait(for id: String, _ continuation: CheckedContinuation<JobCompletion, Never>) {
+        guard let job = jobs[id] else {
+            preconditionFailure("waiting for unknown job \(id)")
+        }
+        if let completion = completion(of: job) {
+            continuation.resume(returning: completion)
+        } else {
+            job.waiters.append(continuation)
+        }
+    }
+
+    var workerCount: Int { sessions.count }
+
+    /// Tells every worker to stop and closes the sockets.
+    func shutdown(reason: String) {
+        for session in sessions.values { send(.shutdown(reason: reason), to: session.id) }
+        if let timer { loop.cancelTimer(timer) }
+        timer = nil
+        // Let the shutdown messages leave before the sockets close.
+        for channel in channels { channel.close() }
+        channels.removeAll()
+    }
+
+    // MARK: Messages from workers
+
+    private func received(_ frames: [[UInt8]], on endpoint: String) {
+        guard frames.count >= 2 else { return }
+        let routingID = frames[0]
+        let worker = String(decoding: routingID, as: UTF8.self)
+        let message: WorkerMessage
+        do {
+            message = try WorkerMessage.decode(Array(frames.dropFirst()))
+        } catch {
+            if let peerVersion = error.peerVersion {
+                log("refusing worker \(worker): it speaks protocol version \(peerVersion), this coordinator speaks "
+                    + "\(ProtocolVersion.current)")
+                sendRaw(CoordinatorMessage.refusal(peerVersion: peerVersion), routingID: routingID)
+            } else {
+                log("ignoring a malformed message from \(worker): \(error)")
+                sendRaw(.error(message: "malformed message: \(error)"), routingID: routingID)
+            }
+            return
+        }
+        switch message {
+        case .hello(let hello):
+            let session = WorkerSession(id: worker, routingID: routingID, host: hello.host, pid: hello.pid,
+                                        capacity: hello.capacity, joinedAt: EventLoop.now())
+            sessions[worker] = session
+            knownWorkers[worker] = session
+            workersEverJoined += 1
+            perform(scheduler.workerJoined(worker, capacity: hello.capacity, now: now))
+        case .credit(let n):
+            perform(scheduler.credit(worker, n, now: now))
+        case .results(let results):
+            accept(results, from: worker)
+        case .batchDone(let batch):
+            perform(scheduler.batchDone(worker, batch: batch, now: now))
+        case .heartbeat:
+            perform(scheduler.heartbeat(worker, now: now))
+        case .goodbye:
+            perform(scheduler.workerLeft(worker, now: now))
+        }
+    }
+
+    private func accept(_ results: [FetchResult], from worker: String) {
+        let instant = now
+        let monotonic = EventLoop.now()
+        var actions: [Scheduler.Action] = []
+        for result in results {
+            let decision = scheduler.recordResult(
+                worker: worker, job: result.job, batch: result.batch, key: result.key,
+                kind: Scheduler.RecordKind(result.outcome.failure), now: instant)
+            guard case .accept(let attempts) = decision.verdict, let job = jobs[result.job] else {
+                actions += decision.actions
+                continue
+            }
+            job.workerActivity[worker, default: (monotonic, monotonic)].last = monotonic
+            job.batcher.add(RecordEntry(
+                key: result.key, url: job.spec.urls[result.key.urlIndex], worker: worker, attempts: attempts,
+                outcome: result.outcome, finishedAt: result.finishedAt))
+            actions += decision.actions
+        }
+        perform(actions)
+    }
+
+    // MARK: Carrying out the scheduler's actions
+
+    private func perform(_ actions: [Scheduler.Action]) {
+        for action in actions {
+            switch action {
+            case .welcome(let worker):
+                send(.welcome(Welcome(
+                    workerID: worker, heartbeatIntervalMs: Int(configuration.heartbeatIntervalMs),
+                    leaseTimeoutMs: Int(configuration.leaseTimeoutMs))), to: worker)
+            case .sendJobSettings(let worker, let job):
+                guard let active = jobs[job] else { continue }
+                send(.jobSettings(job: job, settings: active.spec.settings), to: worker)
+            case .sendLease(let lease):
+                guard let active = jobs[lease.job] else { continue }
+                let monotonic = EventLoop.now()
+                if active.workerActivity[lease.worker] == nil {
+                    active.workerActivity[lease.worker] = (monotonic, monotonic)
+                }
+                let items = lease.keys.map { LeaseItem(key: $0, url: active.spec.urls[$0.urlIndex]) }
+                send(.lease(BatchLease(batch: lease.batch, job: lease.job, deadlineMs: lease.deadlineMs,
+                                       items: items)), to: lease.worker)
+            case .sendHeartbeat(let worker):
+                send(.heartbeat, to: worker)
+            case .sendCancelJob(let worker, let job):
+                send(.cancelJob(job: job), to: worker)
+            case .sendError(let worker, let message):
+                send(.error(message: message), to: worker)
+            case .workerRemoved(let worker, let reason):
+                if reason != .restarted { sessions.removeValue(forKey: worker) }
+                if case .silent(let quiet) = reason {
+                    log("worker \(worker) silent for \(quiet) ms: declared lost, its leases go back to the queue")
+                }
+            case .recordWorkerLost(let job, let keys):
+                guard let active = jobs[job] else { continue }
+                let finishedAt = Date().timeIntervalSince1970
+                for lost in keys {
+                    active.batcher.add(RecordEntry(
+                        key: lost.key, url: active.spec.urls[lost.key.urlIndex], worker: "", attempts: lost.attempts,
+                        outcome: FetchOutcome(failure: Scheduler.workerLostFailure(attempts: lost.attempts)),
+                        finishedAt: finishedAt))
+                }
+            case .recordCancelled(let keys):
+                guard let active = jobs[keys.job] else { continue }
+                let finishedAt = Date().timeIntervalSince1970
+                for key in keys {
+                    active.batcher.add(RecordEntry(
+                        key: key, url: active.spec.urls[key.urlIndex], worker: "", attempts: 0,
+                        outcome: .failed(.cancelled, "job cancelled before this request was fetched"),
+                        finishedAt: finishedAt))
+                }
+            case .jobFinished(let job, let outcome, let progress):
+                guard let active = jobs[job] else { continue }
+                active.batcher.flush()
+                active.progress = progress
+                active.outcome = outcome
+                active.finishedAt = Date()
+                if let completion = completion(of: active) {
+                    let waiters = active.waiters
+                    active.waiters.removeAll()
+                    for waiter in waiters { waiter.resume(returning: completion) }
+                }
+            }
+        }
+    }
+
+    private func completion(of job: ActiveJob) -> JobCompletion? {
+        guard let outcome = job.outcome, let finishedAt = job.finishedAt else { return nil }
+        let workers = job.workerActivity.keys.sorted().map { id -> WorkerInfo in
+            let activity = job.workerActivity[id]!
+            let session = knownWorkers[id]
+            return WorkerInfo(id: id, host: session?.host ?? "", pid: session?.pid ?? 0,
+                              busySeconds: Double(activity.last &- activity.first) / 1e9)
+        }
+        return JobCompletion(id: job.id, outcome: outcome, progress: job.progress, startedAt: job.startedAt,
+                             finishedAt: finishedAt, workers: workers)
+    }
+
+    /// Forgets a finished job (after its report is written).
+    func removeJob(_ id: String) {
+        jobs.removeValue(forKey: id)
+    }
+
+    // MARK: Sending
+
+    private func send(_ message: CoordinatorMessage, to worker: String) {
+        guard let session = sessions[worker] else { return }
+        sendRaw(message, routingID: session.routingID)
+    }
+
+    private func sendRaw(_ message: CoordinatorMessage, routingID: [UInt8]) {
+        // Workers connect to one of our endpoints; a ROUTER refuses unknown peers, so try each channel.
+        let frames = [routingID] + message.encode()
+        for channel in channels {
+            do {
+                try channel.send(frames)
+                return
+            } catch {
+                continue
+            }
+        }
+    }
+
+    // MARK: Time
+
+    private func scheduleTick() {
+        let interval = max(20, min(250, Int(configuration.heartbeatIntervalMs / 4)))
+        timer = loop.scheduleTimer(afterMilliseconds: interval) { [unowned self] in
+            self.perform(self.scheduler.tick(now: self.now))
+            self.scheduleTick()
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import ArachneCore
+import ArachneEventLoop
+import ArachneFetch
+import ArachneReport
+import Foundation
+
+/// Progress of a running job, for progress lines.
+public struct JobProgressSnapshot: Sendable {
+    public var done: Int
+    public var total: Int
+    public var failed: Int
+    public var elapsedSeconds: Double
+
+    public init(done: Int, total: Int, failed: Int, elapsedSeconds: Double) {
+        self.done = done
+        self.total = total
+        self.failed = failed
+        self.elapsedSeconds = elapsedSeconds
+    }
+}
+
+/// A job fetched in this process, with no cluster: one event loop, one `Fetcher`, `concurrency` lanes, and a
+/// `JobRecorder` writing the output directory. `arachne fetch` is this.
+public enum LocalJob {
+    /// Runs the job to the end (or until `stop` is set: then what was in flight is cancelled and every key not
+    /// fetched ends as a `cancelled` record), writes report.json and returns the report.
+    public static func run(
+        id: String, spec: JobSpec, outputDirectory: String, stop: StopSignal = StopSignal(),
+        progress: (@Sendable (JobProgressSnapshot) -> Void)? = nil
+    ) async throws -> Report {
+        let submitted = Date()
+        let loop = try EventLoop(name: "arachne-fetch")
+        defer { loop.shutdown() }
+        let fetcher = Fetcher(loop: loop, maxConnections: spec.concurrency,
+                              maxHostConnections: spec.settings.perHostConnections)
+        let profile = FetchProfile(settings: spec.settings)
+        let recorder = try JobRecorder(directory: outputDirectory, keepBodies: spec.settings.keepBodies,
+                                       warcInfo: [("arachne-job", id)])
+        let total = spec.totalRequests
+        let started = EventLoop.now()
+        let batcher = LoopBox<RecordBatcher?>(nil)
+        let ticker = LoopBox<TimerID?>(nil)
+        try await loop.submit {
+            batcher.value = RecordBatcher(loop: loop, recorder: recorder)
+            if let progress {
+                func tick() {
+                    let elapsed = Double(EventLoop.now() - started) / 1e9
+                    if let b = batcher.value {
+                        progress(JobProgressSnapshot(done: b.added, total: total, failed: b.failed,
+                                                     elapsedSeconds: elapsed))
+                    }
+                    ticker.value = loop.scheduleTimer(afterMilliseconds: 250) { tick() }
+                }
+                ticker.value = loop.scheduleTimer(afterMilliseconds: 250) { tick() }
+            }
+        }
+        stop.onSet { loop.execute { Task(executorPreference: loop) { await fetcher.cancelAll() } } }
+
+        let urls = spec.urls
+        let cursor = await FetchLanes.run(
+            fetcher: fetcher, urls: urls, cursor: .init(urlCount: urls.count, repeatCount: spec.repeatCount),
+            concurrency: spec.concurrency, profile: profile, shouldStop: { stop.isSet }
+        ) { key, outcome in
+            batcher.value?.add(RecordEntry(
+                key: key, url: urls[key.urlIndex], worker: "local", attempts: 1, outcome: outcome,
+                finishedAt: Date().timeIntervalSince1970))
+        }
+        let wallSeconds = Double(EventLoop.now() - started) / 1e9
+        try await loop.submit {
+            if let timer = ticker.value { loop.cancelTimer(timer) }
+            // Keys never started end as cancelled, so every (URL, repetition) has exactly one record.
+            var rest = cursor
+            let now = Date().timeIntervalSince1970
+            while let key = rest.next() {
+                batcher.value?.add(RecordEntry(
+                    key: key, url: urls[key.urlIndex], worker: "local", attempts: 0,
+                    outcome: .failed(.cancelled, "job stopped before this request started", url: urls[key.urlIndex]),
+                    finishedAt: now))
+            }
+            batcher.value?.flush()
+        }
+        await fetcher.close()
+        let finished = Date()
+        let info = ReportJobInfo(
+            id: id, state: stop.isSet ? .cancelled : .completed, submittedAt: submitted,
+            startedAt: submitted, finishedAt: finished, spec: spec, outputDir: outputDirectory)
+        let report = try await recorder.writeReport(
+            info: info,
+            workers: [WorkerInfo(id: "local", host: ProcessInfo.processInfo.hostName, pid: Int(getpid()),
+                                 busySeconds: wallSeconds)],
+            reassignedBatches: 0, retries: 0)
+        try await recorder.close()
+        return report
+    }
+}

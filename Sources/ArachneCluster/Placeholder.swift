@@ -1,1 +1,0 @@
-// ArachneCluster: under construction.

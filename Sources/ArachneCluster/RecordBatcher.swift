@@ -1,0 +1,39 @@
+import ArachneEventLoop
+
+/// Gathers finished requests on a loop thread and hands them to a `JobRecorder` in batches: one hand-off per loop
+/// iteration (or per 512 records) instead of one per request. Loop-confined.
+final class RecordBatcher {
+    private let loop: EventLoop
+    private let recorder: JobRecorder
+    private var entries: [RecordEntry] = []
+    private var scheduled = false
+    private(set) var added = 0
+    private(set) var failed = 0
+
+    init(loop: EventLoop, recorder: JobRecorder) {
+        self.loop = loop
+        self.recorder = recorder
+        entries.reserveCapacity(512)
+    }
+
+    func add(_ entry: RecordEntry) {
+        added += 1
+        if !entry.outcome.succeeded { failed += 1 }
+        entries.append(entry)
+        if entries.count >= 512 {
+            flush()
+        } else if !scheduled {
+            scheduled = true
+            loop.runSoon { [unowned self] in
+                self.scheduled = false
+                self.flush()
+            }
+        }
+    }
+
+    func flush() {
+        guard !entries.isEmpty else { return }
+        recorder.submit(entries)
+        entries.removeAll(keepingCapacity: true)
+    }
+}

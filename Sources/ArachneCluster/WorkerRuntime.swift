@@ -1,0 +1,318 @@
+import ArachneCore
+import ArachneEventLoop
+import ArachneFetch
+import ArachneProtocol
+import ArachneZMQ
+import Foundation
+
+/// How a worker process runs.
+public struct WorkerConfiguration: Sendable {
+    public var endpoint: String
+    public var workerID: String
+    public var capacity: Int
+    /// Exit when this process is no longer our parent (set for the coordinator's local children).
+    public var parentPID: Int32?
+    /// Only for tests of the version rule: announce this protocol version instead of ours.
+    public var announcedVersion: ProtocolVersion
+    /// How long without word from the coordinator before it is declared lost, until `welcome` says otherwise.
+    public var coordinatorTimeoutMs: Int
+
+    public init(endpoint: String, workerID: String, capacity: Int, parentPID: Int32? = nil,
+                announcedVersion: ProtocolVersion = .current, coordinatorTimeoutMs: Int = 10_000)
+    {
+        self.endpoint = endpoint
+        self.workerID = workerID
+        self.capacity = capacity
+        self.parentPID = parentPID
+        self.announcedVersion = announcedVersion
+        self.coordinatorTimeoutMs = coordinatorTimeoutMs
+    }
+}
+
+/// Why a worker stopped.
+public enum WorkerExit: Sendable, Equatable {
+    /// The coordinator said shutdown, or the parent went away.
+    case finished(String)
+    /// The coordinator refused us (e.g. another protocol version).
+    case refused(String)
+    /// Something went wrong that retrying will not fix.
+    case failed(String)
+}
+
+/// A worker: a ZeroMQ DEALER on the same epoll loop as its `Fetcher` actor. It announces itself, receives
+/// leases of (URL, repetition) batches, fetches them with `capacity` lanes, and streams results back, returning a
+/// credit for every finished request so it is never flooded and never idle.
+///
+/// Loop-confined: every method runs on the loop thread (channel callbacks, timers, and lanes that prefer it).
+final class WorkerRuntime {
+    private let configuration: WorkerConfiguration
+    private let loop: EventLoop
+    private let context: ZMQContext
+    private let fetcher: Fetcher
+    private let queue = WorkQueue()
+    private var channel: ZMQChannel?
+    private var profiles: [String: FetchProfile] = [:]
+    private var cancelledJobs: Set<String> = []
+    private var batchRemaining: [UInt64: Int] = [:]
+    private var pendingResults: [FetchResult] = []
+    private var pendingBatchesDone: [UInt64] = []
+    private var pendingCredits = 0
+    private var flushScheduled = false
+    private var welcomed = false
+    private var lastHeard: UInt64 = 0
+    private var lastSent: UInt64 = 0
+    private var heartbeatMs = 1_000
+    private var coordinatorTimeoutMs: Int
+    private var timer: TimerID?
+    private var onExit: ((WorkerExit) -> Void)?
+    private let host = ProcessInfo.processInfo.hostName
+
+    init(configuration: WorkerConfiguration, loop: EventLoop, context: ZMQContext, fetcher: Fetcher,
+         onExit: @escaping (WorkerExit) -> Void)
+    {
+        self.configuration = configuration
+        self.loop = loop
+        self.context = context
+        self.fetcher = fetcher
+        self.onExit = onExit
+        coordinatorTimeoutMs = configuration.coordinatorTimeoutMs
+    }
+
+    /// Connects and says hello. Lanes are started by the caller with `runLane()`.
+    func start() throws {
+        try connect()
+        scheduleTick()
+    }
+
+    private func connect() throws {
+        let socket = try ZMQSocket(context: context, type: .dealer)
+        try socket.setRoutingID(configuration.workerID)
+        try socket.connect(configuration.endpoint)
+        channel = try ZMQChannel(socket: socket, loop: loop) { [unowned self] frames in
+            self.received(frames)
+        }
+        welcomed = false
+        lastHeard = EventLoop.now()
+        var hello = WorkerMessage.hello(WorkerHello(
+            workerID: configuration.workerID, host: host, pid: Int(getpid()), capacity: configuration.capacity
+        )).encode()
+        if configuration.announcedVersion != .current {
+            hello[0][2] = UInt8(truncatingIfNeeded: configuration.announcedVersion.rawValue)
+            hello[0][3] = UInt8(truncatingIfNeeded: configuration.announcedVersion.rawValue >> 8)
+        }
+        send(hello)
+    }
+
+    /// One fetch lane: takes leased items and fetches them until the queue closes.
+    func runLane() async {
+        while let item = await queue.next() {
+            guard let profile = profiles[item.job] else {
+                complete(item, .failed(.other, "no settings received for job \(item.job)", url: item.url))
+                continue
+            }
+            let outcome = await fetcher.fetch(item.url, profile: profile, enqueuedAt: item.enqueuedAt)
+            complete(item, outcome)
+        }
+    }
+
+    // MARK: Messages from the coordinator
+
+    private func received(_ frames: [[UInt8]]) {
+        lastHeard = EventLoop.now()
+        let message: CoordinatorMessage
+        do {
+            message = try CoordinatorMessage.decode(frames)
+        } catch {
+            log("ignoring a message the coordinator sent: \(error)")
+            return
+        }
+        switch message {
+        case .welcome(let welcome):
+            welcomed = true
+            heartbeatMs = max(50, welcome.heartbeatIntervalMs)
+            coordinatorTimeoutMs = max(heartbeatMs * 2, welcome.leaseTimeoutMs)
+            pendingCredits += configuration.capacity - queue.count
+            scheduleFlush()
+        case .refuse(let reason):
+            stop(.refused(reason))
+        case .jobSettings(let job, let settings):
+            profiles[job] = FetchProfile(settings: settings)
+            cancelledJobs.remove(job)
+        case .lease(let lease):
+            let now = EventLoop.now()
+            batchRemaining[lease.batch] = lease.items.count
+            queue.push(lease.items.map {
+                WorkItem(job: lease.job, batch: lease.batch, key: $0.key, url: $0.url, enqueuedAt: now)
+            })
+        case .cancelJob(let job):
+            cancelledJobs.insert(job)
+            queue.remove { $0.job == job }
+        case .heartbeat:
+            break
+        case .shutdown(let reason):
+            stop(.finished(reason))
+        case .error(let message):
+            log("coordinator reported an error: \(message)")
+        }
+    }
+
+    // MARK: Results
+
+    private func complete(_ item: WorkItem, _ outcome: FetchOutcome) {
+        guard !queue.closed else { return }
+        pendingCredits += 1
+        if !cancelledJobs.contains(item.job) {
+            pendingResults.append(FetchResult(
+                job: item.job, batch: item.batch, key: item.key, outcome: outcome,
+                finishedAt: Date().timeIntervalSince1970))
+        }
+        if let remaining = batchRemaining[item.batch] {
+            if remaining <= 1 {
+                batchRemaining.removeValue(forKey: item.batch)
+                pendingBatchesDone.append(item.batch)
+            } else {
+                batchRemaining[item.batch] = remaining - 1
+            }
+        }
+        if pendingResults.count >= 256 { flush() } else { scheduleFlush() }
+    }
+
+    private func scheduleFlush() {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        loop.runSoon { [unowned self] in
+            self.flushScheduled = false
+            self.flush()
+        }
+    }
+
+    /// Sends what finished since the last flush: results, batches done, and the credits they free.
+    private func flush() {
+        guard welcomed else { return }
+        if !pendingResults.isEmpty {
+            send(WorkerMessage.results(pendingResults).encode())
+            pendingResults.removeAll(keepingCapacity: true)
+        }
+        for batch in pendingBatchesDone { send(WorkerMessage.batchDone(batch: batch).encode()) }
+        pendingBatchesDone.removeAll(keepingCapacity: true)
+        if pendingCredits > 0 {
+            send(WorkerMessage.credit(pendingCredits).encode())
+            pendingCredits = 0
+        }
+    }
+
+    private func send(_ frames: [[UInt8]]) {
+        do {
+            try channel?.send(frames)
+            lastSent = EventLoop.now()
+        } catch {
+            log("send failed: \(error)")
+        }
+    }
+
+    // MARK: Liveness
+
+    private func scheduleTick() {
+        timer = loop.scheduleTimer(afterMilliseconds: min(heartbeatMs, 250)) { [unowned self] in
+            self.tick()
+        }
+    }
+
+    private func tick() {
+        timer = nil
+        if let parent = configuration.parentPID, getppid() != parent {
+            stop(.finished("parent process \(parent) is gone"))
+            return
+        }
+        let now = EventLoop.now()
+        let silentMs = Int((now &- lastHeard) / 1_000_000)
+        if silentMs > coordinatorTimeoutMs {
+            coordinatorLost(silentMs: silentMs)
+        } else if welcomed && Int((now &- lastSent) / 1_000_000) >= heartbeatMs {
+            send(WorkerMessage.heartbeat.encode())
+        }
+        if onExit != nil { scheduleTick() }
+    }
+
+    /// The coordinator went silent: stop fetching its work. A child exits; a remote worker reconnects and says
+    /// hello again (the coordinator re-leased our work when it declared us lost).
+    private func coordinatorLost(silentMs: Int) {
+        if configuration.parentPID != nil {
+            stop(.finished("coordinator silent for \(silentMs) ms"))
+            return
+        }
+        log("coordinator silent for \(silentMs) ms; dropping \(queue.count) queued requests and reconnecting")
+        queue.remove { _ in true }
+        batchRemaining.removeAll()
+        pendingResults.removeAll()
+        pendingBatchesDone.removeAll()
+        pendingCredits = 0
+        Task(executorPreference: loop) { [fetcher] in await fetcher.cancelAll() }
+        channel?.close()
+        channel = nil
+        do {
+            try connect()
+        } catch {
+            stop(.failed("cannot reconnect to \(configuration.endpoint): \(error)"))
+        }
+    }
+
+    private func stop(_ exit: WorkerExit) {
+        guard let onExit else { return }
+        self.onExit = nil
+        if case .finished = exit, welcomed {
+            send(WorkerMessage.goodbye(reason: "\(exit)").encode())
+        }
+        if let timer { loop.cancelTimer(timer) }
+        queue.close()
+        channel?.close()
+        channel = nil
+        onExit(exit)
+    }
+
+    private func log(_ message: String) {
+        FileHandle.standardError.write(Data("arachne worker \(configuration.workerID): \(message)\n".utf8))
+    }
+}
+
+/// Runs a worker process until the coordinator shuts it down, refuses it, or it is orphaned.
+public enum Worker {
+    public static func run(_ configuration: WorkerConfiguration) async throws -> WorkerExit {
+        let loop = try EventLoop(name: "arachne-worker")
+        defer { loop.shutdown() }
+        let context = ZMQContext()
+        let fetcher = Fetcher(loop: loop, maxConnections: configuration.capacity)
+        let exit: WorkerExit = await withTaskExecutorPreference(loop) {
+            let lanesBox = LoopBox<WorkerRuntime?>(nil)
+            let result: WorkerExit = await withCheckedContinuation { continuation in
+                loop.execute {
+                    let runtime = WorkerRuntime(configuration: configuration, loop: loop, context: context,
+                                                fetcher: fetcher) { continuation.resume(returning: $0) }
+                    lanesBox.value = runtime
+                    do {
+                        try runtime.start()
+                    } catch {
+                        lanesBox.value = nil
+                        continuation.resume(returning: .failed("cannot connect to \(configuration.endpoint): \(error)"))
+                        return
+                    }
+                    // The lanes end when the runtime stops (its queue closes and wakes them with nil).
+                    let bound = LoopBox(runtime)
+                    for _ in 0..<configuration.capacity {
+                        Task(executorPreference: loop) { await bound.value.runLane() }
+                    }
+                }
+            }
+            return result
+        }
+        await fetcher.close()
+        return exit
+    }
+}
+
+/// A mutable box confined to one event loop, passed through `@Sendable` closures that the loop runs.
+final class LoopBox<Value>: @unchecked Sendable {
+    // Safety: read and written only on the owning loop's thread.
+    var value: Value
+    init(_ value: Value) { self.value = value }
+}
