@@ -1,0 +1,162 @@
+extension Scheduler {
+    /// Leases work to every worker with enough credit: one lease per worker per round, rotating the first worker, so
+    /// work spreads over workers; each lease goes to the job with the least outstanding work per weight.
+    ///
+    /// A worker gets a lease when its credit covers a full batch, when it has nothing outstanding, or when its credit
+    /// covers all the work left — so a worker granting credit one request at a time is not sent one-key leases.
+    mutating func dispatch(now: Instant, into actions: inout [Action]) {
+        guard !workers.isEmpty else { return }
+        var available = jobs.reduce(0) { $0 + ($1.isCancelling ? 0 : $1.available) }
+        guard available > 0 else { return }
+        let count = workers.count
+        let start = dispatchRotation % count
+        dispatchRotation &+= 1
+        var progressed = true
+        while progressed, available > 0 {
+            progressed = false
+            for step in 0..<count where available > 0 {
+                let position = (start + step) % count
+                let worker = workers[position]
+                let target = targetBatchSize(capacity: worker.capacity)
+                guard worker.credit > 0,
+                    worker.credit >= target || worker.outstanding == 0 || worker.credit >= available
+                else { continue }
+                guard let jobPosition = pickJob() else { return }
+                let keys = jobs[jobPosition].take(min(worker.credit, target))
+                guard !keys.isEmpty else { continue }
+                lease(keys, job: jobPosition, worker: position, now: now, into: &actions)
+                available -= keys.count
+                progressed = true
+            }
+        }
+    }
+
+    /// The job to lease from next: least outstanding work per weight, then the one served longest ago.
+    func pickJob() -> Int? {
+        var best: Int?
+        for position in jobs.indices where !jobs[position].isCancelling && jobs[position].available > 0 {
+            guard let current = best else {
+                best = position
+                continue
+            }
+            let candidate = jobs[position].outstanding * jobs[current].weight
+            let incumbent = jobs[current].outstanding * jobs[position].weight
+            if candidate < incumbent
+                || (candidate == incumbent && jobs[position].lastServed < jobs[current].lastServed)
+            {
+                best = position
+            }
+        }
+        return best
+    }
+
+    mutating func lease(_ keys: [Int], job jobPosition: Int, worker position: Int, now: Instant,
+                        into actions: inout [Action])
+    {
+        let batch = nextBatch
+        nextBatch += 1
+        let jobID = jobs[jobPosition].id
+        for key in keys { jobs[jobPosition].inFlight[key] = batch }
+        serveCounter += 1
+        jobs[jobPosition].lastServed = serveCounter
+        let workerID = workers[position].id
+        if workers[position].knownJobs.insert(jobID).inserted {
+            actions.append(.sendJobSettings(worker: workerID, job: jobID))
+        }
+        workers[position].credit -= keys.count
+        workers[position].outstanding += keys.count
+        workers[position].batches.append(batch)
+        workers[position].lastSent = now
+        batches[batch] = BatchEntry(id: batch, worker: workerID, job: jobID, keys: keys, pending: keys.count)
+        let space = jobs[jobPosition].space
+        actions.append(
+            .sendLease(
+                Lease(
+                    batch: batch, job: jobID, worker: workerID, keys: keys.map(space.key(at:)),
+                    deadlineMs: Int(configuration.leaseTimeoutMs)
+                )
+            )
+        )
+    }
+
+    /// A key of the batch got its result: one fewer pending. Returns the position of the worker holding the batch.
+    mutating func settle(_ batch: UInt64) -> Int? {
+        guard let entry = batches[batch] else { return nil }
+        let position = workerIndex[entry.worker]
+        if let position { workers[position].outstanding -= 1 }
+        if entry.pending == 1 {
+            batches[batch] = nil
+            if let position { workers[position].batches.removeAll { $0 == batch } }
+        } else {
+            batches[batch]!.pending -= 1
+        }
+        return position
+    }
+
+    /// Takes a lease back: each of its keys still in flight goes back to the queue — or ends as `worker-lost` once it
+    /// has been leased `maxAttempts` times, or as `cancelled` for a cancelled job.
+    mutating func returnBatch(_ batch: UInt64, into actions: inout [Action]) {
+        guard let entry = batches.removeValue(forKey: batch) else { return }
+        if let position = workerIndex[entry.worker] {
+            workers[position].batches.removeAll { $0 == batch }
+            workers[position].outstanding -= entry.pending
+        }
+        guard let jobPosition = jobIndex[entry.job] else { return }
+        var requeued = 0
+        var lost: [LostKey] = []
+        var cancelled: [Int] = []
+        let space = jobs[jobPosition].space
+        for key in entry.keys where jobs[jobPosition].inFlight[key] == batch {
+            jobs[jobPosition].inFlight[key] = nil
+            if jobs[jobPosition].isCancelling {
+                jobs[jobPosition].finish(key, .cancelled)
+                cancelled.append(key)
+            } else if (jobs[jobPosition].attempts[key] ?? 1) >= configuration.maxAttempts {
+                let attempts = jobs[jobPosition].attempts.removeValue(forKey: key) ?? 1
+                jobs[jobPosition].finish(key, .failed)
+                lost.append(LostKey(key: space.key(at: key), attempts: attempts))
+            } else {
+                jobs[jobPosition].requeue.append(key)
+                requeued += 1
+            }
+        }
+        if requeued > 0 { jobs[jobPosition].reassignedBatches += 1 }
+        if !lost.isEmpty { actions.append(.recordWorkerLost(job: entry.job, keys: lost)) }
+        if !cancelled.isEmpty {
+            cancelled.sort()
+            actions.append(
+                .recordCancelled(CancelledKeys(job: entry.job, space: space, listed: cancelled, count: cancelled.count))
+            )
+        }
+        finishIfComplete(jobPosition, into: &actions)
+    }
+
+    /// Ends a worker's session and takes back its leases.
+    mutating func removeWorker(at position: Int, reason: WorkerRemoval, now: Instant, into actions: inout [Action]) {
+        let entry = workers.remove(at: position)
+        workerIndex = Dictionary(uniqueKeysWithValues: workers.enumerated().map { ($1.id, $0) })
+        actions.append(.workerRemoved(worker: entry.id, reason: reason))
+        for batch in entry.batches { returnBatch(batch, into: &actions) }
+    }
+
+    /// A cancelled job's in-flight keys whose results did not come within the lease timeout end as `cancelled`.
+    mutating func abandonInFlight(_ jobPosition: Int, into actions: inout [Action]) {
+        let id = jobs[jobPosition].id
+        jobs[jobPosition].cancelDeadline = nil
+        for batch in Set(jobs[jobPosition].inFlight.values).sorted() {
+            returnBatch(batch, into: &actions)
+        }
+        if let position = jobIndex[id] { finishIfComplete(position, into: &actions) }
+    }
+
+    /// When every key of the job has its record: announces it and forgets the job.
+    mutating func finishIfComplete(_ jobPosition: Int, into actions: inout [Action]) {
+        guard jobs[jobPosition].done == jobs[jobPosition].space.total else { return }
+        let job = jobs.remove(at: jobPosition)
+        jobIndex = Dictionary(uniqueKeysWithValues: jobs.enumerated().map { ($1.id, $0) })
+        for position in workers.indices { workers[position].knownJobs.remove(job.id) }
+        actions.append(
+            .jobFinished(job: job.id, outcome: job.isCancelling ? .cancelled : .completed, progress: job.progress)
+        )
+    }
+}
