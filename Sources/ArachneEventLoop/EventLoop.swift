@@ -31,6 +31,8 @@ public final class EventLoop: @unchecked Sendable {
         var queue: [RemoteWork] = []
         /// True while the loop is (about to be) blocked in epoll_wait and needs an eventfd write to wake.
         var sleeping = false
+        /// True once the loop thread has finished and closed its descriptors.
+        var closed = false
     }
 
     private struct Registration {
@@ -82,10 +84,6 @@ public final class EventLoop: @unchecked Sendable {
         started.wait()
     }
 
-    deinit {
-        try? Syscall.close(wakeFD)
-        try? Syscall.close(epollFD)
-    }
 
     /// True when called on this loop's thread.
     public var inEventLoop: Bool { pthread_equal(pthread_self(), threadID) != 0 }
@@ -122,6 +120,8 @@ public final class EventLoop: @unchecked Sendable {
 
     private func submitRemote(_ work: RemoteWork) {
         let wake = remote.withLock { state in
+            // Work submitted after shutdown cannot run; accepting it would leak it silently in a dead queue.
+            precondition(!state.closed, "work submitted to event loop \(name) after shutdown")
             state.queue.append(work)
             let wake = state.sleeping
             state.sleeping = false
@@ -215,13 +215,30 @@ public final class EventLoop: @unchecked Sendable {
         defer {
             events.deallocate()
             registrations.removeAll()
+            try? Syscall.close(wakeFD)
+            try? Syscall.close(epollFD)
             finished.signal()
         }
         while true {
             runLocalWork()
             takeRemoteWork(sleepIfEmpty: false)
             runLocalWork()
-            if stopping && local.isEmpty { return }
+            if stopping && local.isEmpty {
+                // Close the door under the lock; run whatever slipped in before it closed, then leave.
+                let leftover: [RemoteWork] = remote.withLock { state in
+                    state.closed = true
+                    defer { state.queue.removeAll() }
+                    return state.queue
+                }
+                if leftover.isEmpty { return }
+                for work in leftover {
+                    switch work {
+                    case .job(let job): local.append(.job(job))
+                    case .closure(let closure): local.append(.closure(closure))
+                    }
+                }
+                continue
+            }
 
             let timeout = pollTimeout()
             var sleeping = false

@@ -9,8 +9,8 @@ final class CurlEasy {
     let handle: UnsafeMutableRawPointer
     /// curl writes its detailed error message here.
     let errorBuffer: UnsafeMutablePointer<CChar>
-    /// The `FetchProfile` whose options are set on the handle.
-    var profileID: ObjectIdentifier?
+    /// The `FetchProfile` whose options are set on the handle (held, so its identity cannot be reused).
+    var profile: FetchProfile?
 
     // Transfer state, reset by `prepare`.
     var url = ""
@@ -52,14 +52,13 @@ final class CurlEasy {
 
     /// Applies a profile's options unless they are set already (curl keeps options between transfers).
     func apply(_ profile: FetchProfile) {
-        let id = ObjectIdentifier(profile)
-        guard profileID != id else { return }
-        if profileID != nil {
+        guard self.profile !== profile else { return }
+        if self.profile != nil {
             curl_easy_reset(handle)
             installCallbacks()
         }
         profile.apply(to: handle)
-        profileID = id
+        self.profile = profile
         bodyCap = profile.settings.keepBodies ? profile.settings.bodyCap : 0
         maxResponseBytes = profile.settings.maxResponseBytes
         keepHeaders = profile.settings.keepBodies

@@ -1,7 +1,9 @@
 import ArachneCore
 import CArachneCurl
 
-/// Maps libcurl result codes onto Arachne's failure kinds.
+/// Maps libcurl result codes onto Arachne's failure kinds. Our URLs are validated before curl sees them, so an
+/// unsupported protocol means a response that is not HTTP (curl calls a garbage reply "HTTP/0.9") or a redirect to
+/// another scheme: both the server's doing, classified `protocol`.
 enum CurlErrorClassifier {
     static func kind(of code: CURLcode) -> FetchErrorKind {
         switch code {
@@ -20,9 +22,9 @@ enum CurlErrorClassifier {
             return .tls
         case CURLE_FILESIZE_EXCEEDED:
             return .tooLarge
-        case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL:
+        case CURLE_URL_MALFORMAT:
             return .invalidURL
-        case CURLE_WEIRD_SERVER_REPLY, CURLE_HTTP2, CURLE_HTTP2_STREAM, CURLE_BAD_CONTENT_ENCODING,
+        case CURLE_UNSUPPORTED_PROTOCOL, CURLE_WEIRD_SERVER_REPLY, CURLE_HTTP2, CURLE_HTTP2_STREAM, CURLE_BAD_CONTENT_ENCODING,
              CURLE_HTTP_RETURNED_ERROR, CURLE_RANGE_ERROR, CURLE_HTTP3:
             return .protocol
         case CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE:

@@ -1,0 +1,202 @@
+import ArachneCore
+import ArachneEventLoop
+import ArachneFetch
+import ArachneSite
+import ArachneSystem
+import Synchronization
+import Testing
+
+/// A loop running the demo site, and another running a Fetcher: client and server on separate threads, talking over
+/// real loopback sockets.
+final class FetchHarness: @unchecked Sendable {
+    // Safety: immutable after init.
+    let siteLoop: EventLoop
+    let site: DemoSite
+    let loop: EventLoop
+    let fetcher: Fetcher
+
+    init(maxConnections: Int = 64) throws {
+        siteLoop = try EventLoop(name: "test-site")
+        site = try DemoSite.start(on: siteLoop)
+        loop = try EventLoop(name: "test-fetch")
+        fetcher = Fetcher(loop: loop, maxConnections: maxConnections)
+    }
+
+    func url(_ path: String) -> String { site.baseURL + path }
+
+    func fetch(_ path: String, _ settings: FetchSettings = FetchSettings()) async -> FetchOutcome {
+        let profile = FetchProfile(settings: settings)
+        let url = url(path)
+        return await withTaskExecutorPreference(loop) { await fetcher.fetch(url, profile: profile) }
+    }
+
+    func close() async {
+        await fetcher.close()
+        loop.shutdown()
+        site.stop()
+        siteLoop.shutdown()
+    }
+}
+
+@Suite(.serialized) struct FetcherTests {
+    @Test func okResponsesReuseOneKeepAliveConnection() async throws {
+        let h = try FetchHarness()
+        for _ in 0..<10 {
+            let outcome = await h.fetch("/bytes/1000")
+            #expect(outcome.status == 200)
+            #expect(outcome.body.count == 1000)
+            #expect(outcome.failure == nil)
+            #expect(outcome.httpVersion == "1.1")
+        }
+        #expect(h.site.connectionsAccepted == 1)
+        await h.close()
+    }
+
+    @Test func timingsAreCumulativeAndPositive() async throws {
+        let h = try FetchHarness()
+        let outcome = await h.fetch("/bytes/2048")
+        let t = outcome.timings
+        #expect(t.total > 0)
+        #expect(t.namelookup <= t.connect && t.connect <= t.pretransfer)
+        #expect(t.pretransfer <= t.starttransfer && t.starttransfer <= t.total)
+        await h.close()
+    }
+
+    @Test func errorStatusesAreResponsesNotFailures() async throws {
+        let h = try FetchHarness()
+        for code in [404, 500, 503] {
+            let outcome = await h.fetch("/status/\(code)")
+            #expect(outcome.status == code)
+            #expect(outcome.failure == nil)
+        }
+        await h.close()
+    }
+
+    @Test func chunkedAndGzipBodiesArriveWhole() async throws {
+        let h = try FetchHarness()
+        let plain = await h.fetch("/bytes/20000")
+        let chunked = await h.fetch("/chunked/20000")
+        let gzip = await h.fetch("/gzip/20000")
+        #expect(chunked.body.count == 20000)
+        #expect(gzip.body.count == 20000)
+        #expect(gzip.failure == nil)
+        #expect(String(decoding: gzip.rawHeader, as: UTF8.self).lowercased().contains("content-encoding: gzip"))
+        #expect(plain.body.count == 20000)
+        await h.close()
+    }
+
+    @Test func redirectsAreFollowedAndCapped() async throws {
+        let h = try FetchHarness()
+        let followed = await h.fetch("/redirect/3")
+        #expect(followed.status == 200)
+        #expect(followed.redirects == 3)
+        #expect(followed.finalURL.hasSuffix("/redirect/0"))
+        let capped = await h.fetch("/redirect/5", FetchSettings(maxRedirects: 2))
+        #expect(capped.failure?.kind == .tooManyRedirects)
+        let loop = await h.fetch("/redirect-loop", FetchSettings(maxRedirects: 5))
+        #expect(loop.failure?.kind == .tooManyRedirects)
+        await h.close()
+    }
+
+    @Test func refusedConnectionIsClassified() async throws {
+        let h = try FetchHarness()
+        // A port that was just free: bind, read it, close.
+        let fd = try Syscall.tcpSocket(nonBlocking: false)
+        try Syscall.bind(fd, .loopback(port: 0))
+        let port = try Syscall.localAddress(fd).port
+        try Syscall.close(fd)
+        let outcome = await withTaskExecutorPreference(h.loop) {
+            await h.fetcher.fetch("http://127.0.0.1:\(port)/", profile: FetchProfile(settings: FetchSettings()))
+        }
+        #expect(outcome.failure?.kind == .connect)
+        #expect(outcome.status == 0)
+        await h.close()
+    }
+
+    @Test func stalledServerTimesOut() async throws {
+        let h = try FetchHarness()
+        let outcome = await h.fetch("/broken/stall", FetchSettings(totalTimeoutMs: 300))
+        #expect(outcome.failure?.kind == .timeout)
+        await h.close()
+    }
+
+    @Test func bodyCapKeepsAPrefixAndCountsTheRest() async throws {
+        let h = try FetchHarness()
+        let outcome = await h.fetch("/bytes/5000", FetchSettings(bodyCap: 1000))
+        #expect(outcome.failure == nil)
+        #expect(outcome.body.count == 1000)
+        #expect(outcome.truncated)
+        #expect(outcome.bytesReceived == 5000)
+        let full = await h.fetch("/bytes/5000")
+        #expect(Array(full.body.prefix(1000)) == outcome.body)
+        await h.close()
+    }
+
+    @Test func hugeAndEndlessBodiesFailAsTooLarge() async throws {
+        let h = try FetchHarness()
+        let declared = await h.fetch("/bytes/50000", FetchSettings(maxResponseBytes: 10_000))
+        #expect(declared.failure?.kind == .tooLarge)
+        let endless = await h.fetch("/broken/endless", FetchSettings(totalTimeoutMs: 10_000, maxResponseBytes: 200_000))
+        #expect(endless.failure?.kind == .tooLarge)
+        await h.close()
+    }
+
+    @Test func hostileResponsesAreClassified() async throws {
+        let h = try FetchHarness()
+        let garbage = await h.fetch("/broken/garbage")
+        #expect(garbage.failure?.kind == .protocol)
+        let badStatus = await h.fetch("/broken/bad-status")
+        #expect(badStatus.failure?.kind == .protocol)
+        let reset = await h.fetch("/broken/reset")
+        #expect(reset.failure?.kind == .reset)
+        let truncated = await h.fetch("/broken/truncated")
+        #expect(truncated.failure?.kind == .reset)
+        let hugeHeader = await h.fetch("/broken/huge-header")
+        #expect(hugeHeader.failure != nil)
+        // The fetcher is still healthy afterwards.
+        #expect(await h.fetch("/bytes/10").status == 200)
+        await h.close()
+    }
+
+    @Test func cancellingTheTaskCancelsTheTransfer() async throws {
+        let h = try FetchHarness()
+        let task = Task(executorPreference: h.loop) {
+            await h.fetcher.fetch(h.url("/delay/10000"), profile: FetchProfile(settings: FetchSettings()))
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        task.cancel()
+        let outcome = await task.value
+        #expect(outcome.failure?.kind == .cancelled)
+        #expect(await h.fetcher.inFlight == 0)
+        await h.close()
+    }
+
+    @Test func thousandRequestsAtConcurrency64EachDeliveredOnce() async throws {
+        let h = try FetchHarness()
+        let urls = (0..<10).map { h.url("/bytes/\(100 + $0)") }
+        let seen = Mutex<[RequestKey: Int]>([:])
+        let ok = Mutex(0)
+        let cursor = await FetchLanes.run(
+            fetcher: h.fetcher, urls: urls, cursor: .init(urlCount: urls.count, repeatCount: 100), concurrency: 64,
+            profile: FetchProfile(settings: FetchSettings())
+        ) { key, outcome in
+            seen.withLock { $0[key, default: 0] += 1 }
+            if outcome.status == 200 && outcome.body.count == 100 + key.urlIndex { ok.withLock { $0 += 1 } }
+        }
+        #expect(cursor.position == 1000)
+        let counts = seen.withLock { $0 }
+        #expect(counts.count == 1000)
+        #expect(counts.values.allSatisfy { $0 == 1 })
+        #expect(ok.withLock { $0 } == 1000)
+        #expect(h.site.connectionsAccepted <= 64)
+        await h.close()
+    }
+
+    @Test func closingReleasesEverySocket() async throws {
+        let before = Syscall.openDescriptorCount()
+        let h = try FetchHarness()
+        for _ in 0..<5 { _ = await h.fetch("/bytes/10") }
+        await h.close()
+        #expect(Syscall.openDescriptorCount() == before)
+    }
+}
