@@ -1,0 +1,46 @@
+@testable import ArachneSite
+import Testing
+
+@Suite struct SiteRouteTests {
+    @Test(arguments: [
+        ("/", SiteRoute.index),
+        ("/robots.txt", .robots),
+        ("/page/0", .page(0)),
+        ("/page/999", .page(999)),
+        ("/page/1000", .notFound),
+        ("/page/", .notFound),
+        ("/page/1x", .notFound),
+        ("/bytes/2048", .bytes(2048)),
+        ("/bytes/2048?cache=no", .bytes(2048)),
+        ("/status/418", .status(418)),
+        ("/delay/25", .delay(milliseconds: 25)),
+        ("/redirect/3", .redirect(3)),
+        ("/redirect-loop", .redirectLoop),
+        ("/chunked/10", .chunked(10)),
+        ("/gzip/10", .gzip(10)),
+        ("/headers", .headers),
+        ("/broken/garbage", .brokenGarbage),
+        ("/broken/reset", .brokenReset),
+        ("/broken/stall", .brokenStall),
+        ("/broken/truncated", .brokenTruncated),
+        ("/broken/endless", .brokenEndless),
+        ("/broken/bad-status", .brokenBadStatus),
+        ("/broken/huge-header", .brokenHugeHeader),
+        ("/broken/other", .notFound),
+        ("/nothing", .notFound),
+        ("/bytes/12345678901", .notFound),
+    ])
+    func routes(path: String, route: SiteRoute) {
+        #expect(SiteRoute(path: path) == route, "\(path)")
+    }
+
+    @Test(arguments: ["/status/199", "/status/600", "/bytes/2000000000", "/gzip/9000000", "/delay/600001",
+                      "/redirect/10001", "/chunked/1073741825"])
+    func numbersOverTheLimitAreOutOfRange(path: String) {
+        guard case .outOfRange(let message) = SiteRoute(path: path) else {
+            Issue.record("\(path) is \(SiteRoute(path: path))")
+            return
+        }
+        #expect(message.contains("allows"))
+    }
+}
