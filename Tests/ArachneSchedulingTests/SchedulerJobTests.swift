@@ -127,6 +127,8 @@ struct SchedulerJobTests {
         // No more leases of the job, whatever credit comes.
         #expect(h.credit("w2", 1_000).leases.allSatisfy { $0.job == "other" })
         #expect(h.run { $0.cancelJob("j", now: $1) }.isEmpty)
+        // A result for a key that was never leased (it already has its cancelled record) is a duplicate.
+        #expect(h.report("w1", held, RequestKey(urlIndex: 99, repetition: 9)).verdict == .drop(.duplicate))
         // In-flight requests still report: a result and a cancelled one. Then the job is finished, as cancelled.
         h.report("w1", held, held.keys[1])
         var last: [Action] = []
