@@ -93,7 +93,8 @@ enum HTTPRequestParser {
         if headEnd < 0 {
             if count - start > maxHeadBytes {
                 if firstIndex(of: lf, in: bytes, from: start, to: count) == nil {
-                    return .invalid(RequestError(status: 414, message: "request line longer than \(maxRequestLine) bytes"))
+                    let message = "request line longer than \(maxRequestLine) bytes"
+                    return .invalid(RequestError(status: 414, message: message))
                 }
                 return .invalid(RequestError(status: 431, message: "request head longer than \(maxHeadBytes) bytes"))
             }

@@ -72,7 +72,9 @@ extension Array where Element == UInt8 {
         while remaining > 0 {
             let run = Swift.min(remaining, usable)
             let start = position & 63
-            block.withUnsafeBufferPointer { append(contentsOf: UnsafeBufferPointer(rebasing: $0[start..<(start + run)])) }
+            block.withUnsafeBufferPointer {
+                append(contentsOf: UnsafeBufferPointer(rebasing: $0[start..<(start + run)]))
+            }
             position += run
             remaining -= run
         }

@@ -203,7 +203,8 @@ final class SiteConnection {
                 outbound.appendHead(
                     status: 200, contentType: "application/octet-stream", framing: .length(count),
                     connection: connection)
-                sendBody(includeBody ? .pattern(position: 0, remaining: count) : nil, size: count, persistent: persistent)
+                let body = BodyProducer.pattern(position: 0, remaining: count)
+                sendBody(includeBody ? body : nil, size: count, persistent: persistent)
             } else {
                 outbound.appendHead(
                     status: 200, contentType: "application/octet-stream", framing: .chunked, connection: connection)
@@ -315,7 +316,8 @@ final class SiteConnection {
     }
 
     private static let garbage: [UInt8] =
-        Array("SSH-2.0-NotHTTP\r\n".utf8) + [0x00, 0xFF, 0xFE, 0x80, 0x1B] + Array("\u{7}garbage, not HTTP\r\n\r\n".utf8)
+        Array("SSH-2.0-NotHTTP\r\n".utf8) + [0x00, 0xFF, 0xFE, 0x80, 0x1B]
+        + Array("\u{7}garbage, not HTTP\r\n\r\n".utf8)
 
     /// Sends a body now if it is small, otherwise streams it as the socket drains.
     private func sendBody(_ body: BodyProducer?, size: Int, persistent: Bool) {
@@ -334,7 +336,8 @@ final class SiteConnection {
     }
 
     private func appendBytes(status: Int, _ body: [UInt8], connection: ConnectionHeader, includeBody: Bool) {
-        outbound.appendHead(status: status, contentType: "text/plain", framing: .length(body.count), connection: connection)
+        outbound.appendHead(
+            status: status, contentType: "text/plain", framing: .length(body.count), connection: connection)
         if includeBody { outbound.append(contentsOf: body) }
     }
 

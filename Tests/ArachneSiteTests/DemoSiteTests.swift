@@ -338,7 +338,10 @@ extension SiteSocketTests {
                 """
             let output = try await onThread { try runPython(script) }
             let page = DemoSite.pageHTML(5).utf8.count
-            #expect(output == "/page/5 200 \(page)\n/bytes/70000 200 70000\n/chunked/1000 200 1000\n/status/404 404 11\n")
+            let expected = [
+                "/page/5 200 \(page)", "/bytes/70000 200 70000", "/chunked/1000 200 1000", "/status/404 404 11",
+            ]
+            #expect(output == expected.joined(separator: "\n") + "\n")
             #expect(fixture.site.connectionsAccepted == 1)
         }
     }

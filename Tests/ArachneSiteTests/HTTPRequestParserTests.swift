@@ -97,7 +97,8 @@ import Testing
         guard case .invalid(let lineError) = parse(longLine) else { return #expect(Bool(false)) }
         #expect(lineError.status == 414)
 
-        let bigHead = "GET / HTTP/1.1\r\n" + String(repeating: "X-A: \(String(repeating: "b", count: 100))\r\n", count: 200)
+        let filler = "X-A: \(String(repeating: "b", count: 100))\r\n"
+        let bigHead = "GET / HTTP/1.1\r\n" + String(repeating: filler, count: 200)
         guard case .invalid(let headError) = parse(bigHead + "\r\n") else { return #expect(Bool(false)) }
         #expect(headError.status == 431)
         guard case .invalid(let unfinishedError) = parse(bigHead) else { return #expect(Bool(false)) }

@@ -104,7 +104,9 @@ final class BlockingClient {
                 return String(decoding: line, as: UTF8.self)
             }
             if buffer.count > 1 << 20 { throw ClientError("line longer than 1 MiB") }
-            if try fill() == 0 { throw ClientError("end of stream in a line: \(String(decoding: buffer, as: UTF8.self))") }
+            if try fill() == 0 {
+                throw ClientError("end of stream in a line: \(String(decoding: buffer, as: UTF8.self))")
+            }
         }
     }
 
@@ -136,7 +138,8 @@ final class BlockingClient {
             let line = try readLine()
             if line.isEmpty { break }
             guard let colon = line.firstIndex(of: ":") else { throw ClientError("bad header line: \(line)") }
-            headers.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers.append((String(line[..<colon]), value))
         }
         return HTTPResponse(version: String(parts[0]), status: status, headers: headers, body: [])
     }
@@ -224,7 +227,9 @@ func withSite(_ body: (SiteFixture) async throws -> Void) async throws {
 func gunzipWithPython(_ bytes: [UInt8]) throws -> [UInt8] {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", "import gzip,sys; sys.stdout.buffer.write(gzip.decompress(sys.stdin.buffer.read()))"]
+    process.arguments = [
+        "python3", "-c", "import gzip, sys; sys.stdout.buffer.write(gzip.decompress(sys.stdin.buffer.read()))",
+    ]
     let input = Pipe()
     let output = Pipe()
     process.standardInput = input
