@@ -113,9 +113,15 @@ struct WireReader {
 
     mutating func string(_ field: StaticString) throws(ProtocolError) -> String {
         let range = try lengthPrefixed(field)
-        guard let text = String(validating: frame[range], as: UTF8.self) else {
-            throw invalid(field, "not valid UTF-8")
+        let text = frame.withUnsafeBufferPointer { buffer -> String? in
+            let bytes = UnsafeBufferPointer(rebasing: buffer[range])
+            // ASCII (URLs, most headers) needs no validation; the generic validator is slow.
+            var high: UInt8 = 0
+            for byte in bytes { high |= byte }
+            if high < 0x80 { return String(decoding: bytes, as: UTF8.self) }
+            return String(validating: bytes, as: UTF8.self)
         }
+        guard let text else { throw invalid(field, "not valid UTF-8") }
         return text
     }
 

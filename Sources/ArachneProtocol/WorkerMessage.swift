@@ -169,9 +169,14 @@ extension WireWriter {
         bool(outcome.truncated)
         string(outcome.finalURL)
         int(outcome.redirects)
-        for phase in Phase.allCases {
-            int64(outcome.timings[phase])
-        }
+        let timings = outcome.timings
+        int64(timings.queue)
+        int64(timings.namelookup)
+        int64(timings.connect)
+        int64(timings.appconnect)
+        int64(timings.pretransfer)
+        int64(timings.starttransfer)
+        int64(timings.total)
         string(outcome.httpVersion)
         uvarint(UInt64(outcome.headers.count))
         for header in outcome.headers {
@@ -200,9 +205,12 @@ extension WireReader {
         outcome.truncated = try bool("truncated")
         outcome.finalURL = try string("final url")
         outcome.redirects = try nonNegative("redirects")
-        for phase in Phase.allCases {
-            outcome.timings[phase] = try int64("timings")
-        }
+        outcome.timings = PhaseTimings(
+            queue: try int64("timings.queue"), namelookup: try int64("timings.namelookup"),
+            connect: try int64("timings.connect"), appconnect: try int64("timings.appconnect"),
+            pretransfer: try int64("timings.pretransfer"), starttransfer: try int64("timings.starttransfer"),
+            total: try int64("timings.total")
+        )
         outcome.httpVersion = try string("http version")
         let headerCount = try count("header count", minElementSize: 2)
         if headerCount > 0 {
