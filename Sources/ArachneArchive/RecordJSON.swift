@@ -113,21 +113,13 @@ enum RecordJSON {
         out[start...].reverse()
     }
 
-    /// Seconds since the epoch with microsecond precision (`1700000000.123456`); non-finite values as 0.
+    /// Seconds since the epoch as the shortest decimal that reads back as the same `Double` (Swift's `description`
+    /// is exactly that, and valid JSON for finite values); non-finite values as 0.
     static func appendSeconds(_ seconds: Double, to out: inout [UInt8]) {
-        guard seconds.isFinite, abs(seconds) < 9e12 else {
+        guard seconds.isFinite else {
             out.append(UInt8(ascii: "0"))
             return
         }
-        let micros = Int64((seconds * 1e6).rounded())
-        if micros < 0 { out.append(UInt8(ascii: "-")) }
-        appendInteger(Int64(micros.magnitude / 1_000_000), to: &out)
-        out.append(UInt8(ascii: "."))
-        let fraction = micros.magnitude % 1_000_000
-        var divisor: UInt64 = 100_000
-        while divisor > 0 {
-            out.append(UInt8(ascii: "0") + UInt8(fraction / divisor % 10))
-            divisor /= 10
-        }
+        out.append(contentsOf: seconds.description.utf8)
     }
 }

@@ -24,7 +24,6 @@ public final class RecordsReader {
     private var pending: [UInt8] = []
     private var pendingStart = 0
     private var atEnd = false
-    private let decoder = JSONDecoder()
     private static let chunkSize = 1 << 20
 
     public init(path: String) throws(ArchiveError) {
@@ -76,10 +75,15 @@ public final class RecordsReader {
     }
 
     private func decode(_ line: ArraySlice<UInt8>) throws(ArchiveError) -> FetchRecord {
-        do {
-            return try decoder.decode(FetchRecord.self, from: Data(line))
-        } catch {
-            throw ArchiveError(path: path, operation: "parse line \(lineNumber)", reason: Self.describe(error))
+        let result = line.withUnsafeBufferPointer { bytes in
+            Result { () throws(RecordParser.Failure) in try RecordParser.parse(bytes) }
+        }
+        switch result {
+        case .success(let record): return record
+        case .failure(let failure):
+            throw ArchiveError(
+                path: path, operation: "parse line \(lineNumber)",
+                reason: "\(failure.message) (at byte \(failure.offset + 1))")
         }
     }
 
@@ -100,21 +104,6 @@ public final class RecordsReader {
         pending.removeLast(Self.chunkSize - count)
         if case .failure(let error) = result { throw error }
         if count == 0 { atEnd = true }
-    }
-
-    /// A decoding error as one readable line: what was wrong and at which key.
-    static func describe(_ error: any Error) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            let keys = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }
-            return keys.isEmpty ? "" : " at \(keys.joined(separator: "."))"
-        }
-        switch error {
-        case DecodingError.keyNotFound(let key, let context): return "missing key \"\(key.stringValue)\"\(path(context))"
-        case DecodingError.typeMismatch(_, let context): return "\(context.debugDescription)\(path(context))"
-        case DecodingError.valueNotFound(_, let context): return "null where a value is needed\(path(context))"
-        case DecodingError.dataCorrupted(let context): return "not valid JSON: \(context.debugDescription)\(path(context))"
-        default: return "\(error)"
-        }
     }
 }
 

@@ -79,7 +79,27 @@ public enum ReportReader {
         do {
             return Loaded(report: try JSONDecoder().decode(Report.self, from: data), json: data, path: file)
         } catch {
-            throw ArchiveError(path: file, operation: "read report", reason: RecordsReader.describe(error))
+            throw ArchiveError(path: file, operation: "read report", reason: describe(error))
+        }
+    }
+
+    /// A decoding error as one readable line: what was wrong and at which key.
+    static func describe(_ error: any Error) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }
+            return keys.isEmpty ? "" : " at \(keys.joined(separator: "."))"
+        }
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            return "missing key \"\(key.stringValue)\"\(path(context))"
+        case DecodingError.typeMismatch(_, let context):
+            return "\(context.debugDescription)\(path(context))"
+        case DecodingError.valueNotFound(_, let context):
+            return "null where a value is needed\(path(context))"
+        case DecodingError.dataCorrupted(let context):
+            return "not valid JSON: \(context.debugDescription)\(path(context))"
+        default:
+            return "\(error)"
         }
     }
 }

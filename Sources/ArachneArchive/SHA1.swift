@@ -69,36 +69,16 @@ public struct SHA1: Sendable {
     }
 
     private mutating func compress(_ chunk: UnsafeRawBufferPointer) {
-        var w = (
-            UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0),
-            UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0)
-        )
-        withUnsafeMutableBytes(of: &w) { raw in
-            let words = raw.bindMemory(to: UInt32.self)
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 80) { w in
             for index in 0..<16 {
-                let base = index * 4
-                words[index] = UInt32(chunk[base]) << 24 | UInt32(chunk[base + 1]) << 16
-                    | UInt32(chunk[base + 2]) << 8 | UInt32(chunk[base + 3])
+                w[index] = UInt32(bigEndian: chunk.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
+            }
+            for index in 16..<80 {
+                let mixed = w[index - 3] ^ w[index - 8] ^ w[index - 14] ^ w[index - 16]
+                w[index] = mixed << 1 | mixed >> 31
             }
             var (a, b, c, d, e) = state
-            for round in 0..<80 {
-                let word: UInt32
-                if round < 16 {
-                    word = words[round]
-                } else {
-                    let mixed = words[(round - 3) & 15] ^ words[(round - 8) & 15] ^ words[(round - 14) & 15]
-                        ^ words[round & 15]
-                    word = mixed << 1 | mixed >> 31
-                    words[round & 15] = word
-                }
-                let f: UInt32
-                let k: UInt32
-                switch round {
-                case 0..<20: f = (b & c) | (~b & d); k = 0x5A82_7999
-                case 20..<40: f = b ^ c ^ d; k = 0x6ED9_EBA1
-                case 40..<60: f = (b & c) | (b & d) | (c & d); k = 0x8F1B_BCDC
-                default: f = b ^ c ^ d; k = 0xCA62_C1D6
-                }
+            @inline(__always) func step(_ f: UInt32, _ k: UInt32, _ word: UInt32) {
                 let temp = (a << 5 | a >> 27) &+ f &+ e &+ k &+ word
                 e = d
                 d = c
@@ -106,6 +86,10 @@ public struct SHA1: Sendable {
                 b = a
                 a = temp
             }
+            for index in 0..<20 { step((b & c) | (~b & d), 0x5A82_7999, w[index]) }
+            for index in 20..<40 { step(b ^ c ^ d, 0x6ED9_EBA1, w[index]) }
+            for index in 40..<60 { step((b & c) | (b & d) | (c & d), 0x8F1B_BCDC, w[index]) }
+            for index in 60..<80 { step(b ^ c ^ d, 0xCA62_C1D6, w[index]) }
             state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d, state.4 &+ e)
         }
     }

@@ -33,13 +33,14 @@ public final class WARCWriter {
     private var fileLength: Int64 = 0
     private var nextIndex: Int
     private var buffer: [UInt8] = []
-    private var scratch: [UInt8] = []
+    private var ids = RecordIDGenerator()
     private static let bufferSize = 1 << 20
 
     /// Prepares to write into `directory` (which must exist). `info` adds fields to each file's `warcinfo` record
-    /// (for example the job id). `compressionLevel` is zlib's 1 (fastest) … 9 (smallest).
+    /// (for example the job id). `compressionLevel` is zlib's 0 (stored) … 9 (smallest); the default 1 costs about
+    /// 36 µs of CPU per 1.5 KB body here, and 6 compresses small HTML pages barely better (1%) for 10% more.
     public init(
-        directory: String, maxFileSize: Int64 = WARCWriter.defaultMaxFileSize, compressionLevel: Int32 = 6,
+        directory: String, maxFileSize: Int64 = WARCWriter.defaultMaxFileSize, compressionLevel: Int32 = 1,
         info: [(String, String)] = []
     ) throws(ArchiveError) {
         self.directory = directory
@@ -63,7 +64,7 @@ public final class WARCWriter {
     ) throws(ArchiveError) -> BodyReference {
         if file == nil || fileLength >= maxFileSize { try startFile(date: date) }
         let warcDate = Self.timestamp(date)
-        let requestID = Self.recordID()
+        let requestID = ids.next()
         let digest = SHA1.warcDigest(body)
 
         let requestBlock = Array(Self.requestBlock(url: url).utf8)
@@ -77,7 +78,7 @@ public final class WARCWriter {
         let httpHead = Array(Self.responseHead(status: status, headers: headers, bodyLength: body.count,
                                                httpVersion: httpVersion).utf8)
         var fields = [
-            ("WARC-Type", "response"), ("WARC-Record-ID", Self.recordID()), ("WARC-Date", warcDate),
+            ("WARC-Type", "response"), ("WARC-Record-ID", ids.next()), ("WARC-Date", warcDate),
             ("WARC-Target-URI", url), ("WARC-Concurrent-To", requestID), ("WARC-Payload-Digest", digest),
         ]
         if truncated { fields.append(("WARC-Truncated", "length")) }
@@ -128,7 +129,7 @@ public final class WARCWriter {
         for (name, value) in info { fields += "\(Self.clean(name)): \(Self.clean(value))\r\n" }
         let block = Array(fields.utf8)
         let header = Self.header([
-            ("WARC-Type", "warcinfo"), ("WARC-Record-ID", Self.recordID()), ("WARC-Date", Self.timestamp(date)),
+            ("WARC-Type", "warcinfo"), ("WARC-Record-ID", ids.next()), ("WARC-Date", Self.timestamp(date)),
             ("WARC-Filename", name), ("Content-Type", "application/warc-fields"),
             ("Content-Length", String(block.count)),
         ])
@@ -153,21 +154,30 @@ public final class WARCWriter {
     private static let recordEnd: [UInt8] = Array("\r\n\r\n".utf8)
 
     static func header(_ fields: [(String, String)]) -> [UInt8] {
-        var text = "WARC/1.1\r\n"
-        for (name, value) in fields { text += "\(name): \(clean(value))\r\n" }
-        text += "\r\n"
-        return Array(text.utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(512)
+        bytes.append(contentsOf: "WARC/1.1\r\n".utf8)
+        for (name, value) in fields {
+            bytes.append(contentsOf: name.utf8)
+            bytes.append(contentsOf: ": ".utf8)
+            bytes.append(contentsOf: clean(value).utf8)
+            bytes.append(contentsOf: "\r\n".utf8)
+        }
+        bytes.append(contentsOf: "\r\n".utf8)
+        return bytes
     }
 
-    /// The request as far as the report knows it: method, target and host.
+    /// The request as far as the report knows it: method, target (path and query) and host (without user info).
     static func requestBlock(url: String) -> String {
-        let components = URLComponents(string: url)
-        var target = components?.percentEncodedPath ?? "/"
-        if target.isEmpty { target = "/" }
-        if let query = components?.percentEncodedQuery { target += "?" + query }
-        var host = components?.percentEncodedHost ?? ""
-        if let port = components?.port { host += ":\(port)" }
-        return "GET \(clean(target)) HTTP/1.1\r\nHost: \(clean(host))\r\n\r\n"
+        var rest = Substring(url)
+        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
+        if let fragment = rest.firstIndex(of: "#") { rest = rest[..<fragment] }
+        let targetStart = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+        var host = rest[..<targetStart]
+        if let at = host.lastIndex(of: "@") { host = host[host.index(after: at)...] }
+        var target = String(rest[targetStart...])
+        if target.isEmpty || target.hasPrefix("?") { target = "/" + target }
+        return "GET \(clean(target)) HTTP/1.1\r\nHost: \(clean(String(host)))\r\n\r\n"
     }
 
     /// The IIPC `WARC-Protocol` name of an HTTP version ("2" → "h2"), nil when unknown.
@@ -204,19 +214,31 @@ public final class WARCWriter {
         return String(text.map { $0 == "\r" || $0 == "\n" || $0 == "\r\n" ? " " : $0 })
     }
 
-    static func recordID() -> String {
-        "<urn:uuid:\(UUID().uuidString.lowercased())>"
-    }
-
     /// WARC-Date: UTC, ISO 8601, microseconds (WARC 1.1 allows fractions of a second).
     static func timestamp(_ date: Date) -> String {
         let micros = Int64((date.timeIntervalSince1970 * 1e6).rounded())
         var seconds = time_t(micros / 1_000_000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        return String(
-            format: "%04ld-%02ld-%02ldT%02ld:%02ld:%02ld.%06ldZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(micros % 1_000_000))
+        var text: [UInt8] = []
+        text.reserveCapacity(27)
+        func digits(_ value: Int, _ width: Int, then separator: String) {
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
+            while divisor > 0 {
+                text.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+                divisor /= 10
+            }
+            text.append(contentsOf: separator.utf8)
+        }
+        digits(Int(parts.tm_year) + 1900, 4, then: "-")
+        digits(Int(parts.tm_mon) + 1, 2, then: "-")
+        digits(Int(parts.tm_mday), 2, then: "T")
+        digits(Int(parts.tm_hour), 2, then: ":")
+        digits(Int(parts.tm_min), 2, then: ":")
+        digits(Int(parts.tm_sec), 2, then: ".")
+        digits(Int(micros % 1_000_000), 6, then: "Z")
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// The highest `bodies-NNNNN.warc.gz` index in `directory`, plus one (0 when there is none).
@@ -268,3 +290,48 @@ public final class WARCWriter {
 
 @available(*, unavailable, message: "WARCWriter has one owner")
 extension WARCWriter: Sendable {}
+
+/// WARC-Record-IDs: version 4 UUIDs from a xoshiro256** generator seeded once from the system. Record ids must be
+/// unique, not secret; Foundation's `UUID()` opens /dev/urandom on every call here, which dominated the writer.
+struct RecordIDGenerator {
+    private var s0, s1, s2, s3: UInt64
+
+    init() {
+        var system = SystemRandomNumberGenerator()
+        (s0, s1, s2, s3) = (system.next(), system.next(), system.next(), system.next())
+    }
+
+    private mutating func next64() -> UInt64 {
+        let result = (s1 &* 5).rotatedLeft(7) &* 9
+        let t = s1 << 17
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = s3.rotatedLeft(45)
+        return result
+    }
+
+    /// `<urn:uuid:xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx>`.
+    mutating func next() -> String {
+        let high = next64() & ~0xF000 | 0x4000
+        let low = next64() & ~(0xC << 60) | (0x8 << 60)
+        let hex = Array("0123456789abcdef".utf8)
+        var text = Array("<urn:uuid:".utf8)
+        text.reserveCapacity(47)
+        for (index, word) in [high, low].enumerated() {
+            for nibble in 0..<16 {
+                let position = index * 16 + nibble
+                if [8, 12, 16, 20].contains(position) { text.append(UInt8(ascii: "-")) }
+                text.append(hex[Int(word >> UInt64(60 - nibble * 4) & 0xF)])
+            }
+        }
+        text.append(UInt8(ascii: ">"))
+        return String(decoding: text, as: UTF8.self)
+    }
+}
+
+extension UInt64 {
+    fileprivate func rotatedLeft(_ count: UInt64) -> UInt64 { self << count | self >> (64 - count) }
+}

@@ -1,0 +1,186 @@
+import ArachneArchive
+import ArachneCore
+import Foundation
+import Testing
+
+let minimalLine = #"{"url":"u","repetition":0,"worker":"w","attempts":1,"status":200,"bytes":0,"final_url":"u","#
+    + #""redirects":0,"timings":{"queue":0,"namelookup":0,"connect":0,"appconnect":0,"pretransfer":0,"#
+    + #""starttransfer":0,"total":0},"error":null,"body":null,"finished_at":1}"#
+
+@Suite struct RecordsFileTests {
+    static let nastyStrings = [
+        "plain",
+        "quote \" and backslash \\ and slash /",
+        "controls \u{0} \u{1} \u{8} \u{9} \u{A} \u{C} \u{D} \u{1F} \u{7F} end",
+        "unicode: é ü 漢字 🕷️ \u{2028}\u{2029} e\u{301}",
+        "",
+        "{\"looks\":\"like json\"}\n",
+    ]
+
+    static func nastyRecords() -> [FetchRecord] {
+        nastyStrings.enumerated().map { index, text in
+            FetchRecord(
+                url: "http://h.test/\(text)", repetition: index, worker: text, attempts: index + 1,
+                status: index == 2 ? 0 : 200, bytes: Int64(index) * 1_000_000_007, finalURL: text,
+                redirects: index, timings: PhaseTimings(
+                    queue: 1, namelookup: 2, connect: 3, appconnect: 0, pretransfer: 5, starttransfer: 6,
+                    total: Int64.max / 4),
+                error: index % 2 == 0 ? FetchFailure(kind: .other, message: text) : nil,
+                body: index % 3 == 0
+                    ? BodyReference(file: "bodies-00000.warc.gz", offset: 123, length: 456, digest: "sha1:\(text)",
+                                    truncated: index == 3)
+                    : nil,
+                finishedAt: 1_700_000_000.123456 + Double(index))
+        }
+    }
+
+    @Test func roundTripKeepsEveryFieldIncludingNastyStrings() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let path = directory + "/records.ndjson"
+        let records = Self.nastyRecords()
+        let writer = try RecordsWriter(path: path, bufferSize: 4096)
+        for record in records { try writer.append(record) }
+        try writer.close()
+        #expect(writer.count == records.count)
+        #expect(try RecordsReader.readAll(path: path) == records)
+
+        // Every line is one JSON object on its own, with exactly the contract's keys.
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == records.count + 1 && lines.last == "")
+        for line in lines.dropLast() {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(Set(object.keys) == [
+                "url", "repetition", "worker", "attempts", "status", "bytes", "final_url", "redirects", "timings",
+                "error", "body", "finished_at",
+            ])
+            let timings = try #require(object["timings"] as? [String: Any])
+            #expect(Set(timings.keys) == Set(Phase.allCases.map(\.rawValue)))
+        }
+        let first = try #require(try JSONSerialization.jsonObject(with: Data(lines[2].utf8)) as? [String: Any])
+        #expect(first["worker"] as? String == Self.nastyStrings[2])
+        #expect(first["body"] is NSNull)
+        #expect((first["error"] as? [String: Any])?["kind"] as? String == "other")
+        #expect(lines[0].hasSuffix(#""finished_at":1700000000.123456}"#))
+    }
+
+    @Test func manyRecordsStreamThroughSmallBuffers() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let path = directory + "/records.ndjson"
+        let records = Fixtures.records(count: 5_000)
+        let writer = try RecordsWriter(path: path, bufferSize: 8192)
+        for record in records { try writer.append(record) }
+        try writer.flush()
+        let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int
+        #expect(Int64(size ?? -1) == writer.length)
+        try writer.close()
+        let reader = try RecordsReader(path: path)
+        var count = 0
+        while let record = try reader.next() {
+            #expect(record == records[count])
+            count += 1
+        }
+        #expect(count == records.count)
+        #expect(!reader.tornTail)
+    }
+
+    @Test func tornLastLineIsDroppedAndResumeAppendsAfterTheIntactPart() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let path = directory + "/records.ndjson"
+        let records = Fixtures.records(count: 3)
+        let writer = try RecordsWriter(path: path)
+        for record in records.prefix(2) { try writer.append(record) }
+        try writer.close()
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        handle.seekToEndOfFile()
+        handle.write(Data(#"{"url":"http://h.test/","repeti"#.utf8))
+        handle.closeFile()
+
+        let reader = try RecordsReader(path: path)
+        var read: [FetchRecord] = []
+        while let record = try reader.next() { read.append(record) }
+        #expect(read == Array(records.prefix(2)))
+        #expect(reader.tornTail)
+
+        let resumed = try RecordsWriter(path: path, resumeAt: reader.validLength)
+        try resumed.append(records[2])
+        try resumed.close()
+        #expect(try RecordsReader.readAll(path: path) == records)
+    }
+
+    @Test func badLineInTheMiddleNamesFileAndLine() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        let path = directory + "/records.ndjson"
+        let writer = try RecordsWriter(path: path)
+        try writer.append(Fixtures.record())
+        try writer.close()
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        handle.seekToEndOfFile()
+        handle.write(Data("{\"url\": 5}\n".utf8))
+        handle.closeFile()
+        #expect {
+            try RecordsReader.readAll(path: path)
+        } throws: { error in
+            let message = "\(error)"
+            return message.contains(path) && message.contains("line 2")
+        }
+    }
+
+    @Test func missingFileIsAClearError() {
+        #expect {
+            try RecordsReader(path: "/nonexistent/records.ndjson")
+        } throws: { error in
+            "\(error)" == "/nonexistent/records.ndjson: cannot open: No such file or directory"
+        }
+    }
+
+    @Test func readerAcceptsAnyValidJSONForARecord() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/records.ndjson"
+        // JSONEncoder orders and escapes differently; unknown keys are skipped, escapes decoded.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var text = ""
+        for record in Self.nastyRecords() { text += String(decoding: try encoder.encode(record), as: UTF8.self) + "\n" }
+        text += #"""
+             { "extra" : [1, {"a": null}, "x", true, -2.5e3] , "url" : "http:\/\/h.test\/caf\u00e9\ud83d\udd77",
+            "repetition":0,"worker":"w","attempts":1,"status":200,"bytes":0,"final_url":"","redirects":0,
+            "timings":{"queue":0,"namelookup":0,"connect":0,"appconnect":0,"pretransfer":0,"starttransfer":0,
+            "total":0,"future":{}},"error":null,"body":null,"finished_at":1.7e9}
+            """#.replacingOccurrences(of: "\n", with: "") + "\n\n"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        let records = try RecordsReader.readAll(path: path)
+        #expect(Array(records.prefix(Self.nastyStrings.count)) == Self.nastyRecords())
+        #expect(records.last?.url == "http://h.test/café🕷")
+        #expect(records.last?.finishedAt == 1.7e9)
+        #expect(records.count == Self.nastyStrings.count + 1)
+    }
+
+    @Test(arguments: [
+        (#"{"url":"x"}"#, "missing key \"repetition\""),
+        (#"{"url":1}"#, "\"url\" must be a string"),
+        (#"{"repetition":1.5}"#, "\"repetition\" must be an integer"),
+        (#"{"timings":{"queue":1}}"#, "missing key \"timings.namelookup\""),
+        (#"{"error":{"kind":"gremlins","message":""}}"#, "unknown error kind \"gremlins\""),
+        (#"{"url":"a\qb"}"#, "invalid escape"),
+        (minimalLine + " trailing", "unexpected text after the record"),
+        (minimalLine.replacingOccurrences(of: #""error":null,"#, with: ""), "ok"),
+        ("[1]", "expected '{'"),
+    ])
+    func badLinesAreExplained(line: String, message: String) throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/records.ndjson"
+        try Data((line + "\n").utf8).write(to: URL(fileURLWithPath: path))
+        if message == "ok" {
+            #expect(try RecordsReader.readAll(path: path).first?.error == nil)
+            return
+        }
+        #expect {
+            try RecordsReader.readAll(path: path)
+        } throws: { error in
+            "\(error)".hasPrefix("\(path): cannot parse line 1: \(message) (at byte ")
+        }
+    }
+}
