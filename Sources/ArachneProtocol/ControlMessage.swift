@@ -45,8 +45,8 @@ public struct JobStatus: Codable, Sendable, Hashable {
     public var error: String?
 
     public init(
-        id: String, name: String? = nil, state: JobState, total: Int, done: Int = 0, failed: Int = 0, cancelled: Int = 0,
-        rate: Double = 0, reassignedBatches: Int = 0, retries: Int = 0, submittedAt: Double? = nil,
+        id: String, name: String? = nil, state: JobState, total: Int, done: Int = 0, failed: Int = 0,
+        cancelled: Int = 0, rate: Double = 0, reassignedBatches: Int = 0, retries: Int = 0, submittedAt: Double? = nil,
         startedAt: Double? = nil, finishedAt: Double? = nil, outputDir: String, error: String? = nil
     ) {
         self.id = id

@@ -172,7 +172,9 @@ public enum CoordinatorMessage: Sendable, Hashable {
         }
         try reader.finish()
         guard frames.count == 1 else {
-            throw ProtocolError(.frameCount, "'\(type.name)' message has \(frames.count) frames; it must have exactly 1")
+            throw ProtocolError(
+                .frameCount, "'\(type.name)' message has \(frames.count) frames; it must have exactly 1"
+            )
         }
         return message
     }

@@ -44,8 +44,8 @@ public struct MessageHeader: Hashable, Sendable {
 }
 
 /// Message type bytes. Ranges by direction: worker→coordinator 0x01–0x1F, coordinator→worker 0x21–0x3F,
-/// control requests 0x41–0x5F, control replies 0x61–0x7F. `hello`, `refuse` and the control `error` reply keep their
-/// number and layout in every version, so peers of different versions can always refuse each other legibly.
+/// control requests 0x41–0x5F, control replies 0x61–0x7F. `hello`, `refuse` and the control `error` reply keep
+/// their number and layout in every version, so peers of different versions can always refuse each other legibly.
 enum MessageType: UInt8 {
     case hello = 0x01
     case credit = 0x02
@@ -128,7 +128,8 @@ extension ProtocolError {
         }.joined(separator: " ")
         return ProtocolError(
             .badMagic,
-            "not an Arachne message: frame 0 starts with \(shown.isEmpty ? "nothing" : shown), expected 0x41 0x52 (\"AR\")"
+            "not an Arachne message: frame 0 starts with \(shown.isEmpty ? "nothing" : shown), "
+                + "expected 0x41 0x52 (\"AR\")"
         )
     }
 

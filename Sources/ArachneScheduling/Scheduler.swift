@@ -3,9 +3,10 @@ import ArachneCore
 /// The coordinator's brain: jobs, workers, credits, leases, heartbeats and exact accounting, as a plain value with
 /// no I/O and no clock of its own. Each event method takes `now` and returns the `Action`s the coordinator carries out.
 ///
-/// Guarantees: a worker is never leased more keys than the credit it granted; every key of every job ends with exactly
-/// one terminal record — an accepted result, a `worker-lost` failure after `maxAttempts` lost leases, or `cancelled` —
-/// whatever workers die, restart or report twice; several jobs share the workers by outstanding work per weight.
+/// Guarantees: a worker is never leased more keys than the credit it granted; every key of every job ends with
+/// exactly one terminal record — an accepted result, a `worker-lost` failure after `maxAttempts` lost leases, or
+/// `cancelled` — whatever workers die, restart or report twice; several jobs share the workers by outstanding work
+/// per weight.
 public struct Scheduler: Sendable {
     /// A point on the coordinator's monotonic clock, in milliseconds from an origin it chooses.
     public struct Instant: Comparable, Hashable, Sendable, CustomStringConvertible {
@@ -147,7 +148,9 @@ public struct Scheduler: Sendable {
         if count > 0 {
             actions.append(
                 .recordCancelled(
-                    CancelledKeys(job: id, space: jobs[index].space, listed: listed, range: range, skip: skip, count: count)
+                    CancelledKeys(
+                        job: id, space: jobs[index].space, listed: listed, range: range, skip: skip, count: count
+                    )
                 )
             )
         }
@@ -236,8 +239,8 @@ public struct Scheduler: Sendable {
 
     // MARK: Results
 
-    /// A worker reported the result of `key`. Accept it (write its terminal record, with the attempt count given) if the
-    /// key has none yet — even from a worker since declared lost, since the fetch did happen; drop it otherwise.
+    /// A worker reported the result of `key`. Accept it (write its terminal record, with the attempt count given) if
+    /// the key has none yet — even from a worker since declared lost, since the fetch did happen; drop it otherwise.
     public mutating func recordResult(
         worker: String, job: String, batch: UInt64, key: RequestKey, kind: RecordKind, now: Instant
     ) -> ResultDecision {

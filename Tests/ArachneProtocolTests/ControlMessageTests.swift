@@ -54,7 +54,8 @@ struct ControlMessageTests {
 
     @Test("a non-finite rate still encodes and decodes")
     func nonFiniteRate() throws {
-        let reply = ControlReply.status([JobStatus(id: "a", state: .running, total: 1, rate: .infinity, outputDir: "/")])
+        let status = JobStatus(id: "a", state: .running, total: 1, rate: .infinity, outputDir: "/")
+        let reply = ControlReply.status([status])
         #expect(try ControlReply.decode(reply.encode()) == reply)
     }
 

@@ -11,14 +11,17 @@ struct CoordinatorMessageTests {
         .jobSettings(
             job: "j-1",
             settings: FetchSettings(
-                connectTimeoutMs: 1500, maxRedirects: 0, userAgent: "arachne-test/1 ✓", resolve: ["a.test:80:127.0.0.1"],
+                connectTimeoutMs: 1500, maxRedirects: 0, userAgent: "arachne-test/1 ✓",
+                resolve: ["a.test:80:127.0.0.1"],
                 caCertPath: "/etc/ca.pem", headers: ["X-A: b"], forbidReuse: true
             )
         ),
         .lease(
             BatchLease(
                 batch: 77, job: "j-1", deadlineMs: 4000,
-                items: (0..<100).map { LeaseItem(key: RequestKey(urlIndex: $0, repetition: $0 % 3), url: "http://x.test/\($0)") }
+                items: (0..<8).map {
+                    LeaseItem(key: RequestKey(urlIndex: $0 * 1_000, repetition: $0 % 3), url: "http://x.test/\($0)")
+                }
             )
         ),
         .lease(BatchLease(batch: 0, job: "", deadlineMs: 0, items: [])),

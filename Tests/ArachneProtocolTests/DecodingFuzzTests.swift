@@ -3,7 +3,8 @@ import Testing
 
 @testable import ArachneProtocol
 
-/// Decoding is total: whatever bytes arrive, every decoder returns a message or throws a `ProtocolError`; it never traps.
+/// Decoding is total: whatever bytes arrive, every decoder returns a message or throws a `ProtocolError`; it never
+/// traps.
 @Suite("Decoding never traps")
 struct DecodingFuzzTests {
     /// Runs all four decoders on the frames; the point is that this returns at all.

@@ -24,7 +24,8 @@ struct SeededGenerator: RandomNumberGenerator {
 func sampleResult(index: Int = 0, failed: Bool = false) -> FetchResult {
     var outcome = FetchOutcome(
         status: failed ? 0 : 200 + index % 3,
-        headers: failed ? [] : [(name: "content-type", value: "text/html; charset=utf-8"), (name: "x-é", value: "✓")],
+        headers: failed
+            ? [] : [(name: "content-type", value: "text/html; charset=utf-8"), (name: "x-é", value: "✓")],
         body: failed ? [] : Array("<html>\(index) ünïcødé</html>".utf8),
         bytesReceived: failed ? 0 : 1_234_567_890_123 + Int64(index),
         truncated: index % 2 == 1,
@@ -54,7 +55,9 @@ func expectSame(_ a: FetchResult, _ b: FetchResult, sourceLocation: SourceLocati
     let x = a.outcome
     let y = b.outcome
     #expect(x.status == y.status, sourceLocation: sourceLocation)
-    #expect(x.headers.map { [$0.name, $0.value] } == y.headers.map { [$0.name, $0.value] }, sourceLocation: sourceLocation)
+    #expect(
+        x.headers.map { [$0.name, $0.value] } == y.headers.map { [$0.name, $0.value] }, sourceLocation: sourceLocation
+    )
     #expect(x.body == y.body, sourceLocation: sourceLocation)
     #expect(x.bytesReceived == y.bytesReceived, sourceLocation: sourceLocation)
     #expect(x.truncated == y.truncated, sourceLocation: sourceLocation)

@@ -95,7 +95,8 @@ struct ClusterSimulation {
             JobPlan(id: "resumed", urls: 400, repeats: 2, addAt: 1_000, resumeFraction: 0.4),
         ]
         for index in 0..<4 {
-            workers.append(Worker(id: "w\(index)", capacity: Int.random(in: 4...16, using: &rng), state: .down(until: 0)))
+            let capacity = Int.random(in: 4...16, using: &rng)
+            workers.append(Worker(id: "w\(index)", capacity: capacity, state: .down(until: 0)))
         }
         workers.append(Worker(id: "late", capacity: 8, state: .down(until: 5_000)))
     }
@@ -137,7 +138,9 @@ struct ClusterSimulation {
                 guard let worker = reachable(lease.worker), !workers[worker].awaitingWelcome else { continue }
                 let credit = workers[worker].granted - workers[worker].received
                 if lease.keys.count > credit {
-                    violations.append("lease \(lease.batch) of \(lease.keys.count) keys to \(lease.worker) with credit \(credit)")
+                    violations.append(
+                        "lease \(lease.batch) of \(lease.keys.count) keys to \(lease.worker) with credit \(credit)"
+                    )
                 }
                 workers[worker].received += lease.keys.count
                 workers[worker].remaining[lease.batch] = lease.keys.count

@@ -73,7 +73,7 @@ struct Harness {
     var now = Instant(milliseconds: 0)
     var ledger = Ledger()
 
-    init(_ configuration: Scheduler.Configuration = Scheduler.Configuration(heartbeatIntervalMs: 100, leaseTimeoutMs: 500)) {
+    init(_ configuration: Scheduler.Configuration = .init(heartbeatIntervalMs: 100, leaseTimeoutMs: 500)) {
         scheduler = Scheduler(configuration: configuration)
     }
 
