@@ -32,7 +32,8 @@ public enum ReportHTML {
             <header>
             <h1>Arachne report</h1>
             <p>job <strong>\(escape(job.id))</strong>\(job.options.name.map { " “\(escape($0))”" } ?? "") ·
-            \(escape(job.state.rawValue)) · \(job.options.urlCount) URL(s) × \(job.options.repeatCount) ·
+            \(escape(job.state.rawValue)) · \(TextFormat.count(job.options.urlCount)) URL(s) ×
+            \(TextFormat.count(job.options.repeatCount)) ·
             concurrency \(job.options.concurrency) · started \(escape(job.startedAt ?? "-")) ·
             output <code>\(escape(job.outputDir))</code></p>
             </header>
@@ -216,17 +217,22 @@ public enum ReportHTML {
             const y = v => H - B - Math.log10(Math.max(v, 1)) / decades * (H - T - B);
             for (let d = 0; d <= decades; d++) {
               line(root, L, y(Math.pow(10, d)), W - R, y(Math.pow(10, d)), 'grid');
-              el('text', {x: L - 6, y: y(Math.pow(10, d)) + 4, 'text-anchor': 'end'}, root, ms(Math.pow(10, d)));
+              const label = (d === 0 ? '≤' : '') + ms(Math.pow(10, d));
+              el('text', {x: L - 6, y: y(Math.pow(10, d)) + 4, 'text-anchor': 'end'}, root, label);
             }
             labels.forEach((label, i) => el('text', {x: x(i), y: H - B + 18, 'text-anchor': 'middle'}, root, label));
+            const names = [];
             shown.forEach(p => {
               const color = colors[phases.indexOf(p)];
               const points = keys.map((k, i) => [x(i), y(report.timings[p][k])]);
               el('path', {d: path(points), fill: 'none', stroke: color, 'stroke-width': 2, class: 'series'}, root);
               points.forEach(pt => el('circle', {cx: pt[0], cy: pt[1], r: 3, fill: color}, root));
-              const last = points[points.length - 1];
-              el('text', {x: W - R + 8, y: last[1] + 4, fill: color}, root, p);
+              names.push({name: p, color: color, y: points[points.length - 1][1]});
             });
+            // Phase names beside their curves' ends, pushed apart where curves end close together.
+            names.sort((a, b) => a.y - b.y);
+            names.forEach((n, i) => { if (i > 0 && n.y - names[i - 1].y < 13) n.y = names[i - 1].y + 13; });
+            names.forEach(n => el('text', {x: W - R + 8, y: n.y + 4, fill: n.color}, root, n.name));
             done(id);
           }
 
@@ -260,7 +266,7 @@ public enum ReportHTML {
             const H = T + Math.max(1, items.length) * 24 + 10, root = svg(id, H);
             if (!items.length) { empty(root, H, note); return done(id); }
             const most = largest(items.map(i => i.value));
-            const x = v => v / most * (W - L - R - 60);
+            const x = v => v / most * (W - L - 60 - 200);
             items.forEach((item, i) => {
               const top = T + i * 24;
               el('text', {x: L + 54, y: top + 15, 'text-anchor': 'end'}, root, item.label);
@@ -273,6 +279,7 @@ public enum ReportHTML {
             done(id);
           }
 
+          function n(value) { return Number(value).toLocaleString('en-US'); }
           function statusColor(code) {
             return code < 300 ? '#59a14f' : code < 400 ? '#4e79a7' : code < 500 ? '#f28e2b' : '#e15759';
           }
@@ -281,12 +288,12 @@ public enum ReportHTML {
           timeline();
           bars('chart-status', Object.keys(report.summary.status_codes).sort((a, b) => a - b).map(code => ({
             label: code, value: report.summary.status_codes[code], color: statusColor(Number(code)),
-            text: String(report.summary.status_codes[code])})), 'no responses');
+            text: n(report.summary.status_codes[code])})), 'no responses');
           bars('chart-errors', Object.entries(report.summary.errors).sort((a, b) => b[1] - a[1]).map(e => ({
-            label: e[0], value: e[1], color: '#e15759', text: String(e[1])})), 'no failures');
+            label: e[0], value: e[1], color: '#e15759', text: n(e[1])})), 'no failures');
           bars('chart-workers', report.workers.map(w => ({
             label: w.id, value: w.requests, part: w.failed, color: '#4e79a7',
-            text: w.requests + ' requests, ' + w.failed + ' failed, busy ' + w.busy_seconds.toFixed(1) + ' s'})),
+            text: n(w.requests) + ' requests, ' + n(w.failed) + ' failed'})),
             'no workers');
           document.body.setAttribute('data-charts-drawn', String(drawn));
         })();

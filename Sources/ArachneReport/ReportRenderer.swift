@@ -17,7 +17,7 @@ public enum ReportRenderer {
         let name = options.name.map { " \"\($0)\"" } ?? ""
         out.append("Arachne report: job \(job.id)\(name) (\(job.state.rawValue))")
         out.append(
-            "  \(TextFormat.count(options.urlCount)) URL(s) × \(TextFormat.count(options.repeatCount)), "
+            "  \(TextFormat.count(options.urlCount)) URL(s) × \(TextFormat.count(options.repeatCount)) repetition(s), "
                 + "concurrency \(options.concurrency), output \(job.outputDir)")
         out.append("")
         out.append("  spend time   \(TextFormat.seconds(summary.wallSeconds)) s")

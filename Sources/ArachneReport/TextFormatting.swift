@@ -23,9 +23,13 @@ enum TextFormat {
         abs(value) < 100 ? String(format: "%.3f", value) : String(format: "%.1f", value)
     }
 
-    /// A rate or other real figure with one decimal (two below 10).
+    /// A rate or other real figure: two decimals below 10, one below 1000, whole and grouped above (50,000).
     static func decimal(_ value: Double) -> String {
-        abs(value) < 10 ? String(format: "%.2f", value) : String(format: "%.1f", value)
+        switch abs(value) {
+        case ..<10: String(format: "%.2f", value)
+        case ..<1000: String(format: "%.1f", value)
+        default: count(Int64(value.rounded()))
+        }
     }
 
     /// An integer with thousands separators: 1,234,567.

@@ -36,6 +36,7 @@ let minimalLine = #"{"url":"u","repetition":0,"worker":"w","attempts":1,"status"
 
     @Test func roundTripKeepsEveryFieldIncludingNastyStrings() throws {
         let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/records.ndjson"
         let records = Self.nastyRecords()
         let writer = try RecordsWriter(path: path, bufferSize: 4096)
@@ -66,6 +67,7 @@ let minimalLine = #"{"url":"u","repetition":0,"worker":"w","attempts":1,"status"
 
     @Test func manyRecordsStreamThroughSmallBuffers() throws {
         let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/records.ndjson"
         let records = Fixtures.records(count: 5_000)
         let writer = try RecordsWriter(path: path, bufferSize: 8192)
@@ -86,6 +88,7 @@ let minimalLine = #"{"url":"u","repetition":0,"worker":"w","attempts":1,"status"
 
     @Test func tornLastLineIsDroppedAndResumeAppendsAfterTheIntactPart() throws {
         let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/records.ndjson"
         let records = Fixtures.records(count: 3)
         let writer = try RecordsWriter(path: path)
@@ -110,6 +113,7 @@ let minimalLine = #"{"url":"u","repetition":0,"worker":"w","attempts":1,"status"
 
     @Test func badLineInTheMiddleNamesFileAndLine() throws {
         let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/records.ndjson"
         let writer = try RecordsWriter(path: path)
         try writer.append(Fixtures.record())

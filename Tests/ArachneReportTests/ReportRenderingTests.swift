@@ -77,6 +77,7 @@ func row(_ text: String, _ name: String) -> [String] {
         #expect(TextFormat.milliseconds(Int64(12_500)) == "12.5")
         #expect(TextFormat.milliseconds(1_234_567.0) == "1235")
         #expect(TextFormat.count(1_234_567) == "1,234,567")
+        #expect(TextFormat.decimal(50_000.4) == "50,000" && TextFormat.decimal(512.25) == "512.2")
         #expect(TextFormat.count(-1_000) == "-1,000")
         #expect(TextFormat.bytes(512) == "512 B")
         #expect(TextFormat.bytes(1_572_864) == "1.5 MiB")

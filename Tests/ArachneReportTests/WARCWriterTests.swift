@@ -123,6 +123,7 @@ extension Array where Element == UInt8 {
     @Test(.enabled(if: Warcio.unavailableReason == nil, "warcio could not be installed (see Warcio.unavailableReason)"))
     func warcioReadsTheFilesAndEveryReferencePointsAtItsResponse() throws {
         let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let writer = try WARCWriter(directory: directory, info: [("job", "job-1")])
         let bodies = Self.bodies()
         let date = Date(timeIntervalSince1970: 1_700_000_000.25)
@@ -168,6 +169,7 @@ extension Array where Element == UInt8 {
     @Test(.enabled(if: Warcio.unavailableReason == nil, "warcio could not be installed"))
     func filesRotatePastTheSizeCapAndNumberingContinues() throws {
         let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         FileManager.default.createFile(atPath: directory + "/bodies-00004.warc.gz", contents: Data())
         let writer = try WARCWriter(directory: directory, maxFileSize: 2_000)
         var random = SeededRandom(seed: 9)
