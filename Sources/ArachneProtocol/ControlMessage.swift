@@ -1,26 +1,26 @@
 import ArachneCore
 
-/// Where a job stands, as the coordinator reports it to the CLI.
-public enum JobState: String, Codable, Sendable, Hashable, CaseIterable {
-    /// Accepted, no request leased yet.
-    case queued
-    /// Requests are being fetched.
-    case running
-    /// Every (URL, repetition) has its terminal record (some may be failures).
-    case completed
-    /// Cancel was asked; in-flight requests are finishing.
-    case cancelling
-    /// Cancelled: never-fetched requests ended as `cancelled` records.
-    case cancelled
-    /// The job could not run (its output directory could not be written, say); `error` in the status says why.
-    case failed
-}
-
 /// One job's progress, as `arachne status` and `arachne jobs` show it.
 public struct JobStatus: Codable, Sendable, Hashable {
+    /// Where a job stands, as the coordinator reports it to the CLI.
+    public enum State: String, Codable, Sendable, Hashable, CaseIterable {
+        /// Accepted, no request leased yet.
+        case queued
+        /// Requests are being fetched.
+        case running
+        /// Every (URL, repetition) has its terminal record (some may be failures).
+        case completed
+        /// Cancel was asked; in-flight requests are finishing.
+        case cancelling
+        /// Cancelled: never-fetched requests ended as `cancelled` records.
+        case cancelled
+        /// The job could not run (its output directory could not be written, say); `error` in the status says why.
+        case failed
+    }
+
     public var id: String
     public var name: String?
-    public var state: JobState
+    public var state: State
     /// Terminal records the job will have: URLs × repetitions.
     public var total: Int
     /// Terminal records so far, whatever their kind (fetched, failed, cancelled).
@@ -45,7 +45,7 @@ public struct JobStatus: Codable, Sendable, Hashable {
     public var error: String?
 
     public init(
-        id: String, name: String? = nil, state: JobState, total: Int, done: Int = 0, failed: Int = 0,
+        id: String, name: String? = nil, state: State, total: Int, done: Int = 0, failed: Int = 0,
         cancelled: Int = 0, rate: Double = 0, reassignedBatches: Int = 0, retries: Int = 0, submittedAt: Double? = nil,
         startedAt: Double? = nil, finishedAt: Double? = nil, outputDir: String, error: String? = nil
     ) {
