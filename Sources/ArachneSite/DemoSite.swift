@@ -42,6 +42,7 @@ public final class DemoSite: @unchecked Sendable {
     // Safety: `loop`, `port`, `host`, `baseURL` and the counters are immutable or atomic; every other stored property
     // is touched only on the loop thread (callbacks, or closures passed to `loop.execute`).
 
+    /// The loop the site runs on.
     public let loop: EventLoop
     /// The address the site listens on.
     public let host: String
@@ -114,8 +115,9 @@ public final class DemoSite: @unchecked Sendable {
         return site
     }
 
-    /// Closes the listening socket and every connection (pending timers are cancelled). Idempotent; callable from
-    /// any thread, and must be called before the loop's `shutdown()` (it waits for the loop).
+    /// Closes the listening socket and every connection (pending timers are cancelled), and returns when that is
+    /// done. Callable from any thread; must come before the loop's `shutdown()`, since it waits for the loop. Calls
+    /// after the first return at once.
     public func stop() {
         guard !stopRequested.exchange(true, ordering: .acquiringAndReleasing) else { return }
         try? onLoop { self.closeEverything() }
