@@ -61,6 +61,14 @@ struct SchedulerFailureTests {
         #expect(h.scheduler.nextDeadline == Instant(milliseconds: 190))
     }
 
+    @Test("instants come from elapsed durations in whole milliseconds")
+    func instants() {
+        #expect(Instant(elapsed: .milliseconds(1_500)) == Instant(milliseconds: 1_500))
+        #expect(Instant(elapsed: .seconds(2) + .microseconds(999)) == Instant(milliseconds: 2_000))
+        #expect(Instant(milliseconds: 5) + 10 == Instant(milliseconds: 15))
+        #expect(Instant(milliseconds: 5) < Instant(milliseconds: 6))
+    }
+
     @Test("a late result from a lost worker is accepted if the key has no record yet; the re-leased copy is dropped")
     func lateResult() throws {
         var h = Harness()
