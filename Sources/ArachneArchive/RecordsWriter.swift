@@ -33,6 +33,12 @@ public final class RecordsWriter {
         if let validLength {
             file = try PosixFile.open(path, flags: O_WRONLY | O_CREAT)
             do throws(ArchiveError) {
+                let size = try file.size()
+                guard validLength >= 0 && validLength <= size else {
+                    throw ArchiveError(
+                        path: path, operation: "resume",
+                        reason: "resume offset \(validLength) is outside the file (\(size) bytes)")
+                }
                 try file.truncate(to: validLength)
                 guard lseek(file.descriptor, off_t(validLength), SEEK_SET) >= 0 else {
                     throw ArchiveError.system(path, "seek", errno: errno)

@@ -21,6 +21,10 @@ public struct DiffCommand: ParsableCommand {
 
     public init() {}
 
+    public func validate() throws {
+        guard !a.isEmpty && !b.isEmpty else { throw ValidationError("Name two reports: directories, files or job ids.") }
+    }
+
     public func run() throws {
         let first = try ReportTarget.load(a, command: "diff")
         let second = try ReportTarget.load(b, command: "diff")

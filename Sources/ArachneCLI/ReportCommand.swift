@@ -25,6 +25,10 @@ public struct ReportCommand: ParsableCommand {
 
     public init() {}
 
+    public func validate() throws {
+        guard !target.isEmpty else { throw ValidationError("Name a job id, a report directory or a report.json file.") }
+    }
+
     public func run() throws {
         let loaded = try ReportTarget.load(target, command: "report")
         if json {

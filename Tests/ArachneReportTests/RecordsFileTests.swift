@@ -105,6 +105,7 @@ let minimalLine = #"{"url":"u","repetition":0,"worker":"w","attempts":1,"status"
         #expect(read == Array(records.prefix(2)))
         #expect(reader.tornTail)
 
+        #expect(throws: ArchiveError.self) { try RecordsWriter(path: path, resumeAt: reader.validLength + 10_000) }
         let resumed = try RecordsWriter(path: path, resumeAt: reader.validLength)
         try resumed.append(records[2])
         try resumed.close()
