@@ -22,7 +22,9 @@ public struct DiffCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        guard !a.isEmpty && !b.isEmpty else { throw ValidationError("Name two reports: directories, files or job ids.") }
+        guard !a.isEmpty && !b.isEmpty else {
+            throw ValidationError("Name two reports: directories, files or job ids.")
+        }
     }
 
     public func run() throws {

@@ -10,7 +10,8 @@ enum Warcio {
         guard let pip = try? Program.run("/usr/bin/env", ["python3", "-m", "pip", "--version"]), pip.status == 0 else {
             return "python3 -m pip is not available, so warcio cannot be installed"
         }
-        let install = try? Program.run("/usr/bin/env", ["python3", "-m", "pip", "install", "-q", "warcio"], timeout: 300)
+        let install = try? Program.run(
+            "/usr/bin/env", ["python3", "-m", "pip", "install", "-q", "warcio"], timeout: 300)
         guard let install, install.status == 0 else {
             return "pip install warcio failed: \(install?.stderr ?? "could not run pip")"
         }
@@ -138,7 +139,8 @@ extension Array where Element == UInt8 {
 
         let found = try Warcio.read(directory: directory, files: writer.files, references: references)
         let records = try #require(found.files["bodies-00000.warc.gz"])
-        #expect(records.map(\.type) == ["warcinfo"] + Array(repeating: ["request", "response"], count: 4).flatMap { $0 })
+        let pairs = Array(repeating: ["request", "response"], count: 4).flatMap { $0 }
+        #expect(records.map(\.type) == ["warcinfo"] + pairs)
         for (index, body) in bodies.enumerated() {
             let request = records[1 + index * 2]
             let response = records[2 + index * 2]
