@@ -66,7 +66,8 @@ private final class Reactor {
         while !done() && !deadline.expired {
             let count: Int
             do {
-                count = try Syscall.epollWait(epollFD, events, maxEvents: 256, timeoutMs: deadline.remainingMilliseconds)
+                count = try Syscall.epollWait(
+                    epollFD, events, maxEvents: 256, timeoutMs: deadline.remainingMilliseconds)
             } catch {
                 return
             }

@@ -121,7 +121,8 @@ private struct CoroutineScheduler {
         while freeSlots.count < slots.count && !deadline.expired {
             let count: Int
             do {
-                count = try Syscall.epollWait(epollFD, events, maxEvents: 256, timeoutMs: deadline.remainingMilliseconds)
+                count = try Syscall.epollWait(
+                    epollFD, events, maxEvents: 256, timeoutMs: deadline.remainingMilliseconds)
             } catch {
                 tally.record(FetchFailure(error))
                 break

@@ -44,7 +44,8 @@ public struct LadderJob: Sendable, Hashable {
         url: TargetURL, address: IPv4Address, requests: Int, concurrency: Int, workers: Int = 2,
         expectedBodyLength: Int? = nil
     ) {
-        precondition(requests >= 1 && concurrency >= 1 && workers >= 1, "requests, concurrency and workers must be ≥ 1")
+        precondition(
+            requests >= 1 && concurrency >= 1 && workers >= 1, "requests, concurrency and workers must be at least 1")
         self.url = url
         self.address = address
         self.requests = requests

@@ -34,7 +34,8 @@ extension Syscall {
         var list: UnsafeMutablePointer<addrinfo>?
         let status = getaddrinfo(host, nil, &hints, &list)
         guard status == 0 else {
-            let reason = status == EAI_SYSTEM ? String(cString: strerror(c_arachne_errno())) : String(cString: gai_strerror(status))
+            let reason = status == EAI_SYSTEM
+                ? String(cString: strerror(c_arachne_errno())) : String(cString: gai_strerror(status))
             throw ResolutionError(host: host, reason: reason)
         }
         defer { freeaddrinfo(list) }

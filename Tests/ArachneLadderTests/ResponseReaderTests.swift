@@ -47,7 +47,8 @@ import Testing
     }
 
     @Test func interimResponsesAreSkipped() throws {
-        let response = try read("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok", piece: 4)
+        let text = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"
+        let response = try read(text, piece: 4)
         #expect(response.status == 201)
         #expect(response.bodyLength == 2)
     }
@@ -72,7 +73,8 @@ import Testing
         #expect(failure("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx")?.kind == .protocol)
         #expect(failure("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nabc")?.kind == .protocol)
         #expect(failure("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")?.kind == .protocol)
-        #expect(failure("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n")?.kind == .protocol)
+        let chunkTooLong = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n"
+        #expect(failure(chunkTooLong)?.kind == .protocol)
         #expect(failure("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nextra")?.kind == .protocol)
     }
 
