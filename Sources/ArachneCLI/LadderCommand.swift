@@ -65,13 +65,12 @@ public struct LadderCommand: AsyncParsableCommand {
             models: chosen, budget: .milliseconds(Int64((budget * 1000).rounded(.up))))
     }
 
-    /// Usage errors exit with 2, as every arachne command does (argument-parser's own code for them is 64).
+    /// Usage errors are `ValidationError`s, which `arachne` exits with as code 2.
     public func validate() throws {
         do {
             _ = try plan()
         } catch {
-            Self.printError(Self.fullMessage(for: ValidationError(error.message)))
-            throw ExitCode(2)
+            throw ValidationError(error.message)
         }
     }
 
@@ -80,8 +79,7 @@ public struct LadderCommand: AsyncParsableCommand {
         do {
             plan = try self.plan()
         } catch {
-            Self.printError(Self.fullMessage(for: ValidationError(error.message)))
-            throw ExitCode(2)
+            throw ValidationError(error.message)
         }
         let job: LadderJob
         do {
@@ -93,10 +91,10 @@ public struct LadderCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let runs = await Ladder.run(job, counts: plan.counts, models: plan.models, budget: plan.budget) { run in
-            let status = run.overBudget ? " (over budget)" : ""
+            let status = run.overBudget ? " (over budget: \(run.completed) done)" : ""
             Self.printError(
-                String(format: "%@ N=%d: %.3f s, %d failed%@", run.model, run.requests, run.wallSeconds, run.failed,
-                       status))
+                "\(run.model) N=\(run.requests): \(String(format: "%.3f", run.wallSeconds)) s, \(run.failed) failed"
+                    + status)
         }
         let table = LadderTable(runs: runs)
         if json {
