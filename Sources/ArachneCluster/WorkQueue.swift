@@ -33,7 +33,17 @@ final class WorkQueue {
     func next() async -> WorkItem? {
         if let item = pop() { return item }
         if closed { return nil }
-        return await withUnsafeContinuation { waiters.append($0) }
+        // The continuation's closure may run after other loop work (a lease's `push`, say): look again there, or
+        // a lane could wait forever beside queued items.
+        return await withUnsafeContinuation { continuation in
+            if let item = pop() {
+                continuation.resume(returning: item)
+            } else if closed {
+                continuation.resume(returning: nil)
+            } else {
+                waiters.append(continuation)
+            }
+        }
     }
 
     /// Drops queued items that match `predicate` (a cancelled job's, or everything when the coordinator is lost).
