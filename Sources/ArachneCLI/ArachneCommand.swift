@@ -13,7 +13,8 @@ public struct ArachneCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             FetchCommand.self, RunCommand.self, DemoCommand.self,
-            WorkerCommand.self,
+            WorkerCommand.self, CoordinatorCommand.self, SubmitCommand.self, JobsCommand.self, StatusCommand.self,
+            CancelCommand.self,
             ReportCommand.self, DiffCommand.self, LadderCommand.self, SiteCommand.self,
         ]
     )

@@ -30,6 +30,7 @@ public struct ReportCommand: ParsableCommand {
     }
 
     public func run() throws {
+        CoordinatorReportRefresh.refreshIfRunning(target)
         let loaded = try ReportTarget.load(target, command: "report")
         if json {
             FileHandle.standardOutput.write(loaded.json)

@@ -86,6 +86,18 @@ public final class Coordinator: Sendable {
         return (try? await loop.submit { (core.value.workerCount, core.value.workersEverJoined) }) ?? (0, 0)
     }
 
+    /// Stops sending leases, for a graceful stop: workers finish what they hold and their results are still taken.
+    public func stopLeasing() async {
+        let core = core
+        _ = try? await loop.submit { core.value.withholdingLeases = true }
+    }
+
+    /// Keys sent to workers whose results have not arrived (zero or less once a drain is complete).
+    public func keysInFlight() async -> Int {
+        let core = core
+        return (try? await loop.submit { core.value.keysInFlight }) ?? 0
+    }
+
     /// Tells the workers to stop, closes the sockets and stops the loop.
     public func shutdown(reason: String = "coordinator stopping") async {
         let core = core

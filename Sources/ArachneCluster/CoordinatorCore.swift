@@ -65,6 +65,11 @@ final class CoordinatorCore {
     private var timer: TimerID?
     private let log: (String) -> Void
     private(set) var workersEverJoined = 0
+    /// Set for a graceful stop: leases are withheld (not sent), so workers only finish what they hold. The keys
+    /// stay leased in the scheduler; the next coordinator re-queues them from the durable store.
+    var withholdingLeases = false
+    /// Keys of leases withheld since `withholdingLeases` was set.
+    private(set) var withheldKeys = 0
 
     init(loop: EventLoop, configuration: Scheduler.Configuration, log: @escaping (String) -> Void) {
         self.loop = loop
@@ -118,6 +123,11 @@ final class CoordinatorCore {
     }
 
     var workerCount: Int { sessions.count }
+
+    /// Keys leased to workers (and sent) whose results have not arrived.
+    var keysInFlight: Int {
+        scheduler.jobIDs.reduce(0) { $0 + (scheduler.progress(of: $1)?.outstanding ?? 0) } - withheldKeys
+    }
 
     /// Tells every worker to stop and closes the sockets.
     func shutdown(reason: String) {
@@ -205,6 +215,10 @@ final class CoordinatorCore {
                 send(.jobSettings(job: job, settings: active.spec.settings), to: worker)
             case .sendLease(let lease):
                 guard let active = jobs[lease.job] else { continue }
+                if withholdingLeases {
+                    withheldKeys += lease.keys.count
+                    continue
+                }
                 let monotonic = EventLoop.now()
                 if active.workerActivity[lease.worker] == nil {
                     active.workerActivity[lease.worker] = (monotonic, monotonic)

@@ -93,12 +93,15 @@ public final class JobRecorder: @unchecked Sendable {
         thread.execute { [self] in write(entries) }
     }
 
-    /// Adds already-written records (a resumed job's) to the aggregates without writing them again.
+    /// Adds already-written records (a resumed job's) to the aggregates without writing them again. Called on the
+    /// writer thread, it adds them at once (so a resume can stream records through without holding them all).
     public func replay(_ replayed: [FetchRecord]) {
-        thread.execute { [self] in
-            for record in replayed { aggregators[record.worker, default: ReportAggregator()].add(record) }
-            recorded += replayed.count
+        guard thread.inEventLoop else {
+            thread.execute { [self] in replay(replayed) }
+            return
         }
+        for record in replayed { aggregators[record.worker, default: ReportAggregator()].add(record) }
+        recorded += replayed.count
     }
 
     private func write(_ entries: [RecordEntry]) {
@@ -172,7 +175,8 @@ public final class JobRecorder: @unchecked Sendable {
             total.reassignedBatches = reassignedBatches
             total.retries = retries
             var report = total.makeReport(job: info)
-            report.bodies = warc?.files ?? []
+            // Files of earlier runs of a resumed job (from its records) and the ones this writer made.
+            report.bodies = Set(report.bodies).union(warc?.files ?? []).sorted()
             _ = try ReportWriter.write(report, toDirectory: directory)
             return report
         }

@@ -1,0 +1,127 @@
+import ArachneArchive
+import ArachneCluster
+import ArachneCore
+import ArachneProtocol
+import ArachneReport
+import ArgumentParser
+import Foundation
+
+/// `arachne submit`: hands a job to the running coordinator and prints its id; `--wait` follows it to the end.
+struct SubmitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit",
+        abstract: "Submit a job to the running coordinator and print its id.",
+        discussion: """
+            The job id goes to standard output (JOB=$(arachne submit …) captures it). With --wait, progress is \
+            shown on a terminal (done/total, rate, failures, ETA) and the report's summary is printed at the end. \
+            The job's report is in DATA_DIR/jobs/JOB/ (arachne report JOB). The coordinator's workers run with the \
+            coordinator's --concurrency; the job's --concurrency is recorded in its report options. Exit status: \
+            0 submitted (with --wait: the job ended, completed or cancelled), 1 the coordinator could not be \
+            reached, refused the job, or the job failed, 2 usage error.
+            """)
+
+    @OptionGroup var input: JobInputOptions
+    @OptionGroup var fetch: FetchSettingsOptions
+    @OptionGroup var connection: ControlOptions
+
+    @Option(help: "A label for the job, shown by `arachne jobs`.")
+    var name: String?
+
+    @Flag(help: "Wait for the job to end: live progress on a terminal, then the summary.")
+    var wait = false
+
+    func run() async throws {
+        let urls = try input.loadURLs()
+        let spec = JobSpec(urls: urls.map(\.string), repeatCount: input.repeatCount, concurrency: input.concurrency,
+                           settings: fetch.settings, name: name)
+        let session = try connection.session()
+        let reply = try await session.expect(.submit(spec))
+        guard case .submitted(let job) = reply else { throw session.unexpected(reply, for: "submit") }
+        // Unbuffered, so a script or a person sees the id at once, even while --wait follows the job.
+        FileHandle.standardOutput.write(Data("\(job)\n".utf8))
+        if wait { try await JobFollower.follow(job, session: session) }
+    }
+}
+
+/// Follows a submitted job to its end for `submit --wait`: a progress line while it runs, then the summary.
+enum JobFollower {
+    /// How long the coordinator may stay unreachable (restarting, say) before waiting gives up.
+    static let patience = 60.0
+
+    static func follow(_ job: String, session: ControlSession) async throws {
+        var lostSince: Date?
+        var status: JobStatus?
+        while true {
+            do {
+                status = try await current(job, session)
+                lostSince = nil
+            } catch let error as ClientUnreachable {
+                let since = lostSince ?? Date()
+                if lostSince == nil {
+                    Terminal.endProgress()
+                    Terminal.warn("\(error.message); still waiting for job \(job)")
+                }
+                lostSince = since
+                if Date().timeIntervalSince(since) > patience {
+                    throw JobCannotRun("gave up waiting for job \(job): the coordinator at \(session.endpoint) has "
+                        + "not answered for \(Int(patience)) s (the job resumes when it restarts)")
+                }
+            }
+            if let status {
+                switch status.state {
+                case .completed, .cancelled, .failed:
+                    Terminal.endProgress()
+                    try await finish(status, session: session)
+                    return
+                case .queued, .running, .cancelling:
+                    let started = status.startedAt ?? status.submittedAt ?? Date().timeIntervalSince1970
+                    Terminal.progress(Terminal.progressLine(
+                        done: status.done, total: status.total, failed: status.failed,
+                        elapsed: max(0, Date().timeIntervalSince1970 - started)))
+                }
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
+    private struct ClientUnreachable: Error {
+        var message: String
+    }
+
+    private static func current(_ job: String, _ session: ControlSession) async throws -> JobStatus {
+        let reply: ControlReply
+        do {
+            reply = try await session.client.send(.status(job: job))
+        } catch {
+            throw ClientUnreachable(message: "lost the coordinator at \(session.endpoint): \(error.description)")
+        }
+        switch reply {
+        case .status(let jobs) where jobs.count == 1:
+            return jobs[0]
+        case .error(let message):
+            throw JobCannotRun(message)
+        default:
+            throw session.unexpected(reply, for: "status")
+        }
+    }
+
+    private static func finish(_ status: JobStatus, session: ControlSession) async throws {
+        let directory: String
+        if case .report(_, let path) = try await session.send(.report(job: status.id)) {
+            directory = path
+        } else {
+            directory = status.outputDir
+        }
+        if let loaded = try? ReportReader.read(directory) {
+            print(ReportRenderer.summaryText(loaded.report), terminator: "")
+            print("report: \(loaded.path)")
+        } else {
+            print("job \(status.id) \(status.state.rawValue): \(status.done)/\(status.total), \(status.failed) failed; "
+                + "no report in \(directory)")
+        }
+        if status.state == .cancelled { Terminal.warn("job \(status.id) was cancelled") }
+        if status.state == .failed {
+            throw JobCannotRun("job \(status.id) failed: \(status.error ?? "no reason given")")
+        }
+    }
+}

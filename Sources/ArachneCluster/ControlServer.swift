@@ -1,0 +1,120 @@
+import ArachneEventLoop
+import ArachneProtocol
+import ArachneZMQ
+import Foundation
+import Synchronization
+
+/// A decoded control request and the envelope to answer it with.
+struct ControlCall: Sendable {
+    var request: ControlRequest
+    /// The ROUTER envelope: the client's routing id, plus an empty delimiter frame for REQ clients.
+    var envelope: [[UInt8]]
+}
+
+/// The coordinator's control socket: a ZeroMQ ROUTER on a loop of its own that decodes `ControlRequest`s and hands
+/// them to the service in arrival order (`onCall`, called on the control loop). Anything that does not decode is
+/// answered at once with an `error` reply naming what was wrong; the server goes on. It does no store work: that is
+/// the service's, on the writer thread.
+///
+/// Clients are DEALER sockets (one frame per request); a REQ client's empty delimiter frame is accepted and
+/// echoed.
+final class ControlServer: Sendable {
+    let loop: EventLoop
+    let endpoint: String
+    private let context: ZMQContext
+    private let channel: LoopBox<ZMQChannel?>
+    /// When set, every well-formed request is refused with this message (the coordinator is stopping).
+    private let refusal = Refusal()
+
+    private final class Refusal: Sendable {
+        let message = Mutex<String?>(nil)
+    }
+    private let log: @Sendable (String) -> Void
+
+    /// Binds the ROUTER on `endpoint` and starts answering.
+    init(endpoint: String, log: @escaping @Sendable (String) -> Void,
+         onCall: @escaping @Sendable (ControlCall) -> Void) async throws
+    {
+        let loop = try EventLoop(name: "arachne-control")
+        self.loop = loop
+        self.log = log
+        let context = ZMQContext()
+        self.context = context
+        let channel = LoopBox<ZMQChannel?>(nil)
+        self.channel = channel
+        do {
+            self.endpoint = try await loop.submit { [refusal] in
+                let socket = try ZMQSocket(context: context, type: .router)
+                try socket.bind(endpoint)
+                let bound = try socket.lastEndpoint()
+                channel.value = try ZMQChannel(socket: socket, loop: loop) { frames in
+                    Self.received(frames, channel: channel, onCall: onCall, refusal: refusal, log: log)
+                }
+                return bound
+            }
+        } catch {
+            loop.shutdown()
+            throw CoordinatorError("cannot listen for control requests on \(endpoint): \(error)")
+        }
+    }
+
+    /// Answers a request.
+    func reply(_ reply: ControlReply, to call: ControlCall) {
+        let frames = call.envelope + reply.encode()
+        loop.execute { [channel, log] in
+            do {
+                try channel.value?.send(frames)
+            } catch {
+                log("control: could not answer a client (it went away?): \(error)")
+            }
+        }
+    }
+
+    /// From now on, answers every request with an error saying `message`.
+    func refuseAll(_ message: String) {
+        refusal.message.withLock { $0 = message }
+    }
+
+    /// Closes the socket and stops the loop.
+    func close() {
+        loop.execute { [channel] in
+            channel.value?.close()
+            channel.value = nil
+        }
+        loop.shutdown()
+    }
+
+    // MARK: Loop side
+
+    private static func received(
+        _ frames: [[UInt8]], channel: LoopBox<ZMQChannel?>, onCall: (ControlCall) -> Void, refusal: Refusal,
+        log: (String) -> Void
+    ) {
+        guard let routingID = frames.first else { return }
+        var envelope = [routingID]
+        var body = Array(frames.dropFirst())
+        if body.count >= 2, body[0].isEmpty {
+            // A REQ client: routing id, empty delimiter, request.
+            envelope.append([])
+            body.removeFirst()
+        }
+        let reply: ControlReply
+        do {
+            let request = try ControlRequest.decode(body)
+            if let message = refusal.message.withLock({ $0 }) {
+                reply = .error(message: message)
+            } else {
+                onCall(ControlCall(request: request, envelope: envelope))
+                return
+            }
+        } catch {
+            log("control: rejected a malformed request: \(error.message)")
+            reply = ControlReply.rejecting(error)
+        }
+        do {
+            try channel.value?.send(envelope + reply.encode())
+        } catch {
+            log("control: could not answer a client (it went away?): \(error)")
+        }
+    }
+}
