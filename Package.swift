@@ -66,7 +66,8 @@ let package = Package(
         .testTarget(name: "ArachneZMQTests", dependencies: ["ArachneZMQ", "ArachneEventLoop"]),
         .testTarget(name: "ArachneStoreTests", dependencies: ["ArachneStore"]),
         .testTarget(name: "ArachneLadderTests", dependencies: ["ArachneLadder", "ArachneSite"]),
-        .testTarget(name: "ArachneClusterTests", dependencies: ["ArachneCluster", "ArachneSite"]),
-        .testTarget(name: "ArachneCLITests", dependencies: ["ArachneCLI", "ArachneSite"]),
+        // Integration tests run the real `arachne` binary: depending on it makes `swift test` build it.
+        .testTarget(name: "ArachneClusterTests", dependencies: ["ArachneCluster", "ArachneSite", "arachne"]),
+        .testTarget(name: "ArachneCLITests", dependencies: ["ArachneCLI", "ArachneSite", "arachne"]),
     ]
 )

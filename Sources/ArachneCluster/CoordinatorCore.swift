@@ -159,6 +159,7 @@ final class CoordinatorCore {
             }
             return
         }
+        Trace.log("coordinator: from \(worker): \(message.traceName)")
         switch message {
         case .hello(let hello):
             let session = WorkerSession(id: worker, routingID: routingID, host: hello.host, pid: hello.pid,

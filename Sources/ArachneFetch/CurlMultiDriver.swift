@@ -1,6 +1,7 @@
 import ArachneCore
 import ArachneEventLoop
 import CArachneCurl
+import Glibc
 
 /// Drives a libcurl multi handle from an `EventLoop` with the multi_socket interface: curl tells us which sockets
 /// and which timeout to watch, the loop tells curl what happened, and finished transfers call their completions.
@@ -98,18 +99,24 @@ final class CurlMultiDriver {
         if what & CURL_POLL_OUT != 0 { interest.insert(.writable) }
         do {
             if loop.isRegistered(fd: fd) {
-                try loop.modify(fd: fd, interest: interest)
-            } else {
-                try loop.register(fd: fd, interest: interest) { [unowned self] readiness in
-                    var flags: Int32 = 0
-                    if readiness.contains(.readable) || readiness.contains(.hangup) { flags |= CURL_CSELECT_IN }
-                    if readiness.contains(.writable) { flags |= CURL_CSELECT_OUT }
-                    if readiness.contains(.error) { flags |= CURL_CSELECT_ERR }
-                    self.action(socket: fd, flags: flags)
+                do {
+                    try loop.modify(fd: fd, interest: interest)
+                    return
+                } catch where error.errno == ENOENT {
+                    // curl closed the old socket without a REMOVE and this is a new one with the same number: epoll
+                    // dropped the old one on close, so watch the new one from scratch.
+                    loop.deregister(fd: fd)
                 }
             }
+            try loop.register(fd: fd, interest: interest) { [unowned self] readiness in
+                var flags: Int32 = 0
+                if readiness.contains(.readable) || readiness.contains(.hangup) { flags |= CURL_CSELECT_IN }
+                if readiness.contains(.writable) { flags |= CURL_CSELECT_OUT }
+                if readiness.contains(.error) { flags |= CURL_CSELECT_ERR }
+                self.action(socket: fd, flags: flags)
+            }
         } catch {
-            // The socket cannot be watched (out of memory, closed under us): let curl notice through its timeout.
+            // The socket cannot be watched (out of memory): curl notices through its own timeout.
         }
     }
 

@@ -1,2 +1,0 @@
-import ArgumentParser
-public struct ArachneCommand: ParsableCommand { public init() {} }

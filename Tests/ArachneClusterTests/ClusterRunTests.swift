@@ -1,0 +1,99 @@
+import ArachneArchive
+import ArachneCluster
+import ArachneCore
+import ArachneProtocol
+import ArachneScheduling
+import Foundation
+import Synchronization
+import Testing
+
+@Suite(.serialized) struct ClusterRunTests {
+    /// Fast failure detection for tests: heartbeats every 100 ms, a worker silent for 800 ms is lost.
+    static let quickScheduling = Scheduler.Configuration(heartbeatIntervalMs: 100, leaseTimeoutMs: 800)
+
+    @Test func twoWorkersFetchFiveThousandRequestsExactlyOnce() async throws {
+        let site = try SiteFixture()
+        defer { site.stop() }
+        let urls = (0..<50).map { site.url("/bytes/\(200 + $0)") }
+        let directory = temporaryDirectory("run5000")
+        let spec = JobSpec(urls: urls, repeatCount: 100, concurrency: 16)
+        let report = try await ClusterRun.run(ClusterRun.Options(
+            id: "t-5000", spec: spec, outputDirectory: directory, workers: 2, executable: ArachneBinary.url))
+        #expect(report.summary.requests == 5000)
+        #expect(report.summary.succeeded == 5000)
+        #expect(report.job.state == .completed)
+        #expect(Set(report.workers.map(\.id)) == ["local-1", "local-2"])
+        let records = try expectExactlyOnce(directory: directory, urls: urls, repeatCount: 100)
+        #expect(records.allSatisfy { $0.status == 200 && $0.bytes == Int64(200 + (urls.firstIndex(of: $0.url) ?? 0)) })
+        #expect(report.bodies.count >= 1)
+    }
+
+    @Test func aWorkerKilledMidJobIsReplacedAndEveryKeyEndsOnce() async throws {
+        let site = try SiteFixture()
+        defer { site.stop() }
+        // Slow responses keep the job running for a few seconds, so the kill lands mid-job.
+        let urls = (0..<20).map { site.url("/delay/\(20 + $0)") }
+        let directory = temporaryDirectory("kill")
+        let spec = JobSpec(urls: urls, repeatCount: 30, concurrency: 8)
+        let killed = Mutex<Int32?>(nil)
+        let stop = StopSignal()
+        let report = try await ClusterRun.run(
+            ClusterRun.Options(id: "t-kill", spec: spec, outputDirectory: directory, workers: 2,
+                               executable: ArachneBinary.url, scheduling: Self.quickScheduling),
+            stop: stop,
+            progress: { progress in
+                guard progress.done > 60, killed.withLock({ $0 == nil }) else { return }
+                let workers = childProcesses().filter { commandLine(of: $0).contains("worker") }
+                guard let victim = workers.first else { return }
+                killed.withLock { $0 = victim }
+                kill(victim, SIGKILL)
+            })
+        #expect(killed.withLock { $0 } != nil)
+        #expect(report.summary.requests == 600)
+        #expect(report.job.state == .completed)
+        #expect(report.summary.reassignedBatches >= 1)
+        let records = try expectExactlyOnce(directory: directory, urls: urls, repeatCount: 30)
+        #expect(records.filter { $0.attempts > 1 }.count >= 1)
+        #expect(records.allSatisfy { $0.status == 200 })
+    }
+
+    @Test func aWorkerOfAnotherProtocolVersionIsRefusedWithBothVersionsNamed() async throws {
+        let coordinator = try await Coordinator(listen: ["tcp://127.0.0.1:*"])
+        defer { Task { await coordinator.shutdown() } }
+        let result = try runArachne(
+            ["worker", "--connect", coordinator.endpoints[0], "--protocol-version", "99", "--id", "old"], timeout: 20)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("99"))
+        #expect(result.stderr.contains("version \(ProtocolVersion.current)"))
+        await coordinator.shutdown()
+    }
+
+    @Test func aWorkerJoiningOverTCPDoesTheJob() async throws {
+        let site = try SiteFixture()
+        defer { site.stop() }
+        let coordinator = try await Coordinator(listen: ["tcp://127.0.0.1:*"], configuration: Self.quickScheduling)
+        let process = Process()
+        process.executableURL = ArachneBinary.url
+        process.arguments = ["worker", "--connect", coordinator.endpoints[0], "--id", "remote-1", "--concurrency", "8"]
+        try process.run()
+        let urls = (0..<10).map { site.url("/page/\($0)") }
+        let directory = temporaryDirectory("tcp")
+        let recorder = try JobRecorder(directory: directory, keepBodies: false)
+        try await coordinator.submit(id: "t-tcp", spec: JobSpec(urls: urls, repeatCount: 10, concurrency: 8),
+                                     recorder: recorder)
+        let completion = await coordinator.wait(for: "t-tcp")
+        try await recorder.flush()
+        try await recorder.close()
+        #expect(completion.outcome == .completed)
+        #expect(completion.workers.map(\.id) == ["remote-1"])
+        let records = try expectExactlyOnce(directory: directory, urls: urls, repeatCount: 10)
+        #expect(records.allSatisfy { $0.worker == "remote-1" && $0.status == 200 })
+        await coordinator.shutdown()
+        // Told to shut down, the worker leaves by itself.
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+}

@@ -1,0 +1,137 @@
+import ArachneArchive
+import ArachneCore
+import ArachneEventLoop
+import ArachneSite
+import Foundation
+import Testing
+
+/// The `arachne` binary `swift test` built beside the test bundle.
+enum ArachneBinary {
+    static var url: URL {
+        let candidates = [
+            Bundle.main.bundleURL.deletingLastPathComponent(),
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+        ]
+        for directory in candidates {
+            let candidate = directory.appendingPathComponent("arachne")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        return candidates[0].appendingPathComponent("arachne")
+    }
+}
+
+/// A demo site on its own loop, for the length of a test.
+final class SiteFixture: @unchecked Sendable {
+    // Safety: immutable after init.
+    let loop: EventLoop
+    let site: DemoSite
+
+    init() throws {
+        loop = try EventLoop(name: "test-site")
+        site = try DemoSite.start(on: loop)
+    }
+
+    func url(_ path: String) -> String { site.baseURL + path }
+
+    func stop() {
+        site.stop()
+        loop.shutdown()
+    }
+}
+
+/// A fresh temporary directory.
+func temporaryDirectory(_ label: String) -> String {
+    let path = FileManager.default.temporaryDirectory
+        .appendingPathComponent("arachne-test-\(label)-\(UUID().uuidString.prefix(8))").path
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// Reads records.ndjson and checks every (URL, repetition) of the job appears exactly once.
+func expectExactlyOnce(directory: String, urls: [String], repeatCount: Int, sourceLocation: SourceLocation = #_sourceLocation)
+    throws -> [FetchRecord]
+{
+    let records = try RecordsReader.readAll(path: directory + "/records.ndjson")
+    var seen: [String: Int] = [:]
+    for record in records { seen["\(record.url)#\(record.repetition)", default: 0] += 1 }
+    #expect(records.count == urls.count * repeatCount, sourceLocation: sourceLocation)
+    let duplicates = seen.filter { $0.value > 1 }
+    #expect(duplicates.isEmpty, "duplicated keys: \(duplicates.keys.prefix(5))", sourceLocation: sourceLocation)
+    for url in urls {
+        for repetition in 0..<repeatCount where seen["\(url)#\(repetition)"] == nil {
+            Issue.record("missing record for \(url) #\(repetition)", sourceLocation: sourceLocation)
+            return records
+        }
+    }
+    return records
+}
+
+/// Direct children of this process (from /proc), to find the workers a test's cluster spawned.
+func childProcesses(of pid: Int32 = getpid()) -> [Int32] {
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+    var children: [Int32] = []
+    for task in tasks {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8) else {
+            continue
+        }
+        children += text.split(separator: " ").compactMap { Int32($0) }
+    }
+    return children
+}
+
+/// The command line of a process, to tell our workers apart from other children.
+func commandLine(of pid: Int32) -> [String] {
+    guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return [] }
+    return data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+}
+
+/// Runs the binary to completion with a time limit; returns exit status, stdout and stderr.
+func runArachne(_ arguments: [String], timeout: Double = 60, stdin: String? = nil) throws
+    -> (status: Int32, stdout: String, stderr: String)
+{
+    let process = Process()
+    process.executableURL = ArachneBinary.url
+    process.arguments = arguments
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    let input = Pipe()
+    process.standardInput = input
+    try process.run()
+    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+    try? input.fileHandleForWriting.close()
+    let deadline = Date().addingTimeInterval(timeout)
+    // Read while it runs so a full pipe never blocks it.
+    let outData = LockedData()
+    let errData = LockedData()
+    let readers = [(out, outData), (err, errData)].map { pipe, sink in
+        Thread { sink.append(pipe.fileHandleForReading.readDataToEndOfFile()) }
+    }
+    readers.forEach { $0.start() }
+    while process.isRunning && Date() < deadline { usleep(20_000) }
+    if process.isRunning {
+        kill(process.processIdentifier, SIGKILL)
+        Issue.record("arachne \(arguments.joined(separator: " ")) did not finish within \(timeout) s")
+    }
+    process.waitUntilExit()
+    while !(outData.done && errData.done) { usleep(5_000) }
+    return (process.terminationStatus, outData.string, errData.string)
+}
+
+final class LockedData: @unchecked Sendable {
+    // Safety: guarded by `lock`.
+    private let lock = NSLock()
+    private var data = Data()
+    private var finished = false
+
+    func append(_ more: Data) {
+        lock.withLock {
+            data.append(more)
+            finished = true
+        }
+    }
+
+    var done: Bool { lock.withLock { finished } }
+    var string: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
+}
