@@ -5,6 +5,7 @@ import ArachneReport
 import ArachneScheduling
 import ArachneZMQ
 import Foundation
+import Synchronization
 
 /// The coordinator: a ZeroMQ ROUTER on its own event loop that leases URL batches to workers, gathers their
 /// results into each job's output directory, and reports. Safe to use from any task: every call hops to the loop.
@@ -14,6 +15,7 @@ public final class Coordinator: Sendable {
     private let core: LoopBox<CoordinatorCore>
     /// Endpoints workers can connect to.
     public let endpoints: [String]
+    private let stopped = Atomic<Bool>(false)
 
     /// Starts a coordinator listening on `endpoints` (e.g. `ipc:///tmp/x.sock`, `tcp://127.0.0.1:*`).
     public init(listen endpoints: [String], configuration: Scheduler.Configuration = .init(),
@@ -100,6 +102,7 @@ public final class Coordinator: Sendable {
 
     /// Tells the workers to stop, closes the sockets and stops the loop.
     public func shutdown(reason: String = "coordinator stopping") async {
+        guard !stopped.exchange(true, ordering: .relaxed) else { return }
         let core = core
         _ = try? await loop.submit { core.value.shutdown(reason: reason) }
         // Give the shutdown messages a moment to leave (sockets linger 0).

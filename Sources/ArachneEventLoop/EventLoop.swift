@@ -33,6 +33,8 @@ public final class EventLoop: @unchecked Sendable {
         var sleeping = false
         /// True once the loop thread has finished and closed its descriptors.
         var closed = false
+        /// True once `shutdown()` was called.
+        var shutdownRequested = false
     }
 
     private struct Registration {
@@ -201,10 +203,22 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Stops the loop after the work already submitted has run, and waits for its thread to finish.
     /// Registered descriptors are forgotten, not closed: their owners close them. Must not be called on the loop.
+    /// Calling it again (from anywhere but the loop) just waits for the same end.
     public func shutdown() {
         precondition(!inEventLoop, "shutdown() would wait for its own thread")
+        let alreadyStopping = remote.withLock { state in
+            defer { state.shutdownRequested = true }
+            return state.shutdownRequested
+        }
+        if alreadyStopping {
+            // Someone else asked first: wait for the loop to finish all the same.
+            finished.wait()
+            finished.signal()
+            return
+        }
         execute { [self] in stopping = true }
         finished.wait()
+        finished.signal()
     }
 
     // MARK: The loop

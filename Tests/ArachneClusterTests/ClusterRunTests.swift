@@ -64,7 +64,7 @@ import Testing
             ["worker", "--connect", coordinator.endpoints[0], "--protocol-version", "99", "--id", "old"], timeout: 20)
         #expect(result.status == 1)
         #expect(result.stderr.contains("99"))
-        #expect(result.stderr.contains("version \(ProtocolVersion.current)"))
+        #expect(result.stderr.contains("speaks \(ProtocolVersion.current)"))
         await coordinator.shutdown()
     }
 
