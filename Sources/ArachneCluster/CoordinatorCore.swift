@@ -232,7 +232,9 @@ final class CoordinatorCore {
             case .sendCancelJob(let worker, let job):
                 send(.cancelJob(job: job), to: worker)
             case .sendError(let worker, let message):
-                send(.error(message: message), to: worker)
+                // The worker may have no session any more (declared lost while stalled): answer its routing id,
+                // which is its worker id, so it learns to say hello again.
+                sendRaw(.error(message: message), routingID: Array(worker.utf8))
             case .workerRemoved(let worker, let reason):
                 if reason != .restarted { sessions.removeValue(forKey: worker) }
                 if case .silent(let quiet) = reason {

@@ -59,6 +59,8 @@ final class WorkerRuntime {
     private var pendingCredits = 0
     private var flushScheduled = false
     private var welcomed = false
+    /// Leases received before this instant belong to a session we abandoned.
+    private var abandonedBefore: UInt64 = 0
     private var lastHeard: UInt64 = 0
     private var lastSent: UInt64 = 0
     private var heartbeatMs = 1_000
@@ -131,7 +133,8 @@ final class WorkerRuntime {
             welcomed = true
             heartbeatMs = max(50, welcome.heartbeatIntervalMs)
             coordinatorTimeoutMs = max(heartbeatMs * 2, welcome.leaseTimeoutMs)
-            pendingCredits += configuration.capacity - queue.count
+            // Twice the capacity: the next lease arrives while the lanes are still busy, so they never run dry.
+            pendingCredits += 2 * configuration.capacity - queue.count
             scheduleFlush()
         case .refuse(let reason):
             stop(.refused(reason))
@@ -146,20 +149,43 @@ final class WorkerRuntime {
             })
         case .cancelJob(let job):
             cancelledJobs.insert(job)
-            queue.remove { $0.job == job }
+            // Queued requests of the job will never run: count them off their batches (and return their credit)
+            // so the coordinator hears `batchDone` now rather than at the lease timeout.
+            var dropped: [UInt64: Int] = [:]
+            queue.remove { item in
+                guard item.job == job else { return false }
+                dropped[item.batch, default: 0] += 1
+                return true
+            }
+            for (batch, count) in dropped {
+                pendingCredits += count
+                let remaining = (batchRemaining[batch] ?? count) - count
+                if remaining <= 0 {
+                    batchRemaining.removeValue(forKey: batch)
+                    pendingBatchesDone.append(batch)
+                } else {
+                    batchRemaining[batch] = remaining
+                }
+            }
+            scheduleFlush()
         case .heartbeat:
             break
         case .shutdown(let reason):
             stop(.finished(reason))
         case .error(let message):
             log("coordinator reported an error: \(message)")
+            if welcomed {
+                // We were declared lost (we stalled, or the coordinator restarted): start a new session.
+                rejoin()
+            }
         }
     }
 
     // MARK: Results
 
     private func complete(_ item: WorkItem, _ outcome: FetchOutcome) {
-        guard !queue.closed else { return }
+        // Leases of an abandoned session are the coordinator's to re-lease; their results and credit are void.
+        guard !queue.closed, item.enqueuedAt >= abandonedBefore else { return }
         pendingCredits += 1
         if !cancelledJobs.contains(item.job) {
             pendingResults.append(FetchResult(
@@ -234,6 +260,20 @@ final class WorkerRuntime {
         if onExit != nil { scheduleTick() }
     }
 
+    /// Drops every lease and says hello again on the same socket; results still in flight are discarded.
+    private func rejoin() {
+        queue.remove { _ in true }
+        batchRemaining.removeAll()
+        pendingResults.removeAll()
+        pendingBatchesDone.removeAll()
+        pendingCredits = 0
+        welcomed = false
+        abandonedBefore = EventLoop.now()
+        send(WorkerMessage.hello(WorkerHello(
+            workerID: configuration.workerID, host: host, pid: Int(getpid()), capacity: configuration.capacity
+        )).encode())
+    }
+
     /// The coordinator went silent: stop fetching its work. A child exits; a remote worker reconnects and says
     /// hello again (the coordinator re-leased our work when it declared us lost).
     private func coordinatorLost(silentMs: Int) {
@@ -242,6 +282,7 @@ final class WorkerRuntime {
             return
         }
         log("coordinator silent for \(silentMs) ms; dropping \(queue.count) queued requests and reconnecting")
+        abandonedBefore = EventLoop.now()
         queue.remove { _ in true }
         batchRemaining.removeAll()
         pendingResults.removeAll()
