@@ -67,7 +67,12 @@ let package = Package(
         .testTarget(name: "ArachneStoreTests", dependencies: ["ArachneStore"]),
         .testTarget(name: "ArachneLadderTests", dependencies: ["ArachneLadder", "ArachneSite"]),
         // Integration tests run the real `arachne` binary: depending on it makes `swift test` build it.
-        .testTarget(name: "ArachneClusterTests", dependencies: ["ArachneCluster", "ArachneSite", "arachne"]),
-        .testTarget(name: "ArachneCLITests", dependencies: ["ArachneCLI", "ArachneSite", "arachne"]),
+        .target(
+            name: "ArachneTestSupport", dependencies: ["ArachneSite", "ArachneArchive", "ArachneEventLoop"],
+            path: "Tests/ArachneTestSupport"),
+        .testTarget(
+            name: "ArachneClusterTests", dependencies: ["ArachneCluster", "ArachneSite", "ArachneTestSupport", "arachne"]),
+        .testTarget(
+            name: "ArachneCLITests", dependencies: ["ArachneCLI", "ArachneArchive", "ArachneTestSupport", "arachne"]),
     ]
 )

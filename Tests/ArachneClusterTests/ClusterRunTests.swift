@@ -1,3 +1,4 @@
+import ArachneTestSupport
 import ArachneArchive
 import ArachneCluster
 import ArachneCore

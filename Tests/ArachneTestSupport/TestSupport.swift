@@ -6,8 +6,8 @@ import Foundation
 import Testing
 
 /// The `arachne` binary `swift test` built beside the test bundle.
-enum ArachneBinary {
-    static var url: URL {
+public enum ArachneBinary {
+    public static var url: URL {
         let candidates = [
             Bundle.main.bundleURL.deletingLastPathComponent(),
             URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
@@ -20,27 +20,29 @@ enum ArachneBinary {
     }
 }
 
-/// A demo site on its own loop, for the length of a test.
-final class SiteFixture: @unchecked Sendable {
-    // Safety: immutable after init.
-    let loop: EventLoop
-    let site: DemoSite
+/// Helpers shared by the integration tests: the built binary, a demo site, temp dirs, exact-once checks.
 
-    init() throws {
+/// A demo site on its own loop, for the length of a test.
+public final class SiteFixture: @unchecked Sendable {
+    // Safety: immutable after init.
+    public let loop: EventLoop
+    public let site: DemoSite
+
+    public init() throws {
         loop = try EventLoop(name: "test-site")
         site = try DemoSite.start(on: loop)
     }
 
-    func url(_ path: String) -> String { site.baseURL + path }
+    public func url(_ path: String) -> String { site.baseURL + path }
 
-    func stop() {
+    public func stop() {
         site.stop()
         loop.shutdown()
     }
 }
 
 /// A fresh temporary directory.
-func temporaryDirectory(_ label: String) -> String {
+public func temporaryDirectory(_ label: String) -> String {
     let path = FileManager.default.temporaryDirectory
         .appendingPathComponent("arachne-test-\(label)-\(UUID().uuidString.prefix(8))").path
     try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -48,7 +50,8 @@ func temporaryDirectory(_ label: String) -> String {
 }
 
 /// Reads records.ndjson and checks every (URL, repetition) of the job appears exactly once.
-func expectExactlyOnce(directory: String, urls: [String], repeatCount: Int, sourceLocation: SourceLocation = #_sourceLocation)
+@discardableResult
+public func expectExactlyOnce(directory: String, urls: [String], repeatCount: Int, sourceLocation: SourceLocation = #_sourceLocation)
     throws -> [FetchRecord]
 {
     let records = try RecordsReader.readAll(path: directory + "/records.ndjson")
@@ -67,7 +70,7 @@ func expectExactlyOnce(directory: String, urls: [String], repeatCount: Int, sour
 }
 
 /// Direct children of this process (from /proc), to find the workers a test's cluster spawned.
-func childProcesses(of pid: Int32 = getpid()) -> [Int32] {
+public func childProcesses(of pid: Int32 = getpid()) -> [Int32] {
     let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
     var children: [Int32] = []
     for task in tasks {
@@ -80,13 +83,13 @@ func childProcesses(of pid: Int32 = getpid()) -> [Int32] {
 }
 
 /// The command line of a process, to tell our workers apart from other children.
-func commandLine(of pid: Int32) -> [String] {
+public func commandLine(of pid: Int32) -> [String] {
     guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return [] }
     return data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
 }
 
 /// Runs the binary to completion with a time limit; returns exit status, stdout and stderr.
-func runArachne(_ arguments: [String], timeout: Double = 60, stdin: String? = nil) throws
+public func runArachne(_ arguments: [String], timeout: Double = 60, stdin: String? = nil) throws
     -> (status: Int32, stdout: String, stderr: String)
 {
     let process = Process()

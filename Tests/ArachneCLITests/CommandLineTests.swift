@@ -1,0 +1,143 @@
+import ArachneTestSupport
+import ArachneArchive
+import ArachneCore
+import Foundation
+import Testing
+
+@Suite(.serialized) struct CommandLineTests {
+    @Test func rootHelpListsEveryCommand() throws {
+        let result = try runArachne(["--help"])
+        #expect(result.status == 0)
+        // Compared whole, so a changed abstract or a missing command shows up here.
+        #expect(result.stdout.trimmingCharacters(in: .newlines) == Self.expectedHelp.trimmingCharacters(in: .newlines))
+    }
+
+    @Test func usageErrorsExitWithTwoAndSayWhatIsWrong() throws {
+        let noURL = try runArachne(["fetch"])
+        #expect(noURL.status == 2)
+        #expect(noURL.stderr.contains("give at least one URL"))
+        let badRepeat = try runArachne(["fetch", "--repeat", "0", "http://127.0.0.1:1/"])
+        #expect(badRepeat.status == 2)
+        #expect(badRepeat.stderr.contains("--repeat must be at least 1"))
+        let unknown = try runArachne(["frobnicate"])
+        #expect(unknown.status == 2)
+    }
+
+    @Test func aJobWithNoUsableURLCannotRun() throws {
+        let result = try runArachne(["fetch", "ftp://example.com/", "not a url", "--out", temporaryDirectory("none")])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("argument:1: unsupported scheme 'ftp'"))
+        #expect(result.stderr.contains("no usable URL"))
+    }
+
+    @Test func badLinesOfAURLFileAreReportedByNumberAndTheRestIsFetched() throws {
+        let site = try SiteFixture()
+        defer { site.stop() }
+        let directory = temporaryDirectory("urlfile")
+        let file = directory + "/urls.txt"
+        try """
+        # three good, two bad
+        \(site.url("/bytes/10"))
+        gopher://old.example/
+        \(site.url("/bytes/20"))
+
+        http://
+        \(site.url("/status/404"))
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        let out = directory + "/out"
+        let result = try runArachne(["fetch", "--url-file", file, "--repeat", "3", "--out", out])
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("urls.txt:3: unsupported scheme 'gopher'"))
+        #expect(result.stderr.contains("urls.txt:6:"))
+        #expect(result.stdout.contains("spend time"))
+        let records = try RecordsReader.readAll(path: out + "/records.ndjson")
+        #expect(records.count == 9)
+        #expect(records.filter { $0.status == 404 }.count == 3)
+        try expectValidReport(out + "/report.json")
+    }
+
+    @Test func urlsCanComeFromStandardInput() throws {
+        let site = try SiteFixture()
+        defer { site.stop() }
+        let out = temporaryDirectory("stdin")
+        let result = try runArachne(["fetch", "--url-file", "-", "--out", out, "--no-bodies"],
+                                    stdin: site.url("/page/1") + "\n" + site.url("/page/2") + "\n")
+        #expect(result.status == 0)
+        let report = try ReportReader.read(out + "/report.json").report
+        #expect(report.summary.requests == 2)
+        #expect(report.bodies.isEmpty)
+    }
+
+    @Test func runWritesAReportThatValidatesAgainstTheSchema() throws {
+        let site = try SiteFixture()
+        defer { site.stop() }
+        let out = temporaryDirectory("run")
+        let result = try runArachne(["run", site.url("/gzip/3000"), site.url("/redirect/2"), "--repeat", "50",
+                                     "--workers", "2", "--concurrency", "8", "--out", out])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try ReportReader.read(out + "/report.json").report
+        #expect(report.summary.requests == 100)
+        #expect(report.summary.succeeded == 100)
+        try expectValidReport(out + "/report.json")
+    }
+
+    static let expectedHelp = """
+OVERVIEW: Crawl and load-test HTTP sites with a coordinator and worker
+processes over ZeroMQ.
+
+Exit codes: 0 the job completed (failed fetches are in the report), 1 the job
+could not run, 2 usage error.
+
+USAGE: arachne <subcommand>
+
+OPTIONS:
+  --version               Show the version.
+  -h, --help              Show help information.
+
+SUBCOMMANDS:
+  fetch                   Fetch URLs in this process (no cluster) and write a
+                          report.
+  run                     Run one job on a coordinator with local worker
+                          processes, write its report, and exit.
+  demo                    Start the built-in demo site on loopback and crawl it
+                          with a local cluster.
+  worker                  Run a worker that fetches batches leased by a
+                          coordinator.
+  coordinator             Run a long-running coordinator with local workers;
+                          submit jobs to it with `arachne submit`.
+  submit                  Submit a job to the running coordinator and print its
+                          id.
+  jobs                    List the coordinator's jobs, newest first.
+  status                  Show a job's state and progress, or every job's.
+  cancel                  Cancel a job: nothing more is fetched, and requests
+                          never fetched end as cancelled records.
+  report                  Show a job's report: a terminal summary, the raw
+                          JSON, or an HTML page with charts.
+  diff                    Compare two reports: throughput, latency percentiles,
+                          failures and bytes, with their change.
+  ladder                  Fetch one URL N times under each IO model and compare
+                          the times.
+  site                    Serve the built-in demo site on loopback.
+
+  See 'arachne help <subcommand>' for detailed help.
+"""
+}
+
+/// Validates a report file against docs/report.schema.json with Python's jsonschema.
+func expectValidReport(_ path: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("docs/report.schema.json").path
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", """
+        import json, sys, jsonschema
+        schema = json.load(open(sys.argv[1])); report = json.load(open(sys.argv[2]))
+        jsonschema.validate(report, schema, cls=jsonschema.Draft202012Validator)
+        """, schema, path]
+    let errors = Pipe()
+    process.standardError = errors
+    try process.run()
+    process.waitUntilExit()
+    let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    #expect(process.terminationStatus == 0, "report \(path) does not validate: \(message)", sourceLocation: sourceLocation)
+}
