@@ -431,9 +431,15 @@ public actor CoordinatorService {
         if inFlight > 0 {
             log("stopping: no new leases; waiting up to \(options.drainGrace) s for \(inFlight) requests in flight")
         }
+        let waited = inFlight
         while inFlight > 0, Date() < deadline {
             try? await Task.sleep(for: .milliseconds(50))
             inFlight = await coordinator.keysInFlight()
+        }
+        if inFlight > 0 {
+            log("drain grace over: \(inFlight) requests still in flight are given up (fetched again at the next start)")
+        } else if waited > 0 {
+            log("drained: the results of all \(waited) requests in flight arrived")
         }
         await tick()
         pool?.stopRestarting()

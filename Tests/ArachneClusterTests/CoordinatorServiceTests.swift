@@ -1,0 +1,177 @@
+import ArachneTestSupport
+import ArachneArchive
+import ArachneCluster
+import ArachneCore
+import ArachneProtocol
+import Foundation
+import Testing
+
+/// The long-running coordinator end to end: real `arachne coordinator` processes with worker children, the real CLI,
+/// the demo site on loopback, a temporary data dir per test.
+@Suite("Long-running coordinator", .serialized)
+struct CoordinatorServiceTests {
+    @Test("submit --wait, status, jobs, report (running and final), cancel, unknown job, graceful stop")
+    func roundTrips() async throws {
+        let site = try ServiceSite()
+        defer { site.stop() }
+        let data = serviceDataDirectory()
+        let coordinator = try await CoordinatorProcess(dataDirectory: data)
+        do {
+            // submit --wait: the id first, then the summary of the final report.
+            let urls = (0..<20).map { "\(site.site.baseURL)/bytes/\(100 + $0)" }
+            let submitted = try runCLI(["submit", "--data-dir", data, "--repeat", "5", "--wait"] + urls)
+            #expect(submitted.status == 0, "\(submitted.stderr)")
+            let lines = submitted.stdout.split(separator: "\n").map(String.init)
+            let job = try #require(lines.first)
+            #expect(job.wholeMatch(of: /j-\d{8}-\d{4}/) != nil, "job id '\(job)'")
+            #expect(submitted.stdout.contains("Arachne report: job \(job) (completed)"))
+            #expect(submitted.stdout.contains("report: \(data)/jobs/\(job)/report.json"))
+            try expectOneRecordPerKey("\(data)/jobs/\(job)", urls: urls, repeatCount: 5)
+
+            let status = try runCLI(["status", "--data-dir", data, job, "--json"])
+            #expect(status.status == 0, "\(status.stderr)")
+            let decoded = try JSONDecoder().decode(JobStatus.self, from: Data(status.stdout.utf8))
+            #expect(decoded.state == .completed && decoded.done == 100 && decoded.total == 100)
+            #expect(decoded.outputDir == "\(data)/jobs/\(job)")
+
+            let jobs = try runCLI(["jobs", "--data-dir", data])
+            #expect(jobs.status == 0)
+            #expect(jobs.stdout.contains(job) && jobs.stdout.contains("completed") && jobs.stdout.contains("100/100"))
+
+            // report JOB --json finds the job through $ARACHNE_DATA_DIR.
+            let report = try runCLI(["report", job, "--json"], environment: ["ARACHNE_DATA_DIR": data])
+            #expect(report.status == 0, "\(report.stderr)")
+            let final = try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any]
+            #expect((final?["job"] as? [String: Any])?["state"] as? String == "completed")
+            #expect((final?["summary"] as? [String: Any])?["requests"] as? Int == 100)
+
+            // A slow job: its report while it runs, then cancel.
+            let slow = site.urls(200, path: "/delay/40", tag: "slow")
+            let slowJob = try #require(try runCLI(["submit", "--data-dir", data, "--repeat", "5"] + slow).stdout
+                .split(separator: "\n").first.map(String.init))
+            try await coordinator.waitFor(slowJob) { $0.done >= 20 }
+            let running = try runCLI(["report", slowJob, "--json"], environment: ["ARACHNE_DATA_DIR": data])
+            #expect(running.status == 0, "report of a running job: \(running.stderr)")
+            let live = try JSONSerialization.jsonObject(with: Data(running.stdout.utf8)) as? [String: Any]
+            #expect((live?["job"] as? [String: Any])?["state"] as? String == "running")
+            #expect(((live?["summary"] as? [String: Any])?["requests"] as? Int ?? 0) >= 20)
+
+            let cancel = try runCLI(["cancel", "--data-dir", data, slowJob])
+            #expect(cancel.status == 0, "\(cancel.stderr)")
+            #expect(cancel.stdout.contains("cancelled"))
+            let cancelled = try await coordinator.waitFor(slowJob) { $0.state == .cancelled }
+            #expect(cancelled.done == 1000 && cancelled.cancelled > 0 && cancelled.cancelled < 1000)
+            let records = try expectOneRecordPerKey("\(data)/jobs/\(slowJob)", urls: slow, repeatCount: 5)
+            #expect(records.filter { $0.error?.kind == .cancelled }.count == cancelled.cancelled)
+
+            let unknown = try runCLI(["status", "--data-dir", data, "j-00000000-9999"])
+            #expect(unknown.status == 1)
+            #expect(unknown.stderr.contains("no job 'j-00000000-9999'"))
+            let cancelUnknown = try runCLI(["cancel", "--data-dir", data, "nope"])
+            #expect(cancelUnknown.status == 1 && cancelUnknown.stderr.contains("no job 'nope'"))
+
+            coordinator.signal(SIGTERM)
+            #expect(await coordinator.waitForExit(timeout: 10) == 0, "\(coordinator.log)")
+        } catch {
+            await coordinator.stop()
+            throw error
+        }
+
+        // Nobody home: fast, clear failures naming where the coordinator was looked for.
+        let down = try runCLI(["jobs", "--data-dir", data], timeout: 10)
+        #expect(down.status == 1)
+        #expect(down.stderr.contains("no coordinator is running on data dir \(data)"))
+        let missing = try runCLI(["status", "--control", "ipc://\(data)/none.sock"], timeout: 10)
+        #expect(missing.status == 1 && missing.stderr.contains("ipc://\(data)/none.sock"))
+        let silent = try runCLI(["status", "--control", "tcp://127.0.0.1:9"], timeout: 10)
+        #expect(silent.status == 1)
+        #expect(silent.stderr.contains("no answer from a coordinator at tcp://127.0.0.1:9 within 3 s"))
+        let usage = try runCLI(["submit", "--data-dir", data])
+        #expect(usage.status == 2)
+    }
+
+    @Test("a small job submitted after a big one finishes first: workers are shared fairly")
+    func fairSharing() async throws {
+        let site = try ServiceSite()
+        defer { site.stop() }
+        let data = serviceDataDirectory()
+        let coordinator = try await CoordinatorProcess(dataDirectory: data)
+        do {
+            let bigURLs = site.urls(300, path: "/delay/20", tag: "big")
+            let smallURLs = site.urls(20, path: "/delay/20", tag: "small")
+            let big = try await coordinator.submit(JobSpec(urls: bigURLs, repeatCount: 4, concurrency: 4))
+            try await coordinator.waitFor(big) { $0.done >= 40 }
+            let small = try await coordinator.submit(JobSpec(urls: smallURLs, repeatCount: 1, concurrency: 4))
+            try await coordinator.waitFor(small) { $0.state == .completed }
+            // The moment the small job is complete, the big one still has most of its work ahead: it was not
+            // served first-come-first-served.
+            let bigThen = try await coordinator.status(big)
+            #expect(bigThen.state == .running && bigThen.done < bigThen.total / 2, "big job at \(bigThen.done)")
+            let bigDone = try await coordinator.waitFor(big) { $0.state == .completed }
+            let smallDone = try await coordinator.status(small)
+            #expect((smallDone.finishedAt ?? .infinity) < (bigDone.finishedAt ?? 0))
+            try expectOneRecordPerKey("\(data)/jobs/\(big)", urls: bigURLs, repeatCount: 4)
+            try expectOneRecordPerKey("\(data)/jobs/\(small)", urls: smallURLs, repeatCount: 1)
+        } catch {
+            await coordinator.stop()
+            throw error
+        }
+        await coordinator.stop()
+    }
+
+    @Test("garbage and unknown control messages get an error reply; the coordinator keeps answering")
+    func malformedControlMessages() async throws {
+        let data = serviceDataDirectory()
+        let coordinator = try await CoordinatorProcess(dataDirectory: data, workers: 1)
+        do {
+            let client = try coordinator.client()
+            let version = ProtocolVersion.current.rawValue
+            let header: (UInt8) -> [UInt8] = { [0x41, 0x52, UInt8(version & 0xFF), UInt8(version >> 8), $0] }
+            let cases: [(frames: [[UInt8]], expected: String)] = [
+                ([[0xDE, 0xAD, 0xBE, 0xEF]], "not an Arachne message"),
+                ([[]], "frame 0 is 0 bytes long"),
+                ([header(0x5E)], "unknown message type 0x5e"),
+                ([header(0x01)], "worker message"),
+                ([header(0x41) + Array("{not json".utf8)], "invalid JSON payload"),
+                ([header(0x42) + Array("{}".utf8), [1, 2, 3]], "must have exactly 1"),
+                ([[0x41, 0x52, 0x63, 0x00, 0x42] + Array("{}".utf8)], "protocol version 99 not supported"),
+                (ControlRequest.submit(JobSpec(urls: ["ftp://example.test/x"])).encode(), "job refused"),
+                (ControlRequest.submit(JobSpec(urls: [])).encode(), "at least one URL"),
+                (ControlRequest.cancel(job: "j-none").encode(), "no job 'j-none'"),
+                (ControlRequest.report(job: "j-none").encode(), "no job 'j-none'"),
+            ]
+            for (frames, expected) in cases {
+                let answer = try await client.exchange(frames)
+                let reply = try ControlReply.decode(answer)
+                guard case .error(let message) = reply else {
+                    Issue.record("\(frames) got \(reply), not an error")
+                    continue
+                }
+                #expect(message.contains(expected), "\(frames.map { $0.prefix(8) }) → \(message)")
+            }
+            let reply = try await client.send(.status(job: nil))
+            guard case .status(let jobs) = reply else {
+                Issue.record("status after garbage: \(reply)")
+                return
+            }
+            #expect(jobs.isEmpty)
+            #expect(coordinator.process.isRunning)
+            #expect(coordinator.log.contains("rejected a malformed request"))
+        } catch {
+            await coordinator.stop()
+            throw error
+        }
+        await coordinator.stop()
+    }
+
+    @Test("a second coordinator on the same data dir is refused")
+    func exclusiveDataDirectory() async throws {
+        let data = serviceDataDirectory()
+        let coordinator = try await CoordinatorProcess(dataDirectory: data, workers: 1)
+        let second = try runCLI(["coordinator", "--data-dir", data, "--workers", "1"], timeout: 10)
+        #expect(second.status == 1)
+        #expect(second.stderr.contains("another coordinator (pid \(coordinator.pid)) is already running on data dir"))
+        #expect(coordinator.process.isRunning)
+        await coordinator.stop()
+    }
+}
