@@ -13,9 +13,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
             Defaults, shared with submit, jobs, status, cancel and report so that they find each other on one \
             machine with no flags: the data dir is $ARACHNE_DATA_DIR or ~/.arachne; it holds the job store \
             (arachne.sqlite), the lock file (coordinator.lock: one coordinator per data dir), and each job's report \
-            in jobs/JOB/. The control endpoint is $ARACHNE_CONTROL or ipc://DATA_DIR/control.sock; local workers \
-            connect to ipc://DATA_DIR/workers.sock, remote ones to a --listen endpoint \
-            (arachne worker --connect tcp://HOST:PORT). Unfinished jobs resume at start, after any crash. \
+            in jobs/JOB/. The control endpoint is $ARACHNE_CONTROL or ipc://DATA_DIR/control.sock. Its local \
+            workers connect to a socket of its own (DATA_DIR/local-PID.sock); other workers connect to \
+            ipc://DATA_DIR/workers.sock or to a --listen endpoint (arachne worker --connect tcp://HOST:PORT). Unfinished jobs resume at start, after any crash. \
             SIGTERM or SIGINT stops gracefully: no new leases, a short grace for requests in flight, reports and \
             store flushed, workers stopped, exit 0.
             """)

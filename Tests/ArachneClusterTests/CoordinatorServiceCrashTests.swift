@@ -15,6 +15,7 @@ struct CoordinatorServiceCrashTests {
         let site = try ServiceSite()
         defer { site.stop() }
         let data = serviceDataDirectory()
+        defer { removeServiceDataDirectory(data) }
         let urls = site.urls(150, path: "/delay/25", tag: "k")
         let total = urls.count * 4
         let first = try await CoordinatorProcess(dataDirectory: data)
@@ -83,6 +84,7 @@ struct CoordinatorServiceCrashTests {
         let site = try ServiceSite()
         defer { site.stop() }
         let data = serviceDataDirectory()
+        defer { removeServiceDataDirectory(data) }
         let urls = site.urls(100, path: "/delay/30", tag: "g")
         let first = try await CoordinatorProcess(dataDirectory: data)
         let job: String

@@ -63,6 +63,12 @@ func serviceDataDirectory() -> String {
     return path
 }
 
+/// Removes a test's data dir and the coordinator log beside it.
+func removeServiceDataDirectory(_ path: String) {
+    try? FileManager.default.removeItem(atPath: path)
+    try? FileManager.default.removeItem(atPath: path + "-coordinator.log")
+}
+
 /// A running `arachne coordinator` process.
 final class CoordinatorProcess: @unchecked Sendable {
     // Safety: `process` is used from the test's task only; Process itself is thread-safe for these calls.

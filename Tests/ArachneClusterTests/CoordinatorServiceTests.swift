@@ -15,6 +15,7 @@ struct CoordinatorServiceTests {
         let site = try ServiceSite()
         defer { site.stop() }
         let data = serviceDataDirectory()
+        defer { removeServiceDataDirectory(data) }
         let coordinator = try await CoordinatorProcess(dataDirectory: data)
         do {
             // submit --wait: the id first, then the summary of the final report.
@@ -95,6 +96,7 @@ struct CoordinatorServiceTests {
         let site = try ServiceSite()
         defer { site.stop() }
         let data = serviceDataDirectory()
+        defer { removeServiceDataDirectory(data) }
         let coordinator = try await CoordinatorProcess(dataDirectory: data)
         do {
             let bigURLs = site.urls(300, path: "/delay/20", tag: "big")
@@ -122,6 +124,7 @@ struct CoordinatorServiceTests {
     @Test("garbage and unknown control messages get an error reply; the coordinator keeps answering")
     func malformedControlMessages() async throws {
         let data = serviceDataDirectory()
+        defer { removeServiceDataDirectory(data) }
         let coordinator = try await CoordinatorProcess(dataDirectory: data, workers: 1)
         do {
             let client = try coordinator.client()
@@ -167,6 +170,7 @@ struct CoordinatorServiceTests {
     @Test("a second coordinator on the same data dir is refused")
     func exclusiveDataDirectory() async throws {
         let data = serviceDataDirectory()
+        defer { removeServiceDataDirectory(data) }
         let coordinator = try await CoordinatorProcess(dataDirectory: data, workers: 1)
         let second = try runCLI(["coordinator", "--data-dir", data, "--workers", "1"], timeout: 10)
         #expect(second.status == 1)
