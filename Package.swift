@@ -45,7 +45,12 @@ let package = Package(
                 "ArachneStore", "ArachneFetch", "ArachneZMQ", "ArachneEventLoop",
             ]
         ),
-        .target(name: "ArachneLadder", dependencies: ["ArachneCore", "ArachneSystem", "ArachneFetch", "ArachneEventLoop"]),
+        .target(
+            name: "ArachneLadder",
+            dependencies: [
+                "ArachneCore", "ArachneSystem", "ArachneFetch", "ArachneEventLoop", "ArachneCluster", "ArachneArchive",
+            ]
+        ),
         .target(
             name: "ArachneCLI",
             dependencies: [

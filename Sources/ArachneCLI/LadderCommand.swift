@@ -18,7 +18,7 @@ public struct LadderCommand: AsyncParsableCommand {
             """)
 
     /// The models the command offers, in ladder order. The production rungs (async, cluster) are appended here.
-    public static let registry = ModelRegistry.tutorial
+    public static let registry = ModelRegistry.tutorial.appending([AsyncModel(), ClusterModel()])
 
     @Argument(help: "The URL to fetch, e.g. http://127.0.0.1:8080/.")
     var url: String

@@ -62,7 +62,8 @@ public final class Coordinator: Sendable {
     public func wait(for id: String) async -> JobCompletion {
         let core = core
         return await withCheckedContinuation { continuation in
-            loop.execute { core.value.wait(for: id, continuation) }
+            let accepted = loop.executeIfRunning { core.value.wait(for: id, continuation) }
+            precondition(accepted, "waiting for job \(id) on a coordinator that has shut down")
         }
     }
 

@@ -27,9 +27,17 @@ extension EventLoop: SerialExecutor, TaskExecutor {
 
 extension EventLoop {
     /// Runs `body` on the loop thread and returns its result to the caller, wherever it runs.
+    /// Throws `EventLoopShutDown` if the loop has finished.
     public func submit<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            execute { continuation.resume(with: Result { try body() }) }
+            let accepted = executeIfRunning { continuation.resume(with: Result { try body() }) }
+            if !accepted { continuation.resume(throwing: EventLoopShutDown(name: name)) }
         }
     }
+}
+
+/// Work was submitted to an event loop that has already shut down.
+public struct EventLoopShutDown: Error, CustomStringConvertible, Sendable {
+    public let name: String
+    public var description: String { "event loop \(name) has shut down" }
 }

@@ -121,15 +121,32 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     private func submitRemote(_ work: RemoteWork) {
-        let wake = remote.withLock { state in
-            // Work submitted after shutdown cannot run; accepting it would leak it silently in a dead queue.
-            precondition(!state.closed, "work submitted to event loop \(name) after shutdown")
+        // Work submitted after shutdown cannot run; accepting it would leak it silently in a dead queue.
+        precondition(trySubmitRemote(work), "work submitted to event loop \(name) after shutdown")
+    }
+
+    /// Queues work from another thread; false once the loop has finished.
+    private func trySubmitRemote(_ work: RemoteWork) -> Bool {
+        let wake: Bool? = remote.withLock { state in
+            if state.closed { return nil }
             state.queue.append(work)
             let wake = state.sleeping
             state.sleeping = false
             return wake
         }
+        guard let wake else { return false }
         if wake { try? Syscall.eventfdSignal(wakeFD) }
+        return true
+    }
+
+    /// Runs `work` on the loop unless the loop has shut down; returns whether it was accepted.
+    @discardableResult
+    public func executeIfRunning(_ work: @escaping @Sendable () -> Void) -> Bool {
+        if inEventLoop {
+            local.append(.closure(work))
+            return true
+        }
+        return trySubmitRemote(.closure(work))
     }
 
     // MARK: Descriptors (loop thread only)

@@ -1,0 +1,68 @@
+import ArachneArchive
+import ArachneCluster
+import ArachneCore
+import Foundation
+
+/// Rung 7, `cluster`: the same job through a coordinator and `--workers N` worker processes over ZeroMQ, each an
+/// async fetcher on its own loop. Records are written as in any cluster job (bodies are not kept). The CPU column
+/// includes the workers' CPU (they are this process's children, counted once they exit).
+public struct ClusterModel: IOModel {
+    public let name = "cluster"
+    public let summary = "a coordinator and N worker processes over ZeroMQ, each an async fetcher"
+    public let supportsHTTPS = true
+    /// The `arachne` binary the workers run.
+    public let executable: URL
+
+    public init(executable: URL = LocalWorkerPool.currentExecutable) {
+        self.executable = executable
+    }
+
+    public func run(_ job: LadderJob, budget: Duration) async -> ModelRun {
+        let meter = RunMeter()
+        let childrenBefore = Self.childrenCPUSeconds()
+        var tally = LadderTally()
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("arachne-ladder-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let perWorker = max(1, job.concurrency / job.workers)
+        let spec = JobSpec(
+            urls: [job.url.string], repeatCount: job.requests, concurrency: perWorker,
+            settings: FetchSettings(totalTimeoutMs: max(1, Int(budget.components.seconds) * 1000), maxRedirects: 0,
+                                    keepBodies: false))
+        let stop = StopSignal()
+        let timer = Task {
+            try? await Task.sleep(for: budget)
+            stop.set()
+        }
+        defer { timer.cancel() }
+        do {
+            _ = try await ClusterRun.run(
+                ClusterRun.Options(id: "ladder", spec: spec, outputDirectory: directory, workers: job.workers,
+                                   executable: executable),
+                stop: stop)
+            let reader = try RecordsReader(path: directory + "/" + RecordsWriter.fileName)
+            while let record = try reader.next() {
+                if let error = record.error {
+                    if error.kind != .cancelled { tally.record(error) }
+                } else {
+                    tally.record(ResponseSummary(status: record.status, bodyLength: Int(record.bytes),
+                                                 declaredLength: nil), for: job)
+                }
+            }
+        } catch {
+            tally.record(FetchFailure(kind: .other, message: "cluster run failed: \(error)"))
+        }
+        var run = tally.run(model: name, job: job, meter: meter,
+                            note: tally.completed < job.requests ? "over budget" : "\(job.workers) workers")
+        run.cpuSeconds += Self.childrenCPUSeconds() - childrenBefore
+        return run
+    }
+
+    /// CPU seconds of this process's children that have exited and been waited for.
+    static func childrenCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+}
