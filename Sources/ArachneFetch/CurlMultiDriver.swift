@@ -11,6 +11,9 @@ final class CurlMultiDriver {
     let loop: EventLoop
     private let multi: UnsafeMutableRawPointer
     private var timer: TimerID?
+    /// When curl last asked to be woken (monotonic ns), and when the loop timer is armed for.
+    private var wantedDeadline: UInt64?
+    private var armedDeadline: UInt64?
     private var idle: [CurlEasy] = []
     private var active: [ObjectIdentifier: CurlEasy] = [:]
     private var serials: [UInt64: CurlEasy] = [:]
@@ -120,12 +123,33 @@ final class CurlMultiDriver {
         }
     }
 
+    /// curl asks for a new timeout after almost every action, usually the same far deadline again. Keep one loop
+    /// timer: re-arm it only when curl wants to be woken earlier than it is armed for; when it fires early (curl
+    /// moved its deadline later), just arm it again for the deadline curl wants now.
     fileprivate func setTimer(milliseconds: Int) {
+        guard milliseconds >= 0 else {
+            wantedDeadline = nil
+            return
+        }
+        let deadline = EventLoop.now() &+ UInt64(milliseconds) * 1_000_000
+        wantedDeadline = deadline
+        if let armedDeadline, timer != nil, armedDeadline <= deadline { return }
+        arm(at: deadline)
+    }
+
+    private func arm(at deadline: UInt64) {
         if let timer { loop.cancelTimer(timer) }
-        timer = nil
-        guard milliseconds >= 0 else { return }
-        timer = loop.scheduleTimer(afterMilliseconds: milliseconds) { [unowned self] in
+        armedDeadline = deadline
+        let now = EventLoop.now()
+        timer = loop.scheduleTimer(afterNanoseconds: deadline > now ? deadline - now : 0) { [unowned self] in
             self.timer = nil
+            self.armedDeadline = nil
+            guard let wanted = self.wantedDeadline else { return }
+            if wanted > EventLoop.now() &+ 500_000 {
+                self.arm(at: wanted)
+                return
+            }
+            self.wantedDeadline = nil
             self.action(socket: CURL_SOCKET_TIMEOUT, flags: 0)
         }
     }

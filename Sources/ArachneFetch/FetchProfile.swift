@@ -51,5 +51,7 @@ public final class FetchProfile: @unchecked Sendable {
         c_arachne_easy_setopt_long(handle, CURLOPT_FRESH_CONNECT, s.forbidReuse ? 1 : 0)
         c_arachne_easy_setopt_off(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(s.maxResponseBytes))
         c_arachne_easy_setopt_long(handle, CURLOPT_PIPEWAIT, 1)
+        // No proxy from the environment: curl would read several variables (getenv) on every transfer.
+        c_arachne_easy_setopt_string(handle, CURLOPT_PROXY, "")
     }
 }
