@@ -28,6 +28,7 @@ struct CoordinatorServiceTests {
             #expect(submitted.stdout.contains("Arachne report: job \(job) (completed)"))
             #expect(submitted.stdout.contains("report: \(data)/jobs/\(job)/report.json"))
             try expectOneRecordPerKey("\(data)/jobs/\(job)", urls: urls, repeatCount: 5)
+            try expectValidReport("\(data)/jobs/\(job)/report.json")
 
             let status = try runCLI(["status", "--data-dir", data, job, "--json"])
             #expect(status.status == 0, "\(status.stderr)")

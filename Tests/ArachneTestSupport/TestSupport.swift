@@ -138,3 +138,23 @@ final class LockedData: @unchecked Sendable {
     var done: Bool { lock.withLock { finished } }
     var string: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
 }
+
+/// Validates a report file against docs/report.schema.json with Python's jsonschema.
+public func expectValidReport(_ path: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    // Tests/ArachneTestSupport/TestSupport.swift → the package root.
+    let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("docs/report.schema.json").path
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", """
+        import json, sys, jsonschema
+        schema = json.load(open(sys.argv[1])); report = json.load(open(sys.argv[2]))
+        jsonschema.validate(report, schema, cls=jsonschema.Draft202012Validator)
+        """, schema, path]
+    let errors = Pipe()
+    process.standardError = errors
+    try process.run()
+    process.waitUntilExit()
+    let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    #expect(process.terminationStatus == 0, "report \(path) does not validate: \(message)", sourceLocation: sourceLocation)
+}
