@@ -18,6 +18,8 @@ let package = Package(
         .systemLibrary(name: "CArachneCurl", path: "Sources/CArachneCurl", pkgConfig: "libcurl"),
         .systemLibrary(name: "CArachneZlib", path: "Sources/CArachneZlib"),
         .systemLibrary(name: "CArachneSQLite", path: "Sources/CArachneSQLite"),
+        .systemLibrary(name: "CArachneDeflate", path: "Sources/CArachneDeflate"),
+        .systemLibrary(name: "CArachneCrypto", path: "Sources/CArachneCrypto"),
 
         // Pure modules: values, state machines, encodings. No C, no I/O.
         .target(name: "ArachneCore"),
@@ -33,7 +35,8 @@ let package = Package(
         .target(name: "ArachneEventLoop", dependencies: ["ArachneSystem", "CArachneLinux"]),
         .target(name: "ArachneFetch", dependencies: ["ArachneCore", "ArachneEventLoop", "CArachneCurl"]),
         .target(name: "ArachneZMQ", dependencies: ["ArachneEventLoop", "CArachneZMQ"]),
-        .target(name: "ArachneArchive", dependencies: ["ArachneCore", "ArachneReport", "CArachneZlib"]),
+        .target(
+            name: "ArachneArchive", dependencies: ["ArachneCore", "ArachneReport", "CArachneDeflate", "CArachneCrypto"]),
         .target(name: "ArachneStore", dependencies: ["ArachneCore", "CArachneSQLite"]),
         .target(name: "ArachneSite", dependencies: ["ArachneEventLoop", "ArachneSystem", "CArachneZlib"]),
 

@@ -1,10 +1,24 @@
-/// SHA-1 (FIPS 180-4), for WARC payload digests. Not for security: WARC names SHA-1 as its customary digest.
-public struct SHA1: Sendable {
-    private var state: (UInt32, UInt32, UInt32, UInt32, UInt32) =
-        (0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0)
-    private var block = [UInt8](repeating: 0, count: 64)
-    private var blockCount = 0
-    private var length: UInt64 = 0
+import CArachneCrypto
+
+/// SHA-1, for WARC payload digests, computed by OpenSSL's libcrypto (which uses the CPU's SHA extensions: several
+/// times faster than portable Swift on the coordinator's writer thread, where every kept body is hashed).
+///
+/// A value wrapping one digest context: copies share it, so hash with one variable at a time.
+public struct SHA1: @unchecked Sendable {
+    // Safety: the context is used by one owner at a time, as the doc comment says.
+    private final class Context {
+        let pointer: OpaquePointer
+
+        init() {
+            guard let pointer = EVP_MD_CTX_new() else { fatalError("EVP_MD_CTX_new failed: out of memory") }
+            self.pointer = pointer
+            precondition(EVP_DigestInit_ex(pointer, c_arachne_sha1(), nil) == 1, "EVP_DigestInit_ex(sha1) failed")
+        }
+
+        deinit { EVP_MD_CTX_free(pointer) }
+    }
+
+    private let context = Context()
 
     public init() {}
 
@@ -15,7 +29,6 @@ public struct SHA1: Sendable {
         return sha.finalize()
     }
 
-    /// Adds bytes to the message.
     public mutating func update<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
         let handled: Void? = bytes.withContiguousStorageIfAvailable { buffer in
             update(UnsafeRawBufferPointer(buffer))
@@ -23,75 +36,20 @@ public struct SHA1: Sendable {
         if handled == nil { Array(bytes).withUnsafeBytes { update($0) } }
     }
 
-    /// Adds bytes to the message.
     public mutating func update(_ buffer: UnsafeRawBufferPointer) {
-        length += UInt64(buffer.count)
-        var offset = 0
-        if blockCount > 0 {
-            let take = min(64 - blockCount, buffer.count)
-            for index in 0..<take { block[blockCount + index] = buffer[index] }
-            blockCount += take
-            offset = take
-            if blockCount == 64 {
-                block.withUnsafeBytes { compress($0) }
-                blockCount = 0
-            }
-        }
-        while buffer.count - offset >= 64 {
-            compress(UnsafeRawBufferPointer(rebasing: buffer[offset..<offset + 64]))
-            offset += 64
-        }
-        for index in offset..<buffer.count { block[blockCount + index - offset] = buffer[index] }
-        blockCount += buffer.count - offset
+        guard buffer.count > 0 else { return }
+        precondition(EVP_DigestUpdate(context.pointer, buffer.baseAddress, buffer.count) == 1, "EVP_DigestUpdate failed")
     }
 
-    /// Pads the message and returns the digest.
+    /// The digest of everything given so far. The value is spent afterwards.
     public mutating func finalize() -> [UInt8] {
-        let bitLength = length &* 8
-        var padding: [UInt8] = [0x80]
-        let afterMarker = (blockCount + 1) % 64
-        padding += [UInt8](repeating: 0, count: afterMarker <= 56 ? 56 - afterMarker : 120 - afterMarker)
-        for shift in stride(from: 56, through: 0, by: -8) {
-            padding.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift)))
+        var digest = [UInt8](repeating: 0, count: 20)
+        var length: UInt32 = 0
+        let status = digest.withUnsafeMutableBufferPointer {
+            EVP_DigestFinal_ex(context.pointer, $0.baseAddress, &length)
         }
-        let savedLength = length
-        padding.withUnsafeBytes { update($0) }
-        length = savedLength
-        precondition(blockCount == 0, "SHA-1 padding must end on a block boundary")
-        var digest: [UInt8] = []
-        digest.reserveCapacity(20)
-        for word in [state.0, state.1, state.2, state.3, state.4] {
-            for shift in stride(from: 24, through: 0, by: -8) {
-                digest.append(UInt8(truncatingIfNeeded: word >> UInt32(shift)))
-            }
-        }
+        precondition(status == 1 && length == 20, "EVP_DigestFinal_ex failed")
         return digest
-    }
-
-    private mutating func compress(_ chunk: UnsafeRawBufferPointer) {
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 80) { w in
-            for index in 0..<16 {
-                w[index] = UInt32(bigEndian: chunk.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))
-            }
-            for index in 16..<80 {
-                let mixed = w[index - 3] ^ w[index - 8] ^ w[index - 14] ^ w[index - 16]
-                w[index] = mixed << 1 | mixed >> 31
-            }
-            var (a, b, c, d, e) = state
-            @inline(__always) func step(_ f: UInt32, _ k: UInt32, _ word: UInt32) {
-                let temp = (a << 5 | a >> 27) &+ f &+ e &+ k &+ word
-                e = d
-                d = c
-                c = b << 30 | b >> 2
-                b = a
-                a = temp
-            }
-            for index in 0..<20 { step((b & c) | (~b & d), 0x5A82_7999, w[index]) }
-            for index in 20..<40 { step(b ^ c ^ d, 0x6ED9_EBA1, w[index]) }
-            for index in 40..<60 { step((b & c) | (b & d) | (c & d), 0x8F1B_BCDC, w[index]) }
-            for index in 60..<80 { step(b ^ c ^ d, 0xCA62_C1D6, w[index]) }
-            state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d, state.4 &+ e)
-        }
     }
 }
 
