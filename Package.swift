@@ -38,7 +38,7 @@ let package = Package(
         .target(
             name: "ArachneArchive", dependencies: ["ArachneCore", "ArachneReport", "CArachneDeflate", "CArachneCrypto"]),
         .target(name: "ArachneStore", dependencies: ["ArachneCore", "CArachneSQLite"]),
-        .target(name: "ArachneSite", dependencies: ["ArachneEventLoop", "ArachneSystem", "CArachneZlib"]),
+        .target(name: "ArachneSite", dependencies: ["ArachneCore", "ArachneEventLoop", "ArachneSystem", "CArachneZlib"]),
 
         // The product: cluster, IO-model ladder, command line.
         .target(

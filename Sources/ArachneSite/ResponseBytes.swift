@@ -1,3 +1,4 @@
+import ArachneCore
 /// How a response tells the client whether the connection stays open.
 enum ConnectionHeader {
     /// HTTP/1.1, staying open: no header needed.
@@ -156,41 +157,3 @@ struct FixedResponse {
     }
 }
 
-/// Reason phrases for the status line; any code without one gets "Status".
-enum ReasonPhrase {
-    static func `for`(_ status: Int) -> StaticString {
-        switch status {
-        case 200: "OK"
-        case 201: "Created"
-        case 202: "Accepted"
-        case 203: "Non-Authoritative Information"
-        case 204: "No Content"
-        case 206: "Partial Content"
-        case 301: "Moved Permanently"
-        case 302: "Found"
-        case 303: "See Other"
-        case 304: "Not Modified"
-        case 307: "Temporary Redirect"
-        case 308: "Permanent Redirect"
-        case 400: "Bad Request"
-        case 401: "Unauthorized"
-        case 403: "Forbidden"
-        case 404: "Not Found"
-        case 405: "Method Not Allowed"
-        case 408: "Request Timeout"
-        case 410: "Gone"
-        case 413: "Content Too Large"
-        case 414: "URI Too Long"
-        case 418: "I'm a teapot"
-        case 429: "Too Many Requests"
-        case 431: "Request Header Fields Too Large"
-        case 500: "Internal Server Error"
-        case 501: "Not Implemented"
-        case 502: "Bad Gateway"
-        case 503: "Service Unavailable"
-        case 504: "Gateway Timeout"
-        case 505: "HTTP Version Not Supported"
-        default: "Status"
-        }
-    }
-}

@@ -12,22 +12,6 @@ import Testing
 // Support for the long-running coordinator's tests: real `arachne coordinator` processes on a temporary data dir,
 // the real CLI, a demo site on loopback. Every wait is bounded; only pids these helpers started are signalled.
 
-/// The `arachne` binary built beside the test bundle.
-enum ServiceBinary {
-    static var url: URL {
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-            Bundle.main.bundleURL.deletingLastPathComponent(),
-            Bundle.main.bundleURL,
-        ]
-        for directory in candidates {
-            let candidate = directory.appendingPathComponent("arachne")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        }
-        return candidates[0].appendingPathComponent("arachne")
-    }
-}
-
 /// Something a test waited for did not happen in time.
 struct ServiceTestTimeout: Error, CustomStringConvertible {
     var description: String
@@ -88,7 +72,7 @@ final class CoordinatorProcess: @unchecked Sendable {
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         process = Process()
-        process.executableURL = ServiceBinary.url
+        process.executableURL = ArachneBinary.url
         process.arguments = [
             "coordinator", "--data-dir", dataDirectory, "--workers", String(workers), "--concurrency",
             String(concurrency), "--heartbeat-ms", "100", "--lease-timeout-ms", "1000", "--drain-grace", "2",
@@ -227,55 +211,15 @@ func openFiles(of pid: Int32, under directory: String) -> [String] {
         .filter { $0 == directory || $0.hasPrefix(directory + "/") }
 }
 
-/// Runs the CLI to completion (bounded); exit status, stdout, stderr.
+/// Runs the CLI to completion (bounded); exit status, stdout, stderr. `ARACHNE_CONTROL` from the test's own
+/// environment is dropped so the data dir decides where the coordinator is.
 func runCLI(_ arguments: [String], environment: [String: String] = [:], timeout: Double = 20) throws
     -> (status: Int32, stdout: String, stderr: String)
 {
-    let process = Process()
-    process.executableURL = ServiceBinary.url
-    process.arguments = arguments
     var merged = ProcessInfo.processInfo.environment
     merged.removeValue(forKey: "ARACHNE_CONTROL")
     for (key, value) in environment { merged[key] = value }
-    process.environment = merged
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let outData = ServiceLockedData()
-    let errData = ServiceLockedData()
-    let readers = [(out, outData), (err, errData)].map { pipe, sink in
-        Thread { sink.set(pipe.fileHandleForReading.readDataToEndOfFile()) }
-    }
-    readers.forEach { $0.start() }
-    let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning && Date() < deadline { usleep(10_000) }
-    if process.isRunning {
-        kill(process.processIdentifier, SIGKILL)
-        Issue.record("arachne \(arguments.joined(separator: " ")) did not finish within \(timeout) s")
-    }
-    process.waitUntilExit()
-    while !(outData.done && errData.done) { usleep(2_000) }
-    return (process.terminationStatus, outData.string, errData.string)
-}
-
-final class ServiceLockedData: @unchecked Sendable {
-    // Safety: guarded by `lock`.
-    private let lock = NSLock()
-    private var data = Data()
-    private var finished = false
-
-    func set(_ value: Data) {
-        lock.withLock {
-            data = value
-            finished = true
-        }
-    }
-
-    var done: Bool { lock.withLock { finished } }
-    var string: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
+    return try runArachne(arguments, timeout: timeout, stdin: "", environment: merged)
 }
 
 /// Parses records.ndjson and checks every key of the job has exactly one record.
@@ -331,6 +275,6 @@ func fileSizes(under directory: String) -> [String: Int64] {
 struct CoordinatorServiceSupportTests {
     @Test("the test binary is found next to the test bundle")
     func binaryExists() {
-        #expect(FileManager.default.isExecutableFile(atPath: ServiceBinary.url.path), "\(ServiceBinary.url.path)")
+        #expect(FileManager.default.isExecutableFile(atPath: ArachneBinary.url.path), "\(ArachneBinary.url.path)")
     }
 }

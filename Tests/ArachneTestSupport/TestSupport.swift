@@ -9,8 +9,9 @@ import Testing
 public enum ArachneBinary {
     public static var url: URL {
         let candidates = [
-            Bundle.main.bundleURL.deletingLastPathComponent(),
             URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+            Bundle.main.bundleURL.deletingLastPathComponent(),
+            Bundle.main.bundleURL,
         ]
         for directory in candidates {
             let candidate = directory.appendingPathComponent("arachne")
@@ -89,12 +90,13 @@ public func commandLine(of pid: Int32) -> [String] {
 }
 
 /// Runs the binary to completion with a time limit; returns exit status, stdout and stderr.
-public func runArachne(_ arguments: [String], timeout: Double = 60, stdin: String? = nil) throws
-    -> (status: Int32, stdout: String, stderr: String)
-{
+public func runArachne(
+    _ arguments: [String], timeout: Double = 60, stdin: String? = nil, environment: [String: String]? = nil
+) throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()
     process.executableURL = ArachneBinary.url
     process.arguments = arguments
+    if let environment { process.environment = environment }
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out
