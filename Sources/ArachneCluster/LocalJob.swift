@@ -54,7 +54,7 @@ public enum LocalJob {
                 ticker.value = loop.scheduleTimer(afterMilliseconds: 250) { tick() }
             }
         }
-        stop.onSet { loop.execute { Task(executorPreference: loop) { await fetcher.cancelAll() } } }
+        stop.onSet { loop.executeIfRunning { fetcher.assumeIsolated { $0.cancelAll() } } }
 
         let urls = spec.urls
         let cursor = await FetchLanes.run(

@@ -288,7 +288,7 @@ final class WorkerRuntime {
         pendingResults.removeAll()
         pendingBatchesDone.removeAll()
         pendingCredits = 0
-        Task(executorPreference: loop) { [fetcher] in await fetcher.cancelAll() }
+        fetcher.assumeIsolated { $0.cancelAll() }
         channel?.close()
         channel = nil
         do {
@@ -306,6 +306,8 @@ final class WorkerRuntime {
         }
         if let timer { loop.cancelTimer(timer) }
         queue.close()
+        // Lanes in the middle of a fetch return at once with a cancelled outcome (discarded: the queue is closed).
+        fetcher.assumeIsolated { $0.cancelAll() }
         channel?.close()
         channel = nil
         onExit(exit)
@@ -324,27 +326,26 @@ public enum Worker {
         let context = ZMQContext()
         let fetcher = Fetcher(loop: loop, maxConnections: configuration.capacity)
         let exit: WorkerExit = await withTaskExecutorPreference(loop) {
-            let lanesBox = LoopBox<WorkerRuntime?>(nil)
-            let result: WorkerExit = await withCheckedContinuation { continuation in
-                loop.execute {
+            // The runtime lives on the loop; its lanes are child tasks that prefer the loop, so the whole worker
+            // runs on one thread. When the runtime stops, its queue closes, the lanes return, and the group ends.
+            let exitBox = LoopBox<WorkerExit?>(nil)
+            let runtime: LoopBox<WorkerRuntime>
+            do {
+                runtime = try await loop.submit {
                     let runtime = WorkerRuntime(configuration: configuration, loop: loop, context: context,
-                                                fetcher: fetcher) { continuation.resume(returning: $0) }
-                    lanesBox.value = runtime
-                    do {
-                        try runtime.start()
-                    } catch {
-                        lanesBox.value = nil
-                        continuation.resume(returning: .failed("cannot connect to \(configuration.endpoint): \(error)"))
-                        return
-                    }
-                    // The lanes end when the runtime stops (its queue closes and wakes them with nil).
-                    let bound = LoopBox(runtime)
-                    for _ in 0..<configuration.capacity {
-                        Task(executorPreference: loop) { await bound.value.runLane() }
-                    }
+                                                fetcher: fetcher) { exitBox.value = $0 }
+                    try runtime.start()
+                    return LoopBox(runtime)
+                }
+            } catch {
+                return .failed("cannot connect to \(configuration.endpoint): \(error)")
+            }
+            await withTaskGroup(of: Void.self) { lanes in
+                for _ in 0..<configuration.capacity {
+                    lanes.addTask { await runtime.value.runLane() }
                 }
             }
-            return result
+            return exitBox.value ?? .failed("the worker's lanes ended without a reason")
         }
         await fetcher.close()
         return exit
