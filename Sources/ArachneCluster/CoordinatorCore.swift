@@ -169,7 +169,11 @@ final class CoordinatorCore {
             workersEverJoined += 1
             perform(scheduler.workerJoined(worker, capacity: hello.capacity, now: now))
         case .credit(let n):
-            perform(scheduler.credit(worker, n, now: now))
+            if let behind = jobs.values.first(where: { !$0.recorder.backlog.hasRoom }) {
+                holdCredit(worker, n, until: behind.recorder.backlog)
+            } else {
+                perform(scheduler.credit(worker, n, now: now))
+            }
         case .results(let results):
             accept(results, from: worker)
         case .batchDone(let batch):
@@ -200,6 +204,37 @@ final class CoordinatorCore {
             actions += decision.actions
         }
         perform(actions)
+    }
+
+    // MARK: Backpressure
+
+    /// Credit from workers, held while a job's recorder is behind: no credit, no new leases, so the workers wait
+    /// instead of results piling up in the writer's queue.
+    private var heldCredits: [(worker: String, n: Int)] = []
+    private var waitingForRoom = false
+
+    private func holdCredit(_ worker: String, _ n: Int, until backlog: WriteBacklog) {
+        heldCredits.append((worker, n))
+        guard !waitingForRoom else { return }
+        waitingForRoom = true
+        let me = LoopBox(self)
+        backlog.whenRoom { [loop] in
+            loop.executeIfRunning { me.value.releaseCredits() }
+        }
+    }
+
+    private func releaseCredits() {
+        waitingForRoom = false
+        let held = heldCredits
+        heldCredits.removeAll()
+        for (worker, n) in held {
+            // Still behind (another job's recorder)? Hold again; otherwise hand the credit to the scheduler.
+            if let behind = jobs.values.first(where: { !$0.recorder.backlog.hasRoom }) {
+                holdCredit(worker, n, until: behind.recorder.backlog)
+            } else {
+                perform(scheduler.credit(worker, n, now: now))
+            }
+        }
     }
 
     // MARK: Carrying out the scheduler's actions

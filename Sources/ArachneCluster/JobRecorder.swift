@@ -67,10 +67,12 @@ public final class JobRecorder: @unchecked Sendable {
     ///   - onRecords: also given every batch of records before they reach records.ndjson (the durable store).
     public init(directory: String, keepBodies: Bool, warcMaxFileSize: Int64 = WARCWriter.defaultMaxFileSize,
                 warcInfo: [(String, String)] = [], thread: EventLoop? = nil, resumeRecordsAt: Int64? = nil,
+                backlog: WriteBacklog = WriteBacklog(),
                 onRecords: (([(RequestKey, FetchRecord)]) throws -> Void)? = nil) throws
     {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         self.directory = directory
+        self.backlog = backlog
         self.keepBodies = keepBodies
         self.onRecords = onRecords
         records = try RecordsWriter(path: directory + "/" + RecordsWriter.fileName, resumeAt: resumeRecordsAt)
@@ -87,10 +89,18 @@ public final class JobRecorder: @unchecked Sendable {
         }
     }
 
-    /// Queues a batch to be written. Returns at once.
+    /// Bytes queued for the writer thread: producers wait on it so they cannot outrun the disk and the compressor.
+    public let backlog: WriteBacklog
+
+    /// Queues a batch to be written. Returns at once; producers should respect `backlog`.
     public func submit(_ entries: [RecordEntry]) {
         guard !entries.isEmpty else { return }
-        thread.execute { [self] in write(entries) }
+        let bytes = entries.reduce(0) { $0 + 512 + $1.outcome.body.count + $1.outcome.rawHeader.count }
+        backlog.added(bytes)
+        thread.execute { [self] in
+            write(entries)
+            backlog.finished(bytes)
+        }
     }
 
     /// Adds already-written records (a resumed job's) to the aggregates without writing them again. Called on the

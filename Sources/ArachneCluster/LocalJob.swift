@@ -59,7 +59,8 @@ public enum LocalJob {
         let urls = spec.urls
         let cursor = await FetchLanes.run(
             fetcher: fetcher, urls: urls, cursor: .init(urlCount: urls.count, repeatCount: spec.repeatCount),
-            concurrency: spec.concurrency, profile: profile, shouldStop: { stop.isSet }
+            concurrency: spec.concurrency, profile: profile, shouldStop: { stop.isSet },
+            admit: { [backlog = recorder.backlog] in await backlog.waitForRoom() }
         ) { key, outcome in
             batcher.value?.add(RecordEntry(
                 key: key, url: urls[key.urlIndex], worker: "local", attempts: 1, outcome: outcome,

@@ -35,9 +35,13 @@ final class CurlMultiDriver {
         c_arachne_multi_setopt_pointer(multi, CURLMOPT_SOCKETDATA, me)
         c_arachne_multi_setopt_timer_cb(multi, curlTimerCallback)
         c_arachne_multi_setopt_pointer(multi, CURLMOPT_TIMERDATA, me)
-        c_arachne_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, maxConnections)
+        // Requests in flight are bounded by the callers (lanes, a worker's capacity), not here: a total-connection cap
+        // equal to the concurrency made curl close a host's idle connection whenever 64 requests went to other
+        // hosts, so a crawl of 200 hosts never reused one (bench/compare --variant hosts). The idle cache is sized
+        // for many hosts instead.
+        c_arachne_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 0)
         c_arachne_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxHostConnections)
-        c_arachne_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, max(maxConnections, 16))
+        c_arachne_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, min(4096, max(4 * maxConnections, 256)))
     }
 
     var inFlight: Int { active.count }

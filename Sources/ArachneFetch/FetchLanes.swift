@@ -28,10 +28,12 @@ public enum FetchLanes {
     /// Fetches every key of `cursor` and calls `deliver` on the loop thread with each outcome as it completes.
     /// Returns when every key has been delivered, or early when the task is cancelled or `shouldStop` says so;
     /// the returned cursor's `position` tells which keys were started (those before it, each delivered once).
+    /// `admit`, when given, is awaited before each request starts.
     @discardableResult
     public static func run(
         fetcher: Fetcher, urls: [String], cursor: Cursor, concurrency: Int, profile: FetchProfile,
         shouldStop: @escaping () -> Bool = { false },
+        admit: (@Sendable () async -> Void)? = nil,
         deliver: @escaping (RequestKey, FetchOutcome) -> Void
     ) async -> Cursor {
         let state = LoopBound(LaneState(cursor: cursor, deliver: deliver, shouldStop: shouldStop))
@@ -40,7 +42,10 @@ public enum FetchLanes {
             await withTaskGroup(of: Void.self) { group in
                 for _ in 0..<lanes {
                     group.addTask {
-                        while !Task.isCancelled, let key = state.value.next() {
+                        while !Task.isCancelled {
+                            // Backpressure: wait while whoever takes the outcomes is behind (a writer thread).
+                            if let admit { await admit() }
+                            guard let key = state.value.next() else { break }
                             let outcome = await fetcher.fetch(urls[key.urlIndex], profile: profile)
                             state.value.deliver(key, outcome)
                         }

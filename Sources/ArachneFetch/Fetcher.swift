@@ -15,8 +15,9 @@ public actor Fetcher {
     private let driver: CurlMultiDriver
 
     /// - Parameters:
-    ///   - maxConnections: connections open at once across all hosts (transfers beyond it wait inside curl).
-    ///   - maxHostConnections: connections to one host at once; 0 for no limit but `maxConnections`.
+    ///   - maxConnections: the concurrency the callers will use; sizes curl's cache of idle connections (four times
+    ///     this, at least 256). The callers bound how many requests are in flight (`FetchLanes`, a worker's lanes).
+    ///   - maxHostConnections: connections to one host at once; 0 for no limit.
     public init(loop: EventLoop, maxConnections: Int = 64, maxHostConnections: Int = 0) {
         self.loop = loop
         driver = CurlMultiDriver(loop: loop, maxConnections: maxConnections, maxHostConnections: maxHostConnections)
