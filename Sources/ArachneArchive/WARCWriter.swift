@@ -62,6 +62,27 @@ public final class WARCWriter {
         url: String, status: Int, headers: [(name: String, value: String)], body: [UInt8], truncated: Bool,
         date: Date, httpVersion: String = "1.1"
     ) throws(ArchiveError) -> BodyReference {
+        let httpHead = Array(Self.responseHead(status: status, headers: headers, bodyLength: body.count,
+                                               httpVersion: httpVersion).utf8)
+        return try append(url: url, httpHead: httpHead, body: body, truncated: truncated, date: date,
+                          httpVersion: httpVersion)
+    }
+
+    /// Stores one response from its raw header block as received (`FetchOutcome.rawHeader`: status line and header
+    /// lines). The head is rebuilt byte by byte, without parsing headers into strings: this runs for every kept body.
+    public func append(
+        url: String, status: Int, rawHeader: [UInt8], body: [UInt8], truncated: Bool, date: Date,
+        httpVersion: String = "1.1"
+    ) throws(ArchiveError) -> BodyReference {
+        let httpHead = Self.responseHead(status: status, rawHeader: rawHeader, bodyLength: body.count,
+                                         httpVersion: httpVersion)
+        return try append(url: url, httpHead: httpHead, body: body, truncated: truncated, date: date,
+                          httpVersion: httpVersion)
+    }
+
+    private func append(
+        url: String, httpHead: [UInt8], body: [UInt8], truncated: Bool, date: Date, httpVersion: String
+    ) throws(ArchiveError) -> BodyReference {
         if file == nil || fileLength >= maxFileSize { try startFile(date: date) }
         let warcDate = Self.timestamp(date)
         let requestID = ids.next()
@@ -75,8 +96,6 @@ public final class WARCWriter {
         ])
         appendRecord(header: requestHeader, block: requestBlock, payload: [])
 
-        let httpHead = Array(Self.responseHead(status: status, headers: headers, bodyLength: body.count,
-                                               httpVersion: httpVersion).utf8)
         var fields = [
             ("WARC-Type", "response"), ("WARC-Record-ID", ids.next()), ("WARC-Date", warcDate),
             ("WARC-Target-URI", url), ("WARC-Concurrent-To", requestID), ("WARC-Payload-Digest", digest),
@@ -208,9 +227,51 @@ public final class WARCWriter {
         return text + "Content-Length: \(bodyLength)\r\n\r\n"
     }
 
+    /// The response head stored in the record, from the raw block: our status line, the header lines as received
+    /// except the framing ones (the payload is stored decoded and whole), and the stored payload's length.
+    static func responseHead(status: Int, rawHeader: [UInt8], bodyLength: Int, httpVersion: String) -> [UInt8] {
+        var head: [UInt8] = []
+        head.reserveCapacity(rawHeader.count + 64)
+        let version = httpVersion == "1.0" ? "1.0" : "1.1"
+        head.append(contentsOf: "HTTP/\(version) \(status) \(ReasonPhrase.for(status))\r\n".utf8)
+        var lineStart = 0
+        var first = true
+        for index in 0...rawHeader.count {
+            guard index == rawHeader.count || rawHeader[index] == 0x0A else { continue }
+            var end = index
+            if end > lineStart && rawHeader[end - 1] == 0x0D { end -= 1 }
+            let line = rawHeader[lineStart..<end]
+            lineStart = index + 1
+            if first {
+                first = false  // the status line as received: ours replaces it
+                continue
+            }
+            guard !line.isEmpty, !isFramingHeader(line) else { continue }
+            head.append(contentsOf: line)
+            head.append(contentsOf: [0x0D, 0x0A])
+        }
+        head.append(contentsOf: "Content-Length: \(bodyLength)\r\n\r\n".utf8)
+        return head
+    }
+
+    private static let framingHeaders: [[UInt8]] = ["content-encoding", "transfer-encoding", "content-length"]
+        .map { Array($0.utf8) }
+
+    /// True for Content-Encoding, Transfer-Encoding and Content-Length lines (ASCII case-insensitive).
+    private static func isFramingHeader(_ line: ArraySlice<UInt8>) -> Bool {
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return false }
+        let name = line[line.startIndex..<colon]
+        return framingHeaders.contains { candidate in
+            candidate.count == name.count
+                && zip(candidate, name).allSatisfy { $0 == ($1 >= 0x41 && $1 <= 0x5A ? $1 | 0x20 : $1) }
+        }
+    }
+
     /// Header text on one line: CR and LF would end the header early.
     static func clean(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A }) else { return text }
+        var text = text
+        // withUTF8 scans contiguous bytes: this runs for every field of every record.
+        guard text.withUTF8({ $0.contains { $0 == 0x0D || $0 == 0x0A } }) else { return text }
         return String(text.map { $0 == "\r" || $0 == "\n" || $0 == "\r\n" ? " " : $0 })
     }
 

@@ -125,7 +125,7 @@ public final class JobRecorder: @unchecked Sendable {
                 if let warc, outcome.status > 0 {
                     body = try warc.append(
                         url: outcome.finalURL.isEmpty ? entry.url : outcome.finalURL, status: outcome.status,
-                        headers: HeaderBlock.all(from: outcome.rawHeader), body: outcome.body,
+                        rawHeader: outcome.rawHeader, body: outcome.body,
                         truncated: outcome.truncated, date: Date(timeIntervalSince1970: entry.finishedAt),
                         httpVersion: outcome.httpVersion.isEmpty ? "1.1" : outcome.httpVersion)
                 }
