@@ -81,6 +81,28 @@ import Testing
         try expectValidReport(out + "/report.json")
     }
 
+    @Test func reportAndDiffReadRealReports() throws {
+        let site = try SiteFixture()
+        defer { site.stop() }
+        let a = temporaryDirectory("diff-a")
+        let b = temporaryDirectory("diff-b")
+        #expect(try runArachne(["fetch", site.url("/bytes/100"), "--repeat", "40", "--out", a]).status == 0)
+        #expect(try runArachne(["fetch", site.url("/status/503"), "--repeat", "20", "--out", b]).status == 0)
+        let summary = try runArachne(["report", a])
+        #expect(summary.status == 0)
+        #expect(summary.stdout.contains("spend time"))
+        #expect(summary.stdout.contains("40 succeeded"))
+        let json = try runArachne(["report", a, "--json"])
+        #expect(json.stdout.contains("\"schema\" : \"arachne.report/1\"") || json.stdout.contains("\"arachne.report/1\""))
+        let diff = try runArachne(["diff", a, b])
+        #expect(diff.status == 0)
+        #expect(diff.stdout.contains("requests"))
+        #expect(diff.stdout.contains("status 503"))
+        let missing = try runArachne(["diff", a, b + "/nowhere"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("nowhere"))
+    }
+
     static let expectedHelp = """
 OVERVIEW: Crawl and load-test HTTP sites with a coordinator and worker
 processes over ZeroMQ.
