@@ -72,7 +72,7 @@ public final class ZMQSocket {
         var buffer = [CChar](repeating: 0, count: 256)
         var size = buffer.count
         if zmq_getsockopt(socket, ZMQ_LAST_ENDPOINT, &buffer, &size) != 0 { throw .last("zmq_getsockopt") }
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// The descriptor that signals (edge-triggered) that `events` may have changed.

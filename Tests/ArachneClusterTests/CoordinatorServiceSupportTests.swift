@@ -67,7 +67,7 @@ final class CoordinatorProcess: @unchecked Sendable {
         // Beside the data dir, not in it: workers inherit the coordinator's stderr, and tests compare the dir's files.
         logPath = dataDirectory + "-coordinator.log"
         if !FileManager.default.fileExists(atPath: logPath) {
-            FileManager.default.createFile(atPath: logPath, contents: nil)
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()

@@ -172,7 +172,7 @@ extension Array where Element == UInt8 {
     func filesRotatePastTheSizeCapAndNumberingContinues() throws {
         let directory = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        FileManager.default.createFile(atPath: directory + "/bodies-00004.warc.gz", contents: Data())
+        #expect(FileManager.default.createFile(atPath: directory + "/bodies-00004.warc.gz", contents: Data()))
         let writer = try WARCWriter(directory: directory, maxFileSize: 2_000)
         var random = SeededRandom(seed: 9)
         var references: [BodyReference] = []
