@@ -62,7 +62,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "arachne", dependencies: ["ArachneCLI"]),
+        // tcmalloc's per-thread caches: libcurl and the Swift runtime allocate on every request, and glibc's malloc
+        // cost 5–8% more CPU per request in `arachne fetch` (docs/performance.md).
+        .executableTarget(
+            name: "arachne", dependencies: ["ArachneCLI"], linkerSettings: [.linkedLibrary("tcmalloc_minimal")]),
 
         .testTarget(name: "ArachneCoreTests", dependencies: ["ArachneCore"]),
         .testTarget(name: "ArachneProtocolTests", dependencies: ["ArachneProtocol"]),
