@@ -154,7 +154,7 @@ public enum WorkerMessage: Sendable {
 
 extension FetchResult {
     /// The fewest bytes one result's metadata takes in frame 0.
-    static let minimumEncodedSize = 27
+    static let minimumEncodedSize = 28
 }
 
 extension WireWriter {
@@ -183,6 +183,7 @@ extension WireWriter {
             string(header.name)
             string(header.value)
         }
+        blob(outcome.rawHeader)
         if let failure = outcome.failure {
             bool(true)
             string(failure.kind.rawValue)
@@ -219,6 +220,7 @@ extension WireReader {
                 outcome.headers.append((name: try string("header name"), value: try string("header value")))
             }
         }
+        outcome.rawHeader = try blob("raw header")
         if try bool("has error") {
             let kindName = try string("error kind")
             guard let kind = FetchErrorKind(rawValue: kindName) else {

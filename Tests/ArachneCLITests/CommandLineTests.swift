@@ -79,6 +79,17 @@ import Testing
         #expect(report.summary.requests == 100)
         #expect(report.summary.succeeded == 100)
         try expectValidReport(out + "/report.json")
+        // Response headers travel from the workers (raw header frames) into the WARC records.
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        check.arguments = ["python3", "-c", """
+            import gzip, sys
+            data = gzip.open(sys.argv[1]).read()
+            sys.exit(0 if b"WARC-Type: response" in data and b"Server: arachne-site" in data else 1)
+            """, out + "/" + (report.bodies.first ?? "missing")]
+        try check.run()
+        check.waitUntilExit()
+        #expect(check.terminationStatus == 0, "WARC response records carry the server's headers")
     }
 
     @Test func reportAndDiffReadRealReports() throws {

@@ -37,6 +37,7 @@ func sampleResult(index: Int = 0, failed: Bool = false) -> FetchResult {
         ),
         httpVersion: failed ? "" : "2"
     )
+    outcome.rawHeader = failed ? [] : Array("HTTP/2 200\r\ncontent-type: text/html\r\n\r\n".utf8)
     if failed {
         outcome.failure = FetchFailure(kind: .connect, message: "Failed to connect to example.test port 443")
     }
@@ -59,6 +60,7 @@ func expectSame(_ a: FetchResult, _ b: FetchResult, sourceLocation: SourceLocati
         x.headers.map { [$0.name, $0.value] } == y.headers.map { [$0.name, $0.value] }, sourceLocation: sourceLocation
     )
     #expect(x.body == y.body, sourceLocation: sourceLocation)
+    #expect(x.rawHeader == y.rawHeader, sourceLocation: sourceLocation)
     #expect(x.bytesReceived == y.bytesReceived, sourceLocation: sourceLocation)
     #expect(x.truncated == y.truncated, sourceLocation: sourceLocation)
     #expect(x.finalURL == y.finalURL, sourceLocation: sourceLocation)
