@@ -120,8 +120,8 @@ final class CurlEasy {
             httpVersion: Self.versionName(longInfo(CURLINFO_HTTP_VERSION)))
         body = []
         if keepHeaders {
-            // Only the raw block is kept here; `HeaderBlock.selected` parses it where headers are wanted, off the
-            // fetch hot path.
+            // Only the raw block is kept: the WARC writer uses it as bytes, and nothing on the fetch hot path
+            // parses headers into strings.
             outcome.rawHeader = rawHeader
         }
         if result != CURLE_OK {

@@ -40,15 +40,6 @@ public actor Fetcher {
         }
     }
 
-    /// Starts a fetch and calls `completion` on the loop thread when it ends: the callback form of `fetch`, for
-    /// callers already on the loop (the worker's batch runner) that need no task per request.
-    public func start(_ url: String, profile: FetchProfile, enqueuedAt: UInt64? = nil,
-                      completion: @escaping (FetchOutcome) -> Void)
-    {
-        let queued = enqueuedAt.map { EventLoop.now() &- $0 } ?? 0
-        driver.start(url: url, profile: profile, queuedNanoseconds: queued, completion: completion)
-    }
-
     /// Transfers in flight right now.
     public var inFlight: Int { driver.inFlight }
 
