@@ -99,11 +99,8 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Runs `work` on the loop thread, soon. Safe from any thread.
     public func execute(_ work: @escaping @Sendable () -> Void) {
-        if inEventLoop {
-            local.append(.closure(work))
-        } else {
-            submitRemote(.closure(work))
-        }
+        // Work submitted after shutdown cannot run; accepting it would leak it silently in a dead queue.
+        precondition(executeIfRunning(work), "work submitted to event loop \(name) after shutdown")
     }
 
     /// Runs `work` on the loop after the work now running. Loop thread only, so `work` need not be `Sendable`.
@@ -116,13 +113,8 @@ public final class EventLoop: @unchecked Sendable {
         if inEventLoop {
             local.append(.job(job))
         } else {
-            submitRemote(.job(job))
+            precondition(trySubmitRemote(.job(job)), "a task resumed on event loop \(name) after shutdown")
         }
-    }
-
-    private func submitRemote(_ work: RemoteWork) {
-        // Work submitted after shutdown cannot run; accepting it would leak it silently in a dead queue.
-        precondition(trySubmitRemote(work), "work submitted to event loop \(name) after shutdown")
     }
 
     /// Queues work from another thread; false once the loop has finished.

@@ -66,7 +66,7 @@ final class CurlEasy {
 
     func prepare(url: String, queuedNanoseconds: UInt64, completion: @escaping (FetchOutcome) -> Void) {
         self.url = url
-        body.removeAll(keepingCapacity: false)
+        body = []  // `outcome` handed the last body over; a cancelled transfer may have left one
         rawHeader.removeAll(keepingCapacity: true)
         bytesReceived = 0
         truncated = false

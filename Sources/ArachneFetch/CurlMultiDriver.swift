@@ -15,7 +15,7 @@ final class CurlMultiDriver {
     private var wantedDeadline: UInt64?
     private var armedDeadline: UInt64?
     private var idle: [CurlEasy] = []
-    private var active: [ObjectIdentifier: CurlEasy] = [:]
+    /// Transfers in flight by serial; holding them here also keeps their easy handles alive while curl has them.
     private var serials: [UInt64: CurlEasy] = [:]
     private var nextSerial: UInt64 = 1
     private var closed = false
@@ -44,7 +44,7 @@ final class CurlMultiDriver {
         c_arachne_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, min(4096, max(4 * maxConnections, 256)))
     }
 
-    var inFlight: Int { active.count }
+    var inFlight: Int { serials.count }
 
     /// Starts a transfer; `completion` runs on the loop when it ends. Returns a serial that `cancel` accepts.
     @discardableResult
@@ -61,7 +61,6 @@ final class CurlMultiDriver {
         let serial = nextSerial
         nextSerial += 1
         easy.serial = serial
-        active[ObjectIdentifier(easy)] = easy
         serials[serial] = easy
         let code = curl_multi_add_handle(multi, easy.handle)
         if code != CURLM_OK {
@@ -182,11 +181,9 @@ final class CurlMultiDriver {
     }
 
     private func finish(_ easy: CurlEasy, outcome: FetchOutcome) {
-        active.removeValue(forKey: ObjectIdentifier(easy))
         serials.removeValue(forKey: easy.serial)
         let completion = easy.completion
         easy.completion = nil
-        easy.body = []
         if !closed { idle.append(easy) }
         completion?(outcome)
     }
