@@ -93,8 +93,13 @@ final class WorkerRuntime {
         channel = try ZMQChannel(socket: socket, loop: loop) { [unowned self] frames in
             self.received(frames)
         }
-        welcomed = false
         lastHeard = EventLoop.now()
+        sayHello()
+    }
+
+    /// Starts a session: `hello` with our id and capacity (and, for tests, another protocol version).
+    private func sayHello() {
+        welcomed = false
         var hello = WorkerMessage.hello(WorkerHello(
             workerID: configuration.workerID, host: host, pid: Int(getpid()), capacity: configuration.capacity
         )).encode()
@@ -263,18 +268,10 @@ final class WorkerRuntime {
         if onExit != nil { scheduleTick() }
     }
 
-    /// Drops every lease and says hello again on the same socket; results still in flight are discarded.
+    /// Drops every lease and says hello again on the same socket.
     private func rejoin() {
-        queue.remove { _ in true }
-        batchRemaining.removeAll()
-        pendingResults.removeAll()
-        pendingBatchesDone.removeAll()
-        pendingCredits = 0
-        welcomed = false
-        abandonedBefore = EventLoop.now()
-        send(WorkerMessage.hello(WorkerHello(
-            workerID: configuration.workerID, host: host, pid: Int(getpid()), capacity: configuration.capacity
-        )).encode())
+        abandonSession()
+        sayHello()
     }
 
     /// The coordinator went silent: stop fetching its work. A child exits; a remote worker reconnects and says
@@ -285,13 +282,7 @@ final class WorkerRuntime {
             return
         }
         log("coordinator silent for \(silentMs) ms; dropping \(queue.count) queued requests and reconnecting")
-        abandonedBefore = EventLoop.now()
-        queue.remove { _ in true }
-        batchRemaining.removeAll()
-        pendingResults.removeAll()
-        pendingBatchesDone.removeAll()
-        pendingCredits = 0
-        fetcher.assumeIsolated { $0.cancelAll() }
+        abandonSession()
         channel?.close()
         channel = nil
         do {
@@ -299,6 +290,18 @@ final class WorkerRuntime {
         } catch {
             stop(.failed("cannot reconnect to \(configuration.endpoint): \(error)"))
         }
+    }
+
+    /// Forgets the session's leases: queued requests are dropped, requests in flight are cancelled, and results,
+    /// batches and credit not yet sent are void — the coordinator re-leases that work to whoever has the session.
+    private func abandonSession() {
+        abandonedBefore = EventLoop.now()
+        queue.remove { _ in true }
+        batchRemaining.removeAll()
+        pendingResults.removeAll()
+        pendingBatchesDone.removeAll()
+        pendingCredits = 0
+        fetcher.assumeIsolated { $0.cancelAll() }
     }
 
     private func stop(_ exit: WorkerExit) {
