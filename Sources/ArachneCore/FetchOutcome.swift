@@ -3,8 +3,6 @@
 public struct FetchOutcome: Sendable {
     /// The HTTP status code, or 0 when no response was received.
     public var status: Int
-    /// Selected response headers (lower-cased names), in the order received.
-    public var headers: [(name: String, value: String)]
     /// The body as received (decoded when the server used a content encoding), up to the configured cap.
     public var body: [UInt8]
     /// Body bytes received in total, including bytes dropped beyond the cap.
@@ -25,12 +23,11 @@ public struct FetchOutcome: Sendable {
     public var rawHeader: [UInt8] = []
 
     public init(
-        status: Int = 0, headers: [(name: String, value: String)] = [], body: [UInt8] = [], bytesReceived: Int64 = 0,
+        status: Int = 0, body: [UInt8] = [], bytesReceived: Int64 = 0,
         truncated: Bool = false, finalURL: String = "", redirects: Int = 0, timings: PhaseTimings = .zero,
         failure: FetchFailure? = nil, httpVersion: String = ""
     ) {
         self.status = status
-        self.headers = headers
         self.body = body
         self.bytesReceived = bytesReceived
         self.truncated = truncated

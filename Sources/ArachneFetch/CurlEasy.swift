@@ -115,7 +115,7 @@ final class CurlEasy {
         let redirects = longInfo(CURLINFO_REDIRECT_COUNT)
         let finalURL = redirects > 0 ? (stringInfo(CURLINFO_EFFECTIVE_URL) ?? url) : url
         var outcome = FetchOutcome(
-            status: longInfo(CURLINFO_RESPONSE_CODE), headers: [], body: body, bytesReceived: bytesReceived,
+            status: longInfo(CURLINFO_RESPONSE_CODE), body: body, bytesReceived: bytesReceived,
             truncated: truncated, finalURL: finalURL, redirects: redirects, timings: timings, failure: nil,
             httpVersion: Self.versionName(longInfo(CURLINFO_HTTP_VERSION)))
         body = []

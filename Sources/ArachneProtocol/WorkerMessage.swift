@@ -154,7 +154,7 @@ public enum WorkerMessage: Sendable {
 
 extension FetchResult {
     /// The fewest bytes one result's metadata takes in frame 0.
-    static let minimumEncodedSize = 28
+    static let minimumEncodedSize = 27
 }
 
 extension WireWriter {
@@ -178,11 +178,6 @@ extension WireWriter {
         int64(timings.starttransfer)
         int64(timings.total)
         string(outcome.httpVersion)
-        uvarint(UInt64(outcome.headers.count))
-        for header in outcome.headers {
-            string(header.name)
-            string(header.value)
-        }
         blob(outcome.rawHeader)
         if let failure = outcome.failure {
             bool(true)
@@ -213,13 +208,6 @@ extension WireReader {
             total: try int64("timings.total")
         )
         outcome.httpVersion = try string("http version")
-        let headerCount = try count("header count", minElementSize: 2)
-        if headerCount > 0 {
-            outcome.headers.reserveCapacity(headerCount)
-            for _ in 0..<headerCount {
-                outcome.headers.append((name: try string("header name"), value: try string("header value")))
-            }
-        }
         outcome.rawHeader = try blob("raw header")
         if try bool("has error") {
             let kindName = try string("error kind")
