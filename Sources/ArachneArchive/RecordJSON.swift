@@ -4,6 +4,11 @@ import ArachneCore
 /// a byte buffer with no intermediate objects. It runs for every record (50k+ per second), which is why it is not
 /// `JSONEncoder`. The output decodes with `JSONDecoder` as `FetchRecord` (tests check it).
 enum RecordJSON {
+    /// `"queue":`, `,"namelookup":`, … in `Phase.allCases` order, encoded once.
+    private static let timingKeys: [[UInt8]] = Phase.allCases.enumerated().map { index, phase in
+        Array(((index == 0 ? "" : ",") + "\"\(phase.rawValue)\":").utf8)
+    }
+
     /// Appends `record` as one JSON object and a newline.
     static func append(_ record: FetchRecord, to out: inout [UInt8]) {
         out.append(contentsOf: #"{"url":"#.utf8)
@@ -23,21 +28,11 @@ enum RecordJSON {
         out.append(contentsOf: #","redirects":"#.utf8)
         appendInteger(Int64(record.redirects), to: &out)
 
-        let timings = record.timings
-        out.append(contentsOf: #","timings":{"queue":"#.utf8)
-        appendInteger(timings.queue, to: &out)
-        out.append(contentsOf: #","namelookup":"#.utf8)
-        appendInteger(timings.namelookup, to: &out)
-        out.append(contentsOf: #","connect":"#.utf8)
-        appendInteger(timings.connect, to: &out)
-        out.append(contentsOf: #","appconnect":"#.utf8)
-        appendInteger(timings.appconnect, to: &out)
-        out.append(contentsOf: #","pretransfer":"#.utf8)
-        appendInteger(timings.pretransfer, to: &out)
-        out.append(contentsOf: #","starttransfer":"#.utf8)
-        appendInteger(timings.starttransfer, to: &out)
-        out.append(contentsOf: #","total":"#.utf8)
-        appendInteger(timings.total, to: &out)
+        out.append(contentsOf: #","timings":{"#.utf8)
+        for (index, phase) in Phase.allCases.enumerated() {
+            out.append(contentsOf: Self.timingKeys[index])
+            appendInteger(record.timings[phase], to: &out)
+        }
 
         if let error = record.error {
             out.append(contentsOf: #"},"error":{"kind":"#.utf8)

@@ -97,8 +97,7 @@ public enum ClusterRun {
             group.cancelAll()
             return first!
         }
-        var state: ReportJobState = completion.outcome == .completed ? .completed : .cancelled
-        if stop.isSet && completion.outcome == .cancelled { state = .cancelled }
+        let state: ReportJobState = completion.outcome == .completed ? .completed : .cancelled
         let info = ReportJobInfo(
             id: options.id, state: state, submittedAt: submitted, startedAt: completion.startedAt,
             finishedAt: completion.finishedAt, spec: options.spec, outputDir: options.outputDirectory)

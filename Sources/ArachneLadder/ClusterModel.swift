@@ -1,6 +1,7 @@
 import ArachneArchive
 import ArachneCluster
 import ArachneCore
+import ArachneSystem
 import Foundation
 
 /// Rung 7, `cluster`: the same job through a coordinator and `--workers N` worker processes over ZeroMQ, each an
@@ -19,7 +20,7 @@ public struct ClusterModel: IOModel {
 
     public func run(_ job: LadderJob, budget: Duration) async -> ModelRun {
         let meter = RunMeter()
-        let childrenBefore = Self.childrenCPUSeconds()
+        let childrenBefore = Syscall.childrenCPUSeconds()
         var tally = LadderTally()
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("arachne-ladder-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
@@ -54,15 +55,7 @@ public struct ClusterModel: IOModel {
         }
         var run = tally.run(model: name, job: job, meter: meter,
                             note: tally.completed < job.requests ? "over budget" : "\(job.workers) workers")
-        run.cpuSeconds += Self.childrenCPUSeconds() - childrenBefore
+        run.cpuSeconds += Syscall.childrenCPUSeconds() - childrenBefore
         return run
-    }
-
-    /// CPU seconds of this process's children that have exited and been waited for.
-    static func childrenCPUSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_CHILDREN.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
-            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 }

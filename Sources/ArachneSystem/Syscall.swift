@@ -175,9 +175,17 @@ public enum Syscall {
     public static func processCPUSeconds() -> (user: Double, system: Double) {
         var usage = rusage()
         c_arachne_getrusage_self(&usage)
-        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1_000_000 }
         return (seconds(usage.ru_utime), seconds(usage.ru_stime))
     }
+
+    /// User plus system CPU time of this process's children that have exited and been waited for, in seconds.
+    public static func childrenCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
+    private static func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1_000_000 }
 
     /// Peak resident set size of this process, in bytes.
     public static func peakResidentBytes() -> Int {
