@@ -33,7 +33,9 @@ let package = Package(
         // Machinery: system calls, the event loop, libcurl, ZeroMQ, files.
         .target(name: "ArachneSystem", dependencies: ["CArachneLinux"]),
         .target(name: "ArachneEventLoop", dependencies: ["ArachneSystem", "CArachneLinux"]),
-        .target(name: "ArachneFetch", dependencies: ["ArachneCore", "ArachneEventLoop", "CArachneCurl"]),
+        .target(
+            name: "ArachneFetch",
+            dependencies: ["ArachneCore", "ArachneEventLoop", "ArachneSystem", "CArachneCurl", "CArachneZlib"]),
         .target(name: "ArachneZMQ", dependencies: ["ArachneEventLoop", "CArachneZMQ"]),
         .target(
             name: "ArachneArchive", dependencies: ["ArachneCore", "ArachneReport", "CArachneDeflate", "CArachneCrypto"]),

@@ -1,16 +1,23 @@
 import ArachneCore
 import CArachneCurl
+import Synchronization
 
-/// `FetchSettings` turned into libcurl options once, shared by every transfer that uses them.
-/// Immutable after init; the curl lists it owns live as long as it does, so keep it alive while transfers use it.
+/// `FetchSettings` turned into libcurl options and the native client's request plan once, shared by every transfer
+/// that uses them. Immutable after init (but for a cache of derived profiles); the curl lists it owns live as long
+/// as it does, so keep it alive while transfers use it.
 public final class FetchProfile: @unchecked Sendable {
-    // Safety: immutable after init; curl only reads the lists.
+    // Safety: immutable after init, but for `derived`, which its mutex guards; curl only reads the lists.
     public let settings: FetchSettings
+    /// How the native HTTP/1.1 client makes requests with these settings; nil when only libcurl can.
+    let nativePlan: NativeRequestPlan?
     private let headerList: UnsafeMutablePointer<curl_slist>?
     private let resolveList: UnsafeMutablePointer<curl_slist>?
+    /// Profiles with fewer redirects allowed, for transfers that move to libcurl after following some.
+    private let derived = Mutex<[Int: FetchProfile]>([:])
 
     public init(settings: FetchSettings) {
         self.settings = settings
+        nativePlan = NativeRequestPlan(settings: settings)
         var headers: UnsafeMutablePointer<curl_slist>?
         var allHeaders = settings.headers
         if settings.forbidReuse { allHeaders.append("Connection: close") }
@@ -19,6 +26,18 @@ public final class FetchProfile: @unchecked Sendable {
         var resolve: UnsafeMutablePointer<curl_slist>?
         for entry in settings.resolve { resolve = curl_slist_append(resolve, entry) }
         resolveList = resolve
+    }
+
+    /// The same settings with at most `redirects` more redirects followed.
+    func allowing(redirects: Int) -> FetchProfile {
+        derived.withLock { cache in
+            if let profile = cache[redirects] { return profile }
+            var settings = settings
+            settings.maxRedirects = redirects
+            let profile = FetchProfile(settings: settings)
+            cache[redirects] = profile
+            return profile
+        }
     }
 
     deinit {

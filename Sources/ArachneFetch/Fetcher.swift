@@ -1,8 +1,9 @@
 import ArachneCore
 import ArachneEventLoop
 
-/// Fetches URLs with libcurl on an event loop. The actor is pinned to its loop (`unownedExecutor`), so curl's
-/// handles, its sockets and the loop's registrations are touched on one thread with no locks; each transfer
+/// Fetches URLs on an event loop: plain-HTTP/1.1 URLs to an address with Arachne's own client (`HTTP1Driver`),
+/// everything else with libcurl (`CurlMultiDriver`). The actor is pinned to its loop (`unownedExecutor`), so both
+/// clients, their sockets and the loop's registrations are touched on one thread with no locks; each transfer
 /// resumes one continuation when it completes.
 ///
 /// Callers that await many fetches should run with the loop as their task executor preference
@@ -11,47 +12,102 @@ import ArachneEventLoop
 public actor Fetcher {
     public nonisolated let loop: EventLoop
     public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
+    public nonisolated let engine: FetchEngine
 
-    private let driver: CurlMultiDriver
+    private let curl: CurlMultiDriver
+    private let native: HTTP1Driver
 
     /// - Parameters:
     ///   - maxConnections: the concurrency the callers will use; sizes curl's cache of idle connections (four times
     ///     this, at least 256). The callers bound how many requests are in flight (`FetchLanes`, a worker's lanes).
     ///   - maxHostConnections: connections to one host at once; 0 for no limit.
-    public init(loop: EventLoop, maxConnections: Int = 64, maxHostConnections: Int = 0) {
+    ///   - engine: which client fetches plain-HTTP URLs (`ARACHNE_HTTP_ENGINE` by default).
+    public init(loop: EventLoop, maxConnections: Int = 64, maxHostConnections: Int = 0,
+                engine: FetchEngine = .fromEnvironment)
+    {
         self.loop = loop
-        driver = CurlMultiDriver(loop: loop, maxConnections: maxConnections, maxHostConnections: maxHostConnections)
+        self.engine = engine
+        curl = CurlMultiDriver(loop: loop, maxConnections: maxConnections, maxHostConnections: maxHostConnections)
+        native = HTTP1Driver(loop: loop, maxHostConnections: maxHostConnections)
+        native.redirectElsewhere = { [curl] transfer, url in
+            Self.continueWithCurl(curl, transfer, url)
+        }
     }
 
     /// Fetches `url` and returns what happened. Never throws: failures are classified in the outcome.
     /// - Parameter enqueuedAt: when the request entered a local queue (`EventLoop.now()`), for the `queue` phase.
     public func fetch(_ url: String, profile: FetchProfile, enqueuedAt: UInt64? = nil) async -> FetchOutcome {
         let queued = enqueuedAt.map { EventLoop.now() &- $0 } ?? 0
-        let serial = SerialBox()
-        let driver = LoopBound(driver)
+        let handle = TransferHandle()
+        let drivers = LoopBound((native, curl))
+        let useNative = engine == .auto
         return await withTaskCancellationHandler {
             await withUnsafeContinuation { continuation in
-                serial.value = driver.value.start(url: url, profile: profile, queuedNanoseconds: queued) {
-                    continuation.resume(returning: $0)
+                let completion: (FetchOutcome) -> Void = { continuation.resume(returning: $0) }
+                if useNative, let serial = drivers.value.0.start(
+                    url: url, profile: profile, queuedNanoseconds: queued, handle: handle, completion: completion)
+                {
+                    handle.serial = serial
+                } else {
+                    handle.native = false
+                    handle.serial = drivers.value.1.start(
+                        url: url, profile: profile, queuedNanoseconds: queued, completion: completion)
                 }
             }
         } onCancel: {
-            loop.execute { driver.value.cancel(serial: serial.value) }
+            loop.execute {
+                if handle.native {
+                    drivers.value.0.cancel(serial: handle.serial)
+                } else {
+                    drivers.value.1.cancel(serial: handle.serial)
+                }
+            }
+        }
+    }
+
+    /// A redirect led the native client somewhere only libcurl reaches: libcurl fetches the rest, with the
+    /// redirects left, and the outcome counts every hop from the start.
+    private static func continueWithCurl(_ curl: CurlMultiDriver, _ transfer: HTTP1Transfer, _ url: String) {
+        let settings = transfer.profile.settings
+        let profile = transfer.profile.allowing(redirects: max(0, settings.maxRedirects - transfer.redirects))
+        let offset = Int64((EventLoop.now() &- transfer.startedAt) / 1000)
+        let hops = transfer.redirects
+        let completion = transfer.completion
+        transfer.handle?.native = false
+        transfer.handle?.serial = curl.start(
+            url: url, profile: profile, queuedNanoseconds: transfer.queuedNanoseconds
+        ) { outcome in
+            var outcome = outcome
+            outcome.redirects += hops
+            for phase in Phase.curlPhases where outcome.timings[phase] > 0 || phase == .total {
+                outcome.timings[phase] += offset
+            }
+            completion(outcome)
         }
     }
 
     /// Transfers in flight right now.
-    public var inFlight: Int { driver.inFlight }
+    public var inFlight: Int { curl.inFlight + native.inFlight }
 
     /// Ends every transfer in flight with a `cancelled` failure.
     public func cancelAll() {
-        driver.cancelAll()
+        native.cancelAll()
+        curl.cancelAll()
     }
 
-    /// Cancels what is in flight and releases curl and its sockets. Later fetches fail as cancelled.
+    /// Cancels what is in flight and releases both clients and their sockets. Later fetches fail as cancelled.
     public func close() {
-        driver.close()
+        native.close()
+        curl.close()
     }
+}
+
+/// Which client runs a transfer, and its serial there: written on the loop when the transfer starts (or moves to
+/// libcurl after a redirect), read by a cancellation hop to the same loop.
+final class TransferHandle: @unchecked Sendable {
+    // Safety: written and read on the loop thread only (the cancel handler reads it inside `loop.execute`).
+    var native = true
+    var serial: UInt64 = 0
 }
 
 /// A value that is only ever touched on one event loop thread, carried through a `@Sendable` closure.
@@ -59,10 +115,4 @@ struct LoopBound<Value>: @unchecked Sendable {
     // Safety: created on the loop and used only inside closures the same loop runs.
     let value: Value
     init(_ value: Value) { self.value = value }
-}
-
-/// The serial of a started transfer, written on the loop and read by a cancellation hop to the same loop.
-final class SerialBox: @unchecked Sendable {
-    // Safety: written and read on the loop thread only (the cancel handler reads it inside `loop.execute`).
-    var value: UInt64 = 0
 }

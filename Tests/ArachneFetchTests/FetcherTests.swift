@@ -15,11 +15,11 @@ final class FetchHarness: @unchecked Sendable {
     let loop: EventLoop
     let fetcher: Fetcher
 
-    init(maxConnections: Int = 64) throws {
+    init(engine: FetchEngine = .auto, maxConnections: Int = 64) throws {
         siteLoop = try EventLoop(name: "test-site")
         site = try DemoSite.start(on: siteLoop)
         loop = try EventLoop(name: "test-fetch")
-        fetcher = Fetcher(loop: loop, maxConnections: maxConnections)
+        fetcher = Fetcher(loop: loop, maxConnections: maxConnections, engine: engine)
     }
 
     func url(_ path: String) -> String { site.baseURL + path }
@@ -39,8 +39,8 @@ final class FetchHarness: @unchecked Sendable {
 }
 
 @Suite(.serialized) struct FetcherTests {
-    @Test func okResponsesReuseOneKeepAliveConnection() async throws {
-        let h = try FetchHarness()
+    @Test(arguments: FetchEngine.allCases) func okResponsesReuseOneKeepAliveConnection(engine: FetchEngine) async throws {
+        let h = try FetchHarness(engine: engine)
         for _ in 0..<10 {
             let outcome = await h.fetch("/bytes/1000")
             #expect(outcome.status == 200)
@@ -52,8 +52,8 @@ final class FetchHarness: @unchecked Sendable {
         await h.close()
     }
 
-    @Test func timingsAreCumulativeAndPositive() async throws {
-        let h = try FetchHarness()
+    @Test(arguments: FetchEngine.allCases) func timingsAreCumulativeAndPositive(engine: FetchEngine) async throws {
+        let h = try FetchHarness(engine: engine)
         let outcome = await h.fetch("/bytes/2048")
         let t = outcome.timings
         #expect(t.total > 0)
@@ -62,8 +62,8 @@ final class FetchHarness: @unchecked Sendable {
         await h.close()
     }
 
-    @Test func errorStatusesAreResponsesNotFailures() async throws {
-        let h = try FetchHarness()
+    @Test(arguments: FetchEngine.allCases) func errorStatusesAreResponsesNotFailures(engine: FetchEngine) async throws {
+        let h = try FetchHarness(engine: engine)
         for code in [404, 500, 503] {
             let outcome = await h.fetch("/status/\(code)")
             #expect(outcome.status == code)
@@ -72,8 +72,8 @@ final class FetchHarness: @unchecked Sendable {
         await h.close()
     }
 
-    @Test func chunkedAndGzipBodiesArriveWhole() async throws {
-        let h = try FetchHarness()
+    @Test(arguments: FetchEngine.allCases) func chunkedAndGzipBodiesArriveWhole(engine: FetchEngine) async throws {
+        let h = try FetchHarness(engine: engine)
         let plain = await h.fetch("/bytes/20000")
         let chunked = await h.fetch("/chunked/20000")
         let gzip = await h.fetch("/gzip/20000")
@@ -85,8 +85,8 @@ final class FetchHarness: @unchecked Sendable {
         await h.close()
     }
 
-    @Test func redirectsAreFollowedAndCapped() async throws {
-        let h = try FetchHarness()
+    @Test(arguments: FetchEngine.allCases) func redirectsAreFollowedAndCapped(engine: FetchEngine) async throws {
+        let h = try FetchHarness(engine: engine)
         let followed = await h.fetch("/redirect/3")
         #expect(followed.status == 200)
         #expect(followed.redirects == 3)
@@ -98,8 +98,8 @@ final class FetchHarness: @unchecked Sendable {
         await h.close()
     }
 
-    @Test func refusedConnectionIsClassified() async throws {
-        let h = try FetchHarness()
+    @Test(arguments: FetchEngine.allCases) func refusedConnectionIsClassified(engine: FetchEngine) async throws {
+        let h = try FetchHarness(engine: engine)
         // A port that was just free: bind, read it, close.
         let fd = try Syscall.tcpSocket(nonBlocking: false)
         try Syscall.bind(fd, .loopback(port: 0))
@@ -113,15 +113,15 @@ final class FetchHarness: @unchecked Sendable {
         await h.close()
     }
 
-    @Test func stalledServerTimesOut() async throws {
-        let h = try FetchHarness()
+    @Test(arguments: FetchEngine.allCases) func stalledServerTimesOut(engine: FetchEngine) async throws {
+        let h = try FetchHarness(engine: engine)
         let outcome = await h.fetch("/broken/stall", FetchSettings(totalTimeoutMs: 300))
         #expect(outcome.failure?.kind == .timeout)
         await h.close()
     }
 
-    @Test func bodyCapKeepsAPrefixAndCountsTheRest() async throws {
-        let h = try FetchHarness()
+    @Test(arguments: FetchEngine.allCases) func bodyCapKeepsAPrefixAndCountsTheRest(engine: FetchEngine) async throws {
+        let h = try FetchHarness(engine: engine)
         let outcome = await h.fetch("/bytes/5000", FetchSettings(bodyCap: 1000))
         #expect(outcome.failure == nil)
         #expect(outcome.body.count == 1000)
@@ -132,8 +132,8 @@ final class FetchHarness: @unchecked Sendable {
         await h.close()
     }
 
-    @Test func hugeAndEndlessBodiesFailAsTooLarge() async throws {
-        let h = try FetchHarness()
+    @Test(arguments: FetchEngine.allCases) func hugeAndEndlessBodiesFailAsTooLarge(engine: FetchEngine) async throws {
+        let h = try FetchHarness(engine: engine)
         let declared = await h.fetch("/bytes/50000", FetchSettings(maxResponseBytes: 10_000))
         #expect(declared.failure?.kind == .tooLarge)
         let endless = await h.fetch("/broken/endless", FetchSettings(totalTimeoutMs: 10_000, maxResponseBytes: 200_000))
@@ -141,8 +141,8 @@ final class FetchHarness: @unchecked Sendable {
         await h.close()
     }
 
-    @Test func hostileResponsesAreClassified() async throws {
-        let h = try FetchHarness()
+    @Test(arguments: FetchEngine.allCases) func hostileResponsesAreClassified(engine: FetchEngine) async throws {
+        let h = try FetchHarness(engine: engine)
         let garbage = await h.fetch("/broken/garbage")
         #expect(garbage.failure?.kind == .protocol)
         let badStatus = await h.fetch("/broken/bad-status")
@@ -158,8 +158,8 @@ final class FetchHarness: @unchecked Sendable {
         await h.close()
     }
 
-    @Test func cancellingTheTaskCancelsTheTransfer() async throws {
-        let h = try FetchHarness()
+    @Test(arguments: FetchEngine.allCases) func cancellingTheTaskCancelsTheTransfer(engine: FetchEngine) async throws {
+        let h = try FetchHarness(engine: engine)
         let task = Task(executorPreference: h.loop) {
             await h.fetcher.fetch(h.url("/delay/10000"), profile: FetchProfile(settings: FetchSettings()))
         }
@@ -171,8 +171,8 @@ final class FetchHarness: @unchecked Sendable {
         await h.close()
     }
 
-    @Test func thousandRequestsAtConcurrency64EachDeliveredOnce() async throws {
-        let h = try FetchHarness()
+    @Test(arguments: FetchEngine.allCases) func thousandRequestsAtConcurrency64EachDeliveredOnce(engine: FetchEngine) async throws {
+        let h = try FetchHarness(engine: engine)
         let urls = (0..<10).map { h.url("/bytes/\(100 + $0)") }
         let seen = Mutex<[RequestKey: Int]>([:])
         let ok = Mutex(0)
@@ -192,9 +192,9 @@ final class FetchHarness: @unchecked Sendable {
         await h.close()
     }
 
-    @Test func closingReleasesEverySocket() async throws {
+    @Test(arguments: FetchEngine.allCases) func closingReleasesEverySocket(engine: FetchEngine) async throws {
         let before = Syscall.openDescriptorCount()
-        let h = try FetchHarness()
+        let h = try FetchHarness(engine: engine)
         for _ in 0..<5 { _ = await h.fetch("/bytes/10") }
         await h.close()
         #expect(Syscall.openDescriptorCount() == before)

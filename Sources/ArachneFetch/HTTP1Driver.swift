@@ -1,0 +1,496 @@
+import ArachneCore
+import ArachneEventLoop
+import ArachneSystem
+import Glibc
+
+/// Arachne's own HTTP/1.1 client for plain `http://` URLs that need no name resolution: keep-alive connections
+/// pooled per authority, one non-blocking socket per exchange, watched by the loop for as long as it is open (so a
+/// reused connection costs one `send` and one `recv` per request, and no `epoll_ctl`). Everything else goes to libcurl
+/// (`CurlMultiDriver`); see docs/decisions/0008-native-http1-path.md.
+///
+/// Not thread-safe: every method runs on the loop thread.
+final class HTTP1Driver {
+    let loop: EventLoop
+    private let maxHostConnections: Int
+    private var pools: [String: HTTP1HostPool] = [:]
+    private var transfers: [UInt64: HTTP1Transfer] = [:]
+    /// Parsed targets and their requests by URL, for the profile they were built with.
+    private var targets: [String: CachedTarget] = [:]
+    private let readBuffer: UnsafeMutableRawBufferPointer
+    private var sweepTimer: TimerID?
+    private var nextSerial: UInt64 = 1
+    private var closed = false
+    /// Called when a redirect leads somewhere only libcurl can fetch (https, a name to resolve): the transfer has
+    /// left this driver; the callee continues it at `url`.
+    var redirectElsewhere: ((HTTP1Transfer, String) -> Void)?
+
+    private struct CachedTarget {
+        let profile: FetchProfile
+        let target: HTTP1Target
+        let request: [UInt8]
+    }
+
+    /// How often deadlines are checked while transfers are in flight.
+    private static let sweepInterval: UInt64 = 10_000_000
+    private static let readBufferSize = 64 * 1024
+    private static let targetCacheLimit = 4096
+
+    init(loop: EventLoop, maxHostConnections: Int) {
+        self.loop = loop
+        self.maxHostConnections = maxHostConnections
+        readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
+    }
+
+    deinit {
+        readBuffer.deallocate()
+    }
+
+    var inFlight: Int { transfers.count }
+
+    /// Starts fetching `url` when this client can (plain http, an address without name resolution, settings it
+    /// supports); returns its serial, or nil when libcurl must fetch it instead.
+    func start(url: String, profile: FetchProfile, queuedNanoseconds: UInt64, handle: TransferHandle? = nil,
+               completion: @escaping (FetchOutcome) -> Void) -> UInt64?
+    {
+        guard !closed, let plan = profile.nativePlan, let (target, request) = target(for: url, profile, plan) else {
+            return nil
+        }
+        let serial = nextSerial
+        nextSerial += 1
+        let transfer = HTTP1Transfer(
+            serial: serial, target: target, profile: profile, plan: plan, request: request,
+            queuedNanoseconds: queuedNanoseconds, completion: completion)
+        transfer.handle = handle
+        transfers[serial] = transfer
+        armSweep()
+        assign(transfer)
+        return serial
+    }
+
+    /// Ends a transfer early with a `cancelled` failure. Unknown or finished serials are ignored.
+    func cancel(serial: UInt64) {
+        guard let transfer = transfers[serial] else { return }
+        fail(transfer, .cancelled, "cancelled")
+    }
+
+    func cancelAll() {
+        for transfer in Array(transfers.values) { fail(transfer, .cancelled, "cancelled") }
+    }
+
+    /// Cancels everything and closes every connection.
+    func close() {
+        guard !closed else { return }
+        cancelAll()
+        closed = true
+        for pool in pools.values {
+            for connection in pool.idle { closeConnection(connection) }
+        }
+        pools.removeAll()
+        targets.removeAll()
+        if let sweepTimer { loop.cancelTimer(sweepTimer) }
+        sweepTimer = nil
+    }
+
+    // MARK: Targets
+
+    private func target(for url: String, _ profile: FetchProfile, _ plan: NativeRequestPlan)
+        -> (HTTP1Target, [UInt8])?
+    {
+        if let cached = targets[url], cached.profile === profile { return (cached.target, cached.request) }
+        guard let target = HTTP1Target(url: url, pins: plan.pins) else { return nil }
+        let request = plan.request(for: target)
+        if targets.count >= Self.targetCacheLimit { targets.removeAll(keepingCapacity: true) }
+        targets[url] = CachedTarget(profile: profile, target: target, request: request)
+        return (target, request)
+    }
+
+    // MARK: Connections
+
+    private func pool(_ authority: String) -> HTTP1HostPool {
+        if let pool = pools[authority] { return pool }
+        let pool = HTTP1HostPool()
+        pools[authority] = pool
+        return pool
+    }
+
+    /// Gives the transfer an idle connection, a new one, or a place in the host's queue.
+    private func assign(_ transfer: HTTP1Transfer) {
+        let pool = pool(transfer.target.authority)
+        if transfer.profile.settings.forbidReuse {
+            // A new connection for every request: close what idles instead of reusing it.
+            while let connection = pool.idle.popLast() { closeConnection(connection) }
+        } else if let connection = pool.idle.popLast() {
+            bind(transfer, to: connection)
+            send(connection)
+            return
+        }
+        if maxHostConnections > 0 && pool.open >= maxHostConnections {
+            pool.enqueue(transfer)
+            return
+        }
+        open(for: transfer, in: pool)
+    }
+
+    private func open(for transfer: HTTP1Transfer, in pool: HTTP1HostPool) {
+        let fd: Int32
+        let connected: Bool
+        do {
+            fd = try Syscall.tcpSocket(nonBlocking: true)
+        } catch {
+            fail(transfer, .io, "socket: \(error)")
+            return
+        }
+        do {
+            try Syscall.setOption(fd, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1)
+            connected = try Syscall.connect(fd, transfer.target.address)
+        } catch {
+            try? Syscall.close(fd)
+            fail(transfer, Self.kind(of: error.errno, connecting: true), connectMessage(transfer, error.errno))
+            return
+        }
+        let connection = HTTP1Connection(fd: fd, authority: transfer.target.authority, connecting: !connected)
+        do {
+            try loop.register(fd: fd, interest: connection.interest) { [unowned self, unowned connection] readiness in
+                self.handle(connection, readiness)
+            }
+        } catch {
+            try? Syscall.close(fd)
+            fail(transfer, .io, "epoll: \(error)")
+            return
+        }
+        pool.open += 1
+        bind(transfer, to: connection)
+        if connected {
+            connection.connecting = false
+            transfer.connectedAt = EventLoop.now()
+            send(connection)
+        }
+    }
+
+    private func bind(_ transfer: HTTP1Transfer, to connection: HTTP1Connection) {
+        connection.transfer = transfer
+        connection.sent = 0
+        transfer.connection = connection
+        if !connection.connecting { transfer.connectedAt = EventLoop.now() }
+    }
+
+    private func watch(_ connection: HTTP1Connection, _ interest: Interest) {
+        guard connection.interest != interest, !connection.closed else { return }
+        connection.interest = interest
+        try? loop.modify(fd: connection.fd, interest: interest)
+    }
+
+    /// Closes a connection that carries no transfer (or whose transfer has been finished or moved).
+    private func closeConnection(_ connection: HTTP1Connection) {
+        guard !connection.closed else { return }
+        connection.closed = true
+        connection.transfer = nil
+        loop.deregister(fd: connection.fd)
+        try? Syscall.close(connection.fd)
+        guard let pool = pools[connection.authority] else { return }
+        pool.open -= 1
+        if let index = pool.idle.firstIndex(where: { $0 === connection }) { pool.idle.remove(at: index) }
+        // A slot is free: a transfer waiting for this host can have it.
+        if pool.hasWaiting, !closed, let next = pool.dequeue() { open(for: next, in: pool) }
+    }
+
+    /// After a complete exchange: the connection idles for reuse, serves a waiting transfer, or closes.
+    private func release(_ connection: HTTP1Connection, keepAlive: Bool) {
+        connection.transfer = nil
+        connection.exchanges += 1
+        connection.parser.reset()
+        guard keepAlive, !closed, let pool = pools[connection.authority] else {
+            closeConnection(connection)
+            return
+        }
+        watch(connection, .readable)
+        if let next = pool.dequeue() {
+            bind(next, to: connection)
+            send(connection)
+        } else {
+            pool.idle.append(connection)
+        }
+    }
+
+    // MARK: I/O
+
+    private func handle(_ connection: HTTP1Connection, _ readiness: Readiness) {
+        guard !connection.closed else { return }
+        guard let transfer = connection.transfer else {
+            // An idle connection became readable: the server closed it, or sent what nobody asked for.
+            closeConnection(connection)
+            return
+        }
+        if connection.connecting {
+            let code = (try? Syscall.socketError(connection.fd)) ?? EIO
+            guard code == 0 else {
+                failConnection(connection, Self.kind(of: code, connecting: true), connectMessage(transfer, code))
+                return
+            }
+            connection.connecting = false
+            transfer.connectedAt = EventLoop.now()
+            send(connection)
+            return
+        }
+        if connection.sending {
+            if readiness.contains(.writable) { send(connection) }
+            if readiness.contains(.error) || readiness.contains(.hangup) { receive(connection) }
+            return
+        }
+        receive(connection)
+    }
+
+    private func send(_ connection: HTTP1Connection) {
+        guard let transfer = connection.transfer else { return }
+        if connection.sent == 0 { transfer.sentAt = EventLoop.now() }
+        while connection.sent < transfer.request.count {
+            let result: IOResult<Int>
+            do {
+                result = try transfer.request.withUnsafeBytes { bytes throws(SystemError) in
+                    try Syscall.write(connection.fd, from: UnsafeRawBufferPointer(rebasing: bytes[connection.sent...]))
+                }
+            } catch let error as SystemError {
+                lostConnection(connection, Self.kind(of: error.errno, connecting: false), "send: \(error)")
+                return
+            } catch {
+                lostConnection(connection, .io, "send: \(error)")
+                return
+            }
+            guard case .processed(let count) = result else {
+                watch(connection, .writable)
+                return
+            }
+            connection.sent += count
+        }
+        watch(connection, .readable)
+    }
+
+    private func receive(_ connection: HTTP1Connection) {
+        while let transfer = connection.transfer {
+            let result: IOResult<Int>
+            do {
+                result = try Syscall.read(connection.fd, into: readBuffer)
+            } catch {
+                lostConnection(connection, Self.kind(of: error.errno, connecting: false), "recv: \(error)")
+                return
+            }
+            guard case .processed(let count) = result else { return }
+            if count == 0 {
+                endOfStream(connection, transfer)
+                return
+            }
+            if transfer.firstByteAt == 0 { transfer.firstByteAt = EventLoop.now() }
+            let used: Int
+            do {
+                used = try connection.parser.feed(UnsafeRawBufferPointer(rebasing: readBuffer[..<count])) {
+                    self.takeBody($0, transfer, $1)
+                }
+            } catch {
+                failConnection(connection, .protocol, error.message)
+                return
+            }
+            if transfer.tooLarge {
+                failConnection(connection, .tooLarge,
+                               "response exceeded \(transfer.profile.settings.maxResponseBytes) bytes")
+                return
+            }
+            if let decodeFailure = transfer.decodeFailure {
+                failConnection(connection, .protocol, decodeFailure)
+                return
+            }
+            if connection.parser.isComplete {
+                // Bytes beyond the response answer no request: the connection cannot be trusted with another.
+                responseComplete(connection, transfer, reusable: used == count)
+                return
+            }
+            if count < readBuffer.count { return }  // drained for now: epoll says when more arrives
+        }
+    }
+
+    private func endOfStream(_ connection: HTTP1Connection, _ transfer: HTTP1Transfer) {
+        do {
+            try connection.parser.finishAtEndOfStream()
+        } catch {
+            lostConnection(connection, error.kind == .incomplete ? .reset : .protocol, error.message)
+            return
+        }
+        responseComplete(connection, transfer, reusable: false)
+    }
+
+    /// Body bytes as the parser frames them: checked against the limit, decoded when the response is encoded.
+    private func takeBody(_ chunk: UnsafeRawBufferPointer, _ transfer: HTTP1Transfer, _ head: HTTP1ResponseHead) {
+        if !transfer.bodyPrepared {
+            transfer.bodyPrepared = true
+            let limit = transfer.profile.settings.maxResponseBytes
+            if let length = head.contentLength, limit > 0, Int64(length) > limit, head.contentEncoding == nil {
+                transfer.tooLarge = true
+            }
+            if transfer.plan.decodes, let coding = head.contentEncoding,
+               coding == "gzip" || coding == "x-gzip" || coding == "deflate"
+            {
+                transfer.inflater = ZlibInflater()
+            }
+        }
+        guard !transfer.tooLarge, transfer.decodeFailure == nil else { return }
+        guard let inflater = transfer.inflater else {
+            transfer.store(chunk)
+            return
+        }
+        do {
+            try inflater.inflate(chunk) { transfer.store($0) }
+        } catch {
+            transfer.decodeFailure = error.message
+        }
+    }
+
+    // MARK: Outcomes
+
+    private func responseComplete(_ connection: HTTP1Connection, _ transfer: HTTP1Transfer, reusable: Bool) {
+        guard let head = connection.parser.head else {
+            failConnection(connection, .protocol, "no response head")
+            return
+        }
+        let rawHeader = transfer.profile.settings.keepBodies ? connection.parser.headBytes : []
+        release(connection, keepAlive: reusable && head.keepAlive && !transfer.profile.settings.forbidReuse)
+        transfer.connection = nil
+        let maxRedirects = transfer.profile.settings.maxRedirects
+        if maxRedirects > 0, [301, 302, 303, 307, 308].contains(head.status), let location = head.location {
+            redirect(transfer, location: location)
+            return
+        }
+        let now = EventLoop.now()
+        var outcome = FetchOutcome(
+            status: head.status, body: transfer.body, bytesReceived: transfer.bytesReceived,
+            truncated: transfer.truncated, finalURL: transfer.url, redirects: transfer.redirects,
+            timings: timings(transfer, end: now), failure: nil, httpVersion: head.version)
+        outcome.rawHeader = rawHeader
+        transfer.body = []
+        finish(transfer, outcome)
+    }
+
+    private func redirect(_ transfer: HTTP1Transfer, location: String) {
+        let settings = transfer.profile.settings
+        guard transfer.redirects < settings.maxRedirects else {
+            finish(transfer, failedOutcome(transfer, .tooManyRedirects,
+                                           "Maximum (\(settings.maxRedirects)) redirects followed"))
+            return
+        }
+        guard let next = RedirectLocation.resolve(location, against: transfer.url) else {
+            finish(transfer, failedOutcome(transfer, .protocol, "redirect to an unsupported location: \(location)"))
+            return
+        }
+        transfer.redirects += 1
+        transfer.resetResponse()
+        transfer.retried = false
+        if let (target, request) = target(for: next, transfer.profile, transfer.plan) {
+            transfer.target = target
+            transfer.request = request
+            assign(transfer)
+        } else {
+            transfers.removeValue(forKey: transfer.serial)
+            redirectElsewhere?(transfer, next)
+        }
+    }
+
+    /// The connection broke mid-exchange. A reused connection that the server closed before answering is the
+    /// keep-alive race every client meets: the request is sent once more, on a new connection.
+    private func lostConnection(_ connection: HTTP1Connection, _ kind: FetchErrorKind, _ message: String) {
+        guard let transfer = connection.transfer else {
+            closeConnection(connection)
+            return
+        }
+        if connection.exchanges > 0 && !connection.parser.hasStarted && !transfer.retried {
+            transfer.retried = true
+            transfer.connection = nil
+            closeConnection(connection)
+            transfer.resetResponse()
+            assign(transfer)
+            return
+        }
+        failConnection(connection, kind, message)
+    }
+
+    /// Fails the connection's transfer and closes the connection (its state is unknown).
+    private func failConnection(_ connection: HTTP1Connection, _ kind: FetchErrorKind, _ message: String) {
+        guard let transfer = connection.transfer else {
+            closeConnection(connection)
+            return
+        }
+        fail(transfer, kind, message)
+    }
+
+    private func fail(_ transfer: HTTP1Transfer, _ kind: FetchErrorKind, _ message: String) {
+        if let connection = transfer.connection {
+            transfer.connection = nil
+            closeConnection(connection)
+        } else if let pool = pools[transfer.target.authority] {
+            pool.removeWaiting(transfer)
+        }
+        finish(transfer, failedOutcome(transfer, kind, message))
+    }
+
+    private func failedOutcome(_ transfer: HTTP1Transfer, _ kind: FetchErrorKind, _ message: String) -> FetchOutcome {
+        var outcome = FetchOutcome.failed(kind, message, url: transfer.url, timings: timings(transfer, end: EventLoop.now()))
+        outcome.redirects = transfer.redirects
+        outcome.bytesReceived = transfer.bytesReceived
+        return outcome
+    }
+
+    private func finish(_ transfer: HTTP1Transfer, _ outcome: FetchOutcome) {
+        guard transfers.removeValue(forKey: transfer.serial) != nil else { return }
+        transfer.completion(outcome)
+    }
+
+    /// curl's cumulative phases: name lookup is free (an address or a pin), TLS absent.
+    private func timings(_ transfer: HTTP1Transfer, end: UInt64) -> PhaseTimings {
+        let total = transfer.elapsed(end)
+        let connect = transfer.elapsed(transfer.connectedAt)
+        let pretransfer = max(connect, transfer.elapsed(transfer.sentAt))
+        let starttransfer = transfer.firstByteAt == 0 ? 0 : max(pretransfer, transfer.elapsed(transfer.firstByteAt))
+        return PhaseTimings(
+            queue: Int64(transfer.queuedNanoseconds / 1000), namelookup: 0, connect: connect, appconnect: 0,
+            pretransfer: pretransfer, starttransfer: starttransfer, total: max(total, starttransfer))
+    }
+
+    // MARK: Deadlines
+
+    private func armSweep() {
+        guard sweepTimer == nil else { return }
+        sweepTimer = loop.scheduleTimer(afterNanoseconds: Self.sweepInterval) { [unowned self] in
+            self.sweepTimer = nil
+            self.sweep()
+        }
+    }
+
+    private func sweep() {
+        let now = EventLoop.now()
+        let settingsConnect = { (t: HTTP1Transfer) in UInt64(max(0, t.profile.settings.connectTimeoutMs)) * 1_000_000 }
+        for transfer in Array(transfers.values) {
+            let connectTimeout = settingsConnect(transfer)
+            if now >= transfer.deadline {
+                fail(transfer, .timeout, "Operation timed out after \(transfer.elapsed(now) / 1000) milliseconds "
+                    + "with \(transfer.bytesReceived) bytes received")
+            } else if connectTimeout > 0, let connection = transfer.connection, connection.connecting,
+                      now &- transfer.startedAt >= connectTimeout
+            {
+                fail(transfer, .timeout, "Connection timed out after \(transfer.elapsed(now) / 1000) milliseconds")
+            }
+        }
+        if !transfers.isEmpty { armSweep() }
+    }
+
+    // MARK: Errors
+
+    private func connectMessage(_ transfer: HTTP1Transfer, _ code: Int32) -> String {
+        "Failed to connect to \(transfer.target.address): \(String(cString: strerror(code)))"
+    }
+
+    private static func kind(of code: Int32, connecting: Bool) -> FetchErrorKind {
+        switch code {
+        case ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EADDRNOTAVAIL, ENETDOWN: .connect
+        case ETIMEDOUT: connecting ? .timeout : .reset
+        case ECONNRESET, EPIPE, ECONNABORTED: connecting ? .connect : .reset
+        default: .io
+        }
+    }
+}
