@@ -1,0 +1,193 @@
+import ArachneCore
+import ArachneEventLoop
+import ArachneFetch
+import ArachneSite
+import ArachneSystem
+import Foundation
+import Synchronization
+import Testing
+
+/// A server on 127.0.0.1 that plays a script: each accepted connection is handed, in order, to the next step, which
+/// reads and writes on the blocking socket as it likes and returns when the connection may be closed.
+final class ScriptedServer: @unchecked Sendable {
+    // Safety: `listener` and `port` are set before the thread starts; the thread owns the accepted sockets.
+    typealias Step = @Sendable (ScriptedConnection) -> Void
+    let port: UInt16
+    private let listener: Int32
+    private let done = DispatchSemaphore(value: 0)
+    let accepted = Atomic(0)
+
+    init(_ steps: [Step]) throws {
+        listener = try Syscall.tcpSocket(nonBlocking: false)
+        try Syscall.bind(listener, .loopback(port: 0))
+        try Syscall.listen(listener, backlog: 16)
+        port = try Syscall.localAddress(listener).port
+        let thread = Thread { [self] in
+            for step in steps {
+                var entry = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+                guard poll(&entry, 1, 5000) == 1, case .processed(let fd)? = try? Syscall.accept(listener) else { break }
+                accepted.add(1, ordering: .relaxed)
+                _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)  // the steps block
+                step(ScriptedConnection(fd: fd))
+                try? Syscall.close(fd)
+            }
+            done.signal()
+        }
+        thread.start()
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    /// Waits for the script to end (every step ran, or no connection came for 5 s), then closes the listener.
+    func finish() {
+        done.wait()
+        try? Syscall.close(listener)
+    }
+}
+
+/// One accepted connection, seen by a script step.
+struct ScriptedConnection {
+    let fd: Int32
+
+    /// Reads until a request head has arrived (or the peer closed); returns false on close.
+    @discardableResult
+    func readRequest() -> Bool {
+        var head: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !head.ends(with: Array("\r\n\r\n".utf8)) {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            guard count > 0 else { return false }
+            head.append(contentsOf: buffer[..<count])
+        }
+        return true
+    }
+
+    func write(_ text: String) {
+        _ = Array(text.utf8).withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+}
+
+extension Array where Element == UInt8 {
+    fileprivate func ends(with suffix: [UInt8]) -> Bool { count >= suffix.count && Array(self[(count - suffix.count)...]) == suffix }
+}
+
+/// The native HTTP/1.1 client's own behaviour on a connection, against servers that do what tests need.
+@Suite(.serialized) struct NativeClientTests {
+    let ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+    func fetch(_ fetcher: Fetcher, _ url: String, _ settings: FetchSettings = FetchSettings()) async -> FetchOutcome {
+        await withTaskExecutorPreference(fetcher.loop) {
+            await fetcher.fetch(url, profile: FetchProfile(settings: settings))
+        }
+    }
+
+    func withFetcher(maxHostConnections: Int = 0, _ body: (Fetcher) async throws -> Void) async throws {
+        let loop = try EventLoop(name: "test-native")
+        let fetcher = Fetcher(loop: loop, maxHostConnections: maxHostConnections, engine: .auto)
+        try await body(fetcher)
+        await fetcher.close()
+        loop.shutdown()
+    }
+
+    @Test func aReusedConnectionClosedUnansweredIsRetriedOnceOnANewOne() async throws {
+        let ok = ok
+        let server = try ScriptedServer([
+            { connection in
+                connection.readRequest()
+                connection.write(ok)
+                connection.readRequest()  // the second request arrives; the server closes instead of answering
+            },
+            { connection in
+                connection.readRequest()
+                connection.write(ok)
+            },
+            { connection in
+                connection.readRequest()  // a fresh connection closed unanswered is a failure, not retried
+            },
+        ])
+        try await withFetcher { fetcher in
+            #expect(await fetch(fetcher, server.url + "/1").status == 200)
+            let retried = await fetch(fetcher, server.url + "/2")
+            #expect(retried.status == 200)
+            #expect(String(decoding: retried.body, as: UTF8.self) == "ok")
+            let failed = await fetch(fetcher, server.url + "/3", FetchSettings(forbidReuse: true))
+            #expect(failed.failure?.kind == .reset)
+            #expect(failed.failure?.message == "the server closed the connection without responding")
+        }
+        server.finish()
+        #expect(server.accepted.load(ordering: .relaxed) == 3)
+    }
+
+    @Test func aConnectionIsNotReusedAfterCloseOrStrayBytes() async throws {
+        let server = try ScriptedServer([
+            { connection in
+                connection.readRequest()
+                connection.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+            },
+            { connection in
+                connection.readRequest()
+                connection.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokSTRAY")
+            },
+            { connection in
+                connection.readRequest()
+                connection.write("HTTP/1.0 200 OK\r\n\r\nuntil close")
+            },
+        ])
+        try await withFetcher { fetcher in
+            #expect(await fetch(fetcher, server.url + "/a").status == 200)
+            let stray = await fetch(fetcher, server.url + "/b")
+            #expect(stray.status == 200)
+            #expect(stray.body == Array("ok".utf8))
+            let untilClose = await fetch(fetcher, server.url + "/c")
+            #expect(untilClose.body == Array("until close".utf8))
+            #expect(untilClose.httpVersion == "1.0")
+        }
+        server.finish()
+        #expect(server.accepted.load(ordering: .relaxed) == 3)
+    }
+
+    @Test func aRedirectToANameContinuesWithLibcurlCountingEveryHop() async throws {
+        let ok = ok
+        let target = try ScriptedServer([{ connection in
+            connection.readRequest()
+            connection.write(ok)
+        }])
+        let redirect = "HTTP/1.1 302 Found\r\nLocation: http://localhost:\(target.port)/there\r\nContent-Length: 0\r\n\r\n"
+        let step: ScriptedServer.Step = { connection in
+            connection.readRequest()
+            connection.write(redirect)
+            connection.readRequest()
+            connection.write(redirect)
+        }
+        let redirector = try ScriptedServer([step])
+        try await withFetcher { fetcher in
+            let outcome = await fetch(fetcher, redirector.url + "/here")
+            #expect(outcome.status == 200)
+            #expect(outcome.redirects == 1)
+            #expect(outcome.finalURL == "http://localhost:\(target.port)/there")
+            #expect(outcome.body == Array("ok".utf8))
+            let capped = await fetch(fetcher, redirector.url + "/here", FetchSettings(totalTimeoutMs: 5000, maxRedirects: 0))
+            #expect(capped.failure == nil)
+            #expect(capped.status == 302, "with redirects off, the 3xx is the response")
+        }
+        redirector.finish()
+        target.finish()
+    }
+
+    @Test func thePerHostLimitQueuesRequestsInsteadOfOpeningMoreConnections() async throws {
+        let site = try EventLoop(name: "test-site-limit")
+        let demo = try DemoSite.start(on: site)
+        try await withFetcher(maxHostConnections: 2) { fetcher in
+            let statuses = await withTaskGroup(of: Int.self) { group in
+                for index in 0..<40 {
+                    group.addTask { await fetch(fetcher, demo.baseURL + "/bytes/\(index)").status }
+                }
+                return await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.count == 40 && statuses.allSatisfy { $0 == 200 })
+        }
+        #expect(demo.connectionsAccepted <= 2)
+        demo.stop()
+        site.shutdown()
+    }
+}
