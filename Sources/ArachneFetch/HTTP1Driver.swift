@@ -354,7 +354,7 @@ final class HTTP1Driver {
         release(connection, keepAlive: reusable && head.keepAlive && !transfer.profile.settings.forbidReuse)
         transfer.connection = nil
         let maxRedirects = transfer.profile.settings.maxRedirects
-        if maxRedirects > 0, [301, 302, 303, 307, 308].contains(head.status), let location = head.location {
+        if maxRedirects > 0, head.isRedirect, let location = head.location {
             redirect(transfer, location: location)
             return
         }

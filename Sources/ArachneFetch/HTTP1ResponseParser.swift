@@ -14,6 +14,14 @@ public struct HTTP1ResponseHead: Sendable, Hashable {
     /// The Location header, kept for redirects (3xx) only.
     public var location: String?
 
+    /// A redirect a client follows: 301, 302, 303, 307 or 308.
+    public var isRedirect: Bool {
+        switch status {
+        case 301, 302, 303, 307, 308: true
+        default: false
+        }
+    }
+
     /// "1.0" or "1.1".
     public var version: String { minorVersion == 0 ? "1.0" : "1.1" }
 }
@@ -249,18 +257,16 @@ public struct HTTP1ResponseParser: Sendable {
                     head.contentLength = length
                 case 17 where equalsLowercased(buffer, name, "transfer-encoding"):
                     // The last coding decides the framing: "gzip, chunked" is chunked.
-                    let codings = text(buffer, value).lowercased().split(separator: ",")
-                    head.chunked = codings.last.map { $0.trimmingWhitespace == "chunked" } ?? false
+                    var last: Range<Int>?
+                    forEachToken(buffer, value) { last = $0 }
+                    head.chunked = last.map { equalsLowercased(buffer, $0, "chunked") } ?? false
                 case 16 where equalsLowercased(buffer, name, "content-encoding"):
                     let coding = text(buffer, value).lowercased()
                     head.contentEncoding = coding == "identity" || coding.isEmpty ? nil : coding
                 case 10 where equalsLowercased(buffer, name, "connection"):
-                    for token in text(buffer, value).lowercased().split(separator: ",") {
-                        switch token.trimmingWhitespace {
-                        case "close": connectionClose = true
-                        case "keep-alive": connectionKeepAlive = true
-                        default: break
-                        }
+                    forEachToken(buffer, value) { token in
+                        if equalsLowercased(buffer, token, "close") { connectionClose = true }
+                        if equalsLowercased(buffer, token, "keep-alive") { connectionKeepAlive = true }
                     }
                 case 8 where equalsLowercased(buffer, name, "location"):
                     if (300..<400).contains(head.status) { head.location = text(buffer, value) }
@@ -411,6 +417,18 @@ public struct HTTP1ResponseParser: Sendable {
         return lower..<upper
     }
 
+    /// Calls `body` with each comma-separated token of `range`, trimmed.
+    private static func forEachToken(
+        _ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ body: (Range<Int>) -> Void
+    ) {
+        var start = range.lowerBound
+        for index in range where buffer[index] == UInt8(ascii: ",") {
+            body(trimmed(buffer, start..<index))
+            start = index + 1
+        }
+        body(trimmed(buffer, start..<range.upperBound))
+    }
+
     private static func text(_ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
         String(decoding: UnsafeBufferPointer(rebasing: buffer[range]), as: UTF8.self)
     }
@@ -433,14 +451,5 @@ private struct LineCursor {
         position = end + 1
         let lineEnd = end > start && buffer[end - 1] == 13 ? end - 1 : end
         return start..<lineEnd
-    }
-}
-
-extension Substring {
-    fileprivate var trimmingWhitespace: Substring {
-        var result = self
-        while let first = result.first, first == " " || first == "\t" { result.removeFirst() }
-        while let last = result.last, last == " " || last == "\t" { result.removeLast() }
-        return result
     }
 }
