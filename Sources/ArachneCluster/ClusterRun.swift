@@ -19,6 +19,12 @@ public enum ClusterRun {
         public var scheduling: Scheduler.Configuration
         /// Fail if no worker has said hello after this long.
         public var workerStartTimeout: Double
+        /// Submit the job only once every local worker has joined (at most `workerStartTimeout`), so the job's
+        /// duration is the fetching alone, as on a coordinator whose workers are running (the ladder's cluster rung).
+        public var awaitWorkers = false
+        /// Called once the job has ended with how long the workers took to join (0 unless `awaitWorkers`) and how
+        /// long the job ran, in seconds.
+        public var onTimes: (@Sendable (_ startup: Double, _ job: Double) -> Void)?
 
         public init(id: String, spec: JobSpec, outputDirectory: String, workers: Int, listen: [String] = [],
                     executable: URL = LocalWorkerPool.currentExecutable,
@@ -66,6 +72,17 @@ public enum ClusterRun {
             await coordinator.shutdown()
             throw CoordinatorError("cannot start workers (\(options.executable.path)): \(error)")
         }
+        var startup = 0.0
+        if options.awaitWorkers {
+            let clock = ContinuousClock.now
+            while await coordinator.workerCounts().everJoined < options.workers,
+                  ContinuousClock.now - clock < .seconds(options.workerStartTimeout)
+            {
+                try? await Task.sleep(for: .milliseconds(2))
+            }
+            let (seconds, attoseconds) = (ContinuousClock.now - clock).components
+            startup = Double(seconds) + Double(attoseconds) / 1e18
+        }
         try await coordinator.submit(id: options.id, spec: options.spec, recorder: recorder)
         stop.onSet { Task { await coordinator.cancel(options.id) } }
 
@@ -97,6 +114,7 @@ public enum ClusterRun {
             group.cancelAll()
             return first!
         }
+        options.onTimes?(startup, completion.finishedAt.timeIntervalSince(completion.startedAt))
         let state: ReportJobState = completion.outcome == .completed ? .completed : .cancelled
         let info = ReportJobInfo(
             id: options.id, state: state, submittedAt: submitted, startedAt: completion.startedAt,

@@ -3,10 +3,15 @@ import ArachneCluster
 import ArachneCore
 import ArachneSystem
 import Foundation
+import Synchronization
 
 /// Rung 7, `cluster`: the same job through a coordinator and `--workers N` worker processes over ZeroMQ, each an
-/// async fetcher on its own loop. Records are written as in any cluster job (bodies are not kept). The CPU column
-/// includes the workers' CPU (they are this process's children, counted once they exit).
+/// async fetcher on its own loop. Records are written as in any cluster job (bodies are not kept).
+///
+/// The spend time is the job's, from its submission to its last record, with the workers already joined, as on a
+/// running coordinator; the time the worker processes took to start and join is shown in the note. The CPU column
+/// counts everything, start-up included, and the workers' CPU (they are this process's children, counted once they
+/// exit).
 public struct ClusterModel: IOModel {
     public let name = "cluster"
     public let summary = "a coordinator and N worker processes over ZeroMQ, each an async fetcher"
@@ -36,11 +41,13 @@ public struct ClusterModel: IOModel {
             stop.set()
         }
         defer { timer.cancel() }
+        let times = Mutex<(startup: Double, job: Double)?>(nil)
         do {
-            _ = try await ClusterRun.run(
-                ClusterRun.Options(id: "ladder", spec: spec, outputDirectory: directory, workers: job.workers,
-                                   executable: executable),
-                stop: stop)
+            var options = ClusterRun.Options(
+                id: "ladder", spec: spec, outputDirectory: directory, workers: job.workers, executable: executable)
+            options.awaitWorkers = true
+            options.onTimes = { startup, job in times.withLock { $0 = (startup, job) } }
+            _ = try await ClusterRun.run(options, stop: stop)
             let reader = try RecordsReader(path: directory + "/" + RecordsWriter.fileName)
             while let record = try reader.next() {
                 if let error = record.error {
@@ -53,8 +60,11 @@ public struct ClusterModel: IOModel {
         } catch {
             tally.record(FetchFailure(kind: .other, message: "cluster run failed: \(error)"))
         }
-        var run = tally.run(model: name, job: job, meter: meter,
-                            note: tally.completed < job.requests ? "over budget" : "\(job.workers) workers")
+        let measured = times.withLock { $0 }
+        var note = tally.completed < job.requests ? "over budget" : "\(job.workers) workers"
+        if let measured { note += String(format: ", +%.2f s to start them", measured.startup) }
+        var run = tally.run(model: name, job: job, meter: meter, note: note)
+        if let measured, measured.job > 0 { run.wallSeconds = measured.job }
         run.cpuSeconds += Syscall.childrenCPUSeconds() - childrenBefore
         return run
     }
