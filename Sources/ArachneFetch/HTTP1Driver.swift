@@ -80,8 +80,8 @@ final class HTTP1Driver {
     /// Cancels everything and closes every connection.
     func close() {
         guard !closed else { return }
+        closed = true  // first: a connection closed while cancelling must not be reopened for a waiting transfer
         cancelAll()
-        closed = true
         for pool in pools.values {
             for connection in pool.idle { closeConnection(connection) }
         }
@@ -322,8 +322,11 @@ final class HTTP1Driver {
         if !transfer.bodyPrepared {
             transfer.bodyPrepared = true
             let limit = transfer.profile.settings.maxResponseBytes
-            if let length = head.contentLength, limit > 0, Int64(length) > limit, head.contentEncoding == nil {
-                transfer.tooLarge = true
+            if let length = head.contentLength, head.contentEncoding == nil {
+                if limit > 0 && Int64(length) > limit { transfer.tooLarge = true }
+                let settings = transfer.profile.settings
+                // One allocation for the kept body instead of a doubling series.
+                if settings.keepBodies { transfer.body.reserveCapacity(min(length, settings.bodyCap)) }
             }
             if transfer.plan.decodes, let coding = head.contentEncoding,
                coding == "gzip" || coding == "x-gzip" || coding == "deflate"
