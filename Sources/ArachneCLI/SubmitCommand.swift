@@ -14,8 +14,9 @@ struct SubmitCommand: AsyncParsableCommand {
         discussion: """
             The job id goes to standard output (JOB=$(arachne submit …) captures it). With --wait, progress is \
             shown on a terminal (done/total, rate, failures, ETA) and the report's summary is printed at the end. \
-            The job's report is in DATA_DIR/jobs/JOB/ (arachne report JOB). The coordinator's workers run with the \
-            coordinator's --concurrency; the job's --concurrency is recorded in its report options. Exit status: \
+            The job's report is in DATA_DIR/jobs/JOB/ (arachne report JOB). Workers run with the coordinator's \
+            --concurrency; a job's --concurrency below it caps the job's requests on each worker (queued ones \
+            included), for a polite crawl beside others. Exit status: \
             0 submitted (with --wait: the job ended, completed or cancelled), 1 the coordinator could not be \
             reached, refused the job, or the job failed, 2 usage error.
             """)

@@ -100,7 +100,7 @@ final class CoordinatorCore {
     func addJob(_ job: ActiveJob, resume: JobResume?) {
         jobs[job.id] = job
         perform(scheduler.addJob(id: job.id, urlCount: job.spec.urls.count, repeatCount: job.spec.repeatCount,
-                                 resume: resume, now: now))
+                                 perWorkerLimit: job.spec.concurrency, resume: resume, now: now))
     }
 
     func cancelJob(_ id: String) {

@@ -3,6 +3,9 @@ struct JobEntry: Sendable {
     let id: String
     let space: KeySpace
     let weight: Int
+    /// Keys of this job one worker may hold at most (leased, not reported) when the worker's capacity is larger: the
+    /// job's own concurrency, which a worker with more lanes does not override. `Int.max` for none.
+    let perWorkerLimit: Int
     /// Keys with a terminal record (for a cancelled job, keys at or past `cancelCursor` count as terminal too).
     var terminal: KeyBitmap
     /// The next index never leased; keys before it are terminal, in flight, or in `requeue`.
@@ -26,10 +29,11 @@ struct JobEntry: Sendable {
     /// When the job last got a lease, for round-robin between equally loaded jobs.
     var lastServed: UInt64 = 0
 
-    init(id: String, space: KeySpace, weight: Int) {
+    init(id: String, space: KeySpace, weight: Int, perWorkerLimit: Int = .max) {
         self.id = id
         self.space = space
         self.weight = weight
+        self.perWorkerLimit = perWorkerLimit
         self.terminal = KeyBitmap(count: space.total)
     }
 
@@ -93,6 +97,8 @@ struct WorkerEntry: Sendable {
     var credit = 0
     /// Keys in its leases without a result.
     var outstanding = 0
+    /// `outstanding` by job, for jobs with a per-worker limit; entries at zero are removed.
+    var outstandingByJob: [String: Int] = [:]
     /// Its leases, oldest first.
     var batches: [UInt64] = []
     var lastHeard: Scheduler.Instant

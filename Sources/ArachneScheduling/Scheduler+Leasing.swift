@@ -21,8 +21,9 @@ extension Scheduler {
                 guard worker.credit > 0,
                     worker.credit >= target || worker.outstanding == 0 || worker.credit >= available
                 else { continue }
-                guard let jobPosition = pickJob() else { return }
-                let keys = jobs[jobPosition].take(min(worker.credit, target))
+                guard let jobPosition = pickJob(for: worker) else { continue }
+                let room = jobs[jobPosition].limit(on: worker) - worker.outstandingByJob[jobs[jobPosition].id, default: 0]
+                let keys = jobs[jobPosition].take(min(worker.credit, target, room))
                 guard !keys.isEmpty else { continue }
                 lease(keys, job: jobPosition, worker: position, now: now, into: &actions)
                 available -= keys.count
@@ -31,10 +32,13 @@ extension Scheduler {
         }
     }
 
-    /// The job to lease from next: least outstanding work per weight, then the one served longest ago.
-    func pickJob() -> Int? {
+    /// The job to lease from next to `worker`: least outstanding work per weight, then the one served longest ago;
+    /// jobs at their per-worker limit on this worker are skipped.
+    func pickJob(for worker: WorkerEntry) -> Int? {
         var best: Int?
         for position in jobs.indices where !jobs[position].isCancelling && jobs[position].available > 0 {
+            let limit = jobs[position].limit(on: worker)
+            if limit != .max && worker.outstandingByJob[jobs[position].id, default: 0] >= limit { continue }
             guard let current = best else {
                 best = position
                 continue
@@ -65,6 +69,9 @@ extension Scheduler {
         }
         workers[position].credit -= keys.count
         workers[position].outstanding += keys.count
+        if jobs[jobPosition].limit(on: workers[position]) != .max {
+            workers[position].outstandingByJob[jobID, default: 0] += keys.count
+        }
         workers[position].batches.append(batch)
         workers[position].lastSent = now
         batches[batch] = BatchEntry(id: batch, worker: workerID, job: jobID, keys: keys, pending: keys.count)
@@ -83,7 +90,10 @@ extension Scheduler {
     mutating func settle(_ batch: UInt64) -> Int? {
         guard let entry = batches[batch] else { return nil }
         let position = workerIndex[entry.worker]
-        if let position { workers[position].outstanding -= 1 }
+        if let position {
+            workers[position].outstanding -= 1
+            workers[position].release(job: entry.job, keys: 1)
+        }
         if entry.pending == 1 {
             batches[batch] = nil
             if let position { workers[position].batches.removeAll { $0 == batch } }
@@ -100,6 +110,7 @@ extension Scheduler {
         if let position = workerIndex[entry.worker] {
             workers[position].batches.removeAll { $0 == batch }
             workers[position].outstanding -= entry.pending
+            workers[position].release(job: entry.job, keys: entry.pending)
         }
         guard let jobPosition = jobIndex[entry.job] else { return }
         var requeued = 0
@@ -158,5 +169,21 @@ extension Scheduler {
         actions.append(
             .jobFinished(job: job.id, outcome: job.isCancelling ? .cancelled : .completed, progress: job.progress)
         )
+    }
+}
+
+extension JobEntry {
+    /// The keys of this job `worker` may hold: the job's limit when it is below the worker's capacity, else no limit
+    /// (the worker's capacity and credit window decide, and keys queued ahead keep its lanes busy).
+    func limit(on worker: WorkerEntry) -> Int {
+        perWorkerLimit < worker.capacity ? perWorkerLimit : .max
+    }
+}
+
+extension WorkerEntry {
+    /// `keys` of `job` are no longer outstanding on this worker (a no-op for jobs without a per-worker limit).
+    mutating func release(job: String, keys: Int) {
+        guard let held = outstandingByJob[job] else { return }
+        outstandingByJob[job] = held > keys ? held - keys : nil
     }
 }

@@ -93,15 +93,18 @@ public struct Scheduler: Sendable {
     // MARK: Jobs
 
     /// Adds a job of `urlCount` URLs fetched `repeatCount` times each. Keys are handed out lazily, in passes over the
-    /// URLs. `weight` gives the job a larger share of the workers when several jobs run. `resume` names keys that
-    /// already have their terminal record (from the durable store): they are never leased.
+    /// URLs. `weight` gives the job a larger share of the workers when several jobs run. `perWorkerLimit` caps the
+    /// keys of this job any one worker holds at once (the job's concurrency; nil: the worker's capacity decides).
+    /// `resume` names keys that already have their terminal record (from the durable store): they are never leased.
     public mutating func addJob(
-        id: String, urlCount: Int, repeatCount: Int, weight: Int = 1, resume: JobResume? = nil, now: Instant
+        id: String, urlCount: Int, repeatCount: Int, weight: Int = 1, perWorkerLimit: Int? = nil,
+        resume: JobResume? = nil, now: Instant
     ) -> [Action] {
         precondition(jobIndex[id] == nil, "job '\(id)' is already in the scheduler")
         precondition((1...10_000).contains(weight), "a job's weight must be between 1 and 10000")
+        precondition((perWorkerLimit ?? 1) >= 1, "a job's per-worker limit must be at least 1")
         let space = KeySpace(urlCount: urlCount, repeatCount: repeatCount)
-        var job = JobEntry(id: id, space: space, weight: weight)
+        var job = JobEntry(id: id, space: space, weight: weight, perWorkerLimit: perWorkerLimit ?? .max)
         if let resume {
             precondition(resume.space == space, "resume state of job '\(id)' has another shape than the job")
             job.terminal = resume.completed

@@ -122,6 +122,46 @@ struct CoordinatorServiceTests {
         await coordinator.stop()
     }
 
+    @Test("a job's --concurrency below the workers' caps its requests in flight on each worker")
+    func jobConcurrencyIsACap() async throws {
+        let site = try ServiceSite()
+        defer { site.stop() }
+        let data = serviceDataDirectory()
+        defer { removeServiceDataDirectory(data) }
+        let coordinator = try await CoordinatorProcess(dataDirectory: data, workers: 1, concurrency: 16)
+        do {
+            /// The most requests of the job that were ever in flight at once, from each record's start and end.
+            func peakInFlight(_ job: String, _ urls: [String]) throws -> Int {
+                let records = try expectOneRecordPerKey("\(data)/jobs/\(job)", urls: urls, repeatCount: 1)
+                var edges: [(Double, Int)] = []
+                for record in records {
+                    edges.append((record.finishedAt - Double(record.timings.total) / 1e6, 1))
+                    edges.append((record.finishedAt, -1))
+                }
+                var current = 0
+                var peak = 0
+                for (_, change) in edges.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
+                    current += change
+                    peak = max(peak, current)
+                }
+                return peak
+            }
+            let politeURLs = site.urls(12, path: "/delay/150", tag: "polite")
+            let polite = try await coordinator.submit(JobSpec(urls: politeURLs, concurrency: 2))
+            try await coordinator.waitFor(polite) { $0.state == .completed }
+            #expect(try peakInFlight(polite, politeURLs) <= 2)
+            // The same job at the workers' concurrency runs many at once: the measure sees concurrency.
+            let openURLs = site.urls(12, path: "/delay/150", tag: "open")
+            let open = try await coordinator.submit(JobSpec(urls: openURLs, concurrency: 16))
+            try await coordinator.waitFor(open) { $0.state == .completed }
+            #expect(try peakInFlight(open, openURLs) >= 6)
+        } catch {
+            await coordinator.stop()
+            throw error
+        }
+        await coordinator.stop()
+    }
+
     @Test("garbage and unknown control messages get an error reply; the coordinator keeps answering")
     func malformedControlMessages() async throws {
         let data = serviceDataDirectory()

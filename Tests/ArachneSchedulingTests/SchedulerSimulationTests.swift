@@ -64,6 +64,8 @@ struct ClusterSimulation {
         var addAt: Int64
         var cancelAt: Int64?
         var resumeFraction: Double = 0
+        /// The job's own concurrency on each worker.
+        var perWorkerLimit: Int?
     }
 
     var rng: SeededGenerator
@@ -88,7 +90,7 @@ struct ClusterSimulation {
         rng = SeededGenerator(seed: seed)
         h = Harness(Scheduler.Configuration(heartbeatIntervalMs: 100, leaseTimeoutMs: 500, maxAttempts: 3))
         plans = [
-            JobPlan(id: "reps", urls: 200, repeats: 10, addAt: 0),
+            JobPlan(id: "reps", urls: 200, repeats: 10, addAt: 0, perWorkerLimit: 3),
             JobPlan(id: "wide", urls: 3_000, repeats: 1, addAt: 0),
             JobPlan(id: "cancelled", urls: 100, repeats: 50, addAt: 500, cancelAt: 4_000),
             JobPlan(id: "small", urls: 10, repeats: 1, addAt: 2_000),
@@ -141,6 +143,13 @@ struct ClusterSimulation {
                     violations.append(
                         "lease \(lease.batch) of \(lease.keys.count) keys to \(lease.worker) with credit \(credit)"
                     )
+                }
+                if let limit = plans.first(where: { $0.id == lease.job })?.perWorkerLimit {
+                    let held = h.scheduler.batches.values.filter { $0.job == lease.job && $0.worker == lease.worker }
+                        .reduce(0) { $0 + $1.pending }
+                    if held > limit {
+                        violations.append("worker \(lease.worker) holds \(held) keys of \(lease.job), limit \(limit)")
+                    }
                 }
                 workers[worker].received += lease.keys.count
                 workers[worker].remaining[lease.batch] = lease.keys.count
@@ -299,7 +308,8 @@ struct ClusterSimulation {
                     resumed[plan.id] = keys
                     resume = state
                 }
-                carryOut(h.addJob(plan.id, urls: plan.urls, repeats: plan.repeats, resume: resume))
+                carryOut(h.addJob(plan.id, urls: plan.urls, repeats: plan.repeats, perWorkerLimit: plan.perWorkerLimit,
+                                  resume: resume))
             }
             for plan in plans where plan.cancelAt == now {
                 carryOut(h.run { $0.cancelJob(plan.id, now: $1) })

@@ -89,10 +89,14 @@ struct Harness {
     }
 
     @discardableResult
-    mutating func addJob(_ id: String, urls: Int, repeats: Int = 1, weight: Int = 1, resume: JobResume? = nil)
-        -> [Action]
-    {
-        run { $0.addJob(id: id, urlCount: urls, repeatCount: repeats, weight: weight, resume: resume, now: $1) }
+    mutating func addJob(
+        _ id: String, urls: Int, repeats: Int = 1, weight: Int = 1, perWorkerLimit: Int? = nil,
+        resume: JobResume? = nil
+    ) -> [Action] {
+        run {
+            $0.addJob(id: id, urlCount: urls, repeatCount: repeats, weight: weight, perWorkerLimit: perWorkerLimit,
+                      resume: resume, now: $1)
+        }
     }
 
     @discardableResult
