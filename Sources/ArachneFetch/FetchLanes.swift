@@ -28,7 +28,8 @@ public enum FetchLanes {
     /// Fetches every key of `cursor` and calls `deliver` on the loop thread with each outcome as it completes.
     /// Returns when every key has been delivered, or early when the task is cancelled or `shouldStop` says so;
     /// the returned cursor's `position` tells which keys were started (those before it, each delivered once).
-    /// `admit`, when given, is awaited before each request starts.
+    /// `admit`, when given, is awaited before each request starts. Cancelling the task cancels every transfer of
+    /// `fetcher` (the lanes own it while they run): one cancellation handler for the job, not one per request.
     @discardableResult
     public static func run(
         fetcher: Fetcher, urls: [String], cursor: Cursor, concurrency: Int, profile: FetchProfile,
@@ -39,18 +40,23 @@ public enum FetchLanes {
         let state = LoopBound(LaneState(cursor: cursor, deliver: deliver, shouldStop: shouldStop))
         let lanes = max(1, min(concurrency, cursor.total))
         await withTaskExecutorPreference(fetcher.loop) {
-            await withTaskGroup(of: Void.self) { group in
-                for _ in 0..<lanes {
-                    group.addTask {
-                        while !Task.isCancelled {
-                            // Backpressure: wait while whoever takes the outcomes is behind (a writer thread).
-                            if let admit { await admit() }
-                            guard let key = state.value.next() else { break }
-                            let outcome = await fetcher.fetch(urls[key.urlIndex], profile: profile)
-                            state.value.deliver(key, outcome)
+            await withTaskCancellationHandler {
+                await withTaskGroup(of: Void.self) { group in
+                    for _ in 0..<lanes {
+                        group.addTask {
+                            while !Task.isCancelled {
+                                // Backpressure: wait while whoever takes the outcomes is behind (a writer thread).
+                                if let admit { await admit() }
+                                guard let key = state.value.next() else { break }
+                                let outcome = await fetcher.fetchIgnoringTaskCancellation(
+                                    urls[key.urlIndex], profile: profile)
+                                state.value.deliver(key, outcome)
+                            }
                         }
                     }
                 }
+            } onCancel: {
+                fetcher.loop.executeIfRunning { fetcher.assumeIsolated { $0.cancelAll() } }
             }
         }
         return state.value.cursor

@@ -18,8 +18,8 @@ public actor Fetcher {
     private let native: HTTP1Driver
 
     /// - Parameters:
-    ///   - maxConnections: the concurrency the callers will use; sizes curl's cache of idle connections (four times
-    ///     this, at least 256). The callers bound how many requests are in flight (`FetchLanes`, a worker's lanes).
+    ///   - maxConnections: the concurrency the callers will use; sizes both clients' caches of idle connections
+    ///     (four times this, at least 256, at most 4096). The callers bound how many requests are in flight (`FetchLanes`, a worker's lanes).
     ///   - maxHostConnections: connections to one host at once; 0 for no limit.
     ///   - engine: which client fetches plain-HTTP URLs (`ARACHNE_HTTP_ENGINE` by default).
     public init(loop: EventLoop, maxConnections: Int = 64, maxHostConnections: Int = 0,
@@ -28,7 +28,8 @@ public actor Fetcher {
         self.loop = loop
         self.engine = engine
         curl = CurlMultiDriver(loop: loop, maxConnections: maxConnections, maxHostConnections: maxHostConnections)
-        native = HTTP1Driver(loop: loop, maxHostConnections: maxHostConnections)
+        native = HTTP1Driver(
+            loop: loop, maxHostConnections: maxHostConnections, maxIdle: min(4096, max(4 * maxConnections, 256)))
         native.redirectElsewhere = { [curl] transfer, url in
             Self.continueWithCurl(curl, transfer, url)
         }
@@ -37,23 +38,10 @@ public actor Fetcher {
     /// Fetches `url` and returns what happened. Never throws: failures are classified in the outcome.
     /// - Parameter enqueuedAt: when the request entered a local queue (`EventLoop.now()`), for the `queue` phase.
     public func fetch(_ url: String, profile: FetchProfile, enqueuedAt: UInt64? = nil) async -> FetchOutcome {
-        let queued = enqueuedAt.map { EventLoop.now() &- $0 } ?? 0
         let handle = TransferHandle()
         let drivers = LoopBound((native, curl))
-        let useNative = engine == .auto
         return await withTaskCancellationHandler {
-            await withUnsafeContinuation { continuation in
-                let completion: (FetchOutcome) -> Void = { continuation.resume(returning: $0) }
-                if useNative, let serial = drivers.value.0.start(
-                    url: url, profile: profile, queuedNanoseconds: queued, handle: handle, completion: completion)
-                {
-                    handle.serial = serial
-                } else {
-                    handle.native = false
-                    handle.serial = drivers.value.1.start(
-                        url: url, profile: profile, queuedNanoseconds: queued, completion: completion)
-                }
-            }
+            await start(url, profile: profile, enqueuedAt: enqueuedAt, handle: handle)
         } onCancel: {
             loop.execute {
                 if handle.native {
@@ -61,6 +49,30 @@ public actor Fetcher {
                 } else {
                     drivers.value.1.cancel(serial: handle.serial)
                 }
+            }
+        }
+    }
+
+    /// `fetch` without a cancellation handler of its own, for callers that cancel the whole fetcher instead
+    /// (`FetchLanes`): registering a handler per request costs a lock and two status-record updates on the task.
+    func fetchIgnoringTaskCancellation(_ url: String, profile: FetchProfile) async -> FetchOutcome {
+        await start(url, profile: profile, enqueuedAt: nil, handle: nil)
+    }
+
+    private func start(_ url: String, profile: FetchProfile, enqueuedAt: UInt64?, handle: TransferHandle?) async
+        -> FetchOutcome
+    {
+        let queued = enqueuedAt.map { EventLoop.now() &- $0 } ?? 0
+        return await withUnsafeContinuation { continuation in
+            let completion: (FetchOutcome) -> Void = { continuation.resume(returning: $0) }
+            if engine == .auto, let serial = native.start(
+                url: url, profile: profile, queuedNanoseconds: queued, handle: handle, completion: completion)
+            {
+                handle?.serial = serial
+            } else {
+                handle?.native = false
+                let serial = curl.start(url: url, profile: profile, queuedNanoseconds: queued, completion: completion)
+                handle?.serial = serial
             }
         }
     }
@@ -88,6 +100,9 @@ public actor Fetcher {
 
     /// Transfers in flight right now.
     public var inFlight: Int { curl.inFlight + native.inFlight }
+
+    /// The native client's pools (one per authority it holds connections for) and idle connections.
+    var nativePools: (pools: Int, idle: Int) { (native.poolCount, native.idleCount) }
 
     /// Ends every transfer in flight with a `cancelled` failure.
     public func cancelAll() {

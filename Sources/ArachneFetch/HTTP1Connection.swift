@@ -12,6 +12,8 @@ final class HTTP1Transfer {
     let startedAt: UInt64
     let deadline: UInt64
     var target: HTTP1Target
+    /// The connections of `target`'s authority.
+    var pool: HTTP1HostPool
     var request: [UInt8]
     /// The URL of the current hop: `target.url`, kept as given for the outcome.
     var url: String { target.url }
@@ -34,11 +36,12 @@ final class HTTP1Transfer {
     var sentAt: UInt64 = 0
     var firstByteAt: UInt64 = 0
 
-    init(serial: UInt64, target: HTTP1Target, profile: FetchProfile, plan: NativeRequestPlan, request: [UInt8],
-         queuedNanoseconds: UInt64, completion: @escaping (FetchOutcome) -> Void)
+    init(serial: UInt64, target: HTTP1Target, pool: HTTP1HostPool, profile: FetchProfile, plan: NativeRequestPlan,
+         request: [UInt8], queuedNanoseconds: UInt64, completion: @escaping (FetchOutcome) -> Void)
     {
         self.serial = serial
         self.target = target
+        self.pool = pool
         self.profile = profile
         self.plan = plan
         self.request = request
@@ -91,7 +94,8 @@ final class HTTP1Transfer {
 /// Not thread-safe: owned by an `HTTP1Driver` on its loop thread.
 final class HTTP1Connection {
     let fd: Int32
-    let authority: String
+    /// The pool of the connection's authority (it holds the connection while it idles).
+    let pool: HTTP1HostPool
     var parser = HTTP1ResponseParser()
     var transfer: HTTP1Transfer?
     /// True until the non-blocking connect completes.
@@ -104,10 +108,15 @@ final class HTTP1Connection {
     var interest: Interest
     /// Set when the connection is closed and deregistered: late callbacks ignore it.
     var closed = false
+    /// Non-zero while it idles in its pool: when it was parked there (the driver's order of idle connections).
+    var idleStamp: UInt64 = 0
 
-    init(fd: Int32, authority: String, connecting: Bool) {
+    /// The authority it is connected to.
+    var authority: String { pool.authority }
+
+    init(fd: Int32, pool: HTTP1HostPool, connecting: Bool) {
         self.fd = fd
-        self.authority = authority
+        self.pool = pool
         self.connecting = connecting
         interest = connecting ? .writable : .readable
     }
@@ -122,10 +131,17 @@ final class HTTP1Connection {
 /// The connections of one authority: idle ones ready for reuse, how many are open, and transfers waiting for a
 /// connection when a per-host limit is reached.
 final class HTTP1HostPool {
+    let authority: String
     var idle: [HTTP1Connection] = []
+    /// Set when the driver dropped this pool (it had no connection): whoever holds it must look up a new one.
+    var retired = false
     var open = 0
     var waiting: [HTTP1Transfer] = []
     private var waitingHead = 0
+
+    init(authority: String) {
+        self.authority = authority
+    }
 
     var hasWaiting: Bool { waitingHead < waiting.count }
 

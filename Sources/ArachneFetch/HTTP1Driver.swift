@@ -17,6 +17,14 @@ final class HTTP1Driver {
     /// Parsed targets and their requests by URL, for the profile they were built with.
     private var targets: [String: CachedTarget] = [:]
     private let readBuffer: UnsafeMutableRawBufferPointer
+    /// Idle connections across all pools at most; past it the longest idle is closed (as curl's MAXCONNECTS).
+    private let maxIdle: Int
+    private var idleTotal = 0
+    /// Idle connections in the order they were parked, with the stamp they were parked with; an entry whose
+    /// connection has another stamp now (reused, closed) is stale and skipped.
+    private var idleOrder: [(connection: HTTP1Connection, stamp: UInt64)] = []
+    private var idleOrderHead = 0
+    private var nextIdleStamp: UInt64 = 1
     private var sweepTimer: TimerID?
     private var nextSerial: UInt64 = 1
     private var closed = false
@@ -28,16 +36,21 @@ final class HTTP1Driver {
         let profile: FetchProfile
         let target: HTTP1Target
         let request: [UInt8]
+        let pool: HTTP1HostPool
     }
 
     /// How often deadlines are checked while transfers are in flight.
     private static let sweepInterval: UInt64 = 10_000_000
     private static let readBufferSize = 64 * 1024
     private static let targetCacheLimit = 4096
+    /// Pools kept when they have no connection, before empty ones are dropped.
+    private static let emptyPoolsKept = 1024
 
-    init(loop: EventLoop, maxHostConnections: Int) {
+    /// - Parameter maxIdle: idle keep-alive connections kept across all hosts.
+    init(loop: EventLoop, maxHostConnections: Int, maxIdle: Int) {
         self.loop = loop
         self.maxHostConnections = maxHostConnections
+        self.maxIdle = max(1, maxIdle)
         readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
     }
 
@@ -46,20 +59,23 @@ final class HTTP1Driver {
     }
 
     var inFlight: Int { transfers.count }
+    /// Pools kept (per authority) and idle connections, for tests and status.
+    var poolCount: Int { pools.count }
+    var idleCount: Int { idleTotal }
 
     /// Starts fetching `url` when this client can (plain http, an address without name resolution, settings it
     /// supports); returns its serial, or nil when libcurl must fetch it instead.
     func start(url: String, profile: FetchProfile, queuedNanoseconds: UInt64, handle: TransferHandle? = nil,
                completion: @escaping (FetchOutcome) -> Void) -> UInt64?
     {
-        guard !closed, let plan = profile.nativePlan, let (target, request) = target(for: url, profile, plan) else {
+        guard !closed, let plan = profile.nativePlan, let cached = target(for: url, profile, plan) else {
             return nil
         }
         let serial = nextSerial
         nextSerial += 1
         let transfer = HTTP1Transfer(
-            serial: serial, target: target, profile: profile, plan: plan, request: request,
-            queuedNanoseconds: queuedNanoseconds, completion: completion)
+            serial: serial, target: cached.target, pool: cached.pool, profile: profile, plan: plan,
+            request: cached.request, queuedNanoseconds: queuedNanoseconds, completion: completion)
         transfer.handle = handle
         transfers[serial] = transfer
         armSweep()
@@ -93,33 +109,34 @@ final class HTTP1Driver {
 
     // MARK: Targets
 
-    private func target(for url: String, _ profile: FetchProfile, _ plan: NativeRequestPlan)
-        -> (HTTP1Target, [UInt8])?
-    {
-        if let cached = targets[url], cached.profile === profile { return (cached.target, cached.request) }
+    /// The parsed target, its request and its pool, cached by URL for the profile they were built with.
+    private func target(for url: String, _ profile: FetchProfile, _ plan: NativeRequestPlan) -> CachedTarget? {
+        if let cached = targets[url], cached.profile === profile, !cached.pool.retired { return cached }
         guard let target = HTTP1Target(url: url, pins: plan.pins) else { return nil }
-        let request = plan.request(for: target)
+        let cached = CachedTarget(
+            profile: profile, target: target, request: plan.request(for: target), pool: pool(target.authority))
         if targets.count >= Self.targetCacheLimit { targets.removeAll(keepingCapacity: true) }
-        targets[url] = CachedTarget(profile: profile, target: target, request: request)
-        return (target, request)
+        targets[url] = cached
+        return cached
     }
 
     // MARK: Connections
 
     private func pool(_ authority: String) -> HTTP1HostPool {
         if let pool = pools[authority] { return pool }
-        let pool = HTTP1HostPool()
+        let pool = HTTP1HostPool(authority: authority)
         pools[authority] = pool
         return pool
     }
 
     /// Gives the transfer an idle connection, a new one, or a place in the host's queue.
     private func assign(_ transfer: HTTP1Transfer) {
-        let pool = pool(transfer.target.authority)
+        if transfer.pool.retired { transfer.pool = pool(transfer.target.authority) }
+        let pool = transfer.pool
         if transfer.profile.settings.forbidReuse {
             // A new connection for every request: close what idles instead of reusing it.
-            while let connection = pool.idle.popLast() { closeConnection(connection) }
-        } else if let connection = pool.idle.popLast() {
+            while let connection = takeIdle(from: pool) { closeConnection(connection) }
+        } else if let connection = takeIdle(from: pool) {
             bind(transfer, to: connection)
             send(connection)
             return
@@ -148,7 +165,7 @@ final class HTTP1Driver {
             fail(transfer, Self.kind(of: error.errno, connecting: true), connectMessage(transfer, error.errno))
             return
         }
-        let connection = HTTP1Connection(fd: fd, authority: transfer.target.authority, connecting: !connected)
+        let connection = HTTP1Connection(fd: fd, pool: pool, connecting: !connected)
         do {
             try loop.register(fd: fd, interest: connection.interest) { [unowned self, unowned connection] readiness in
                 self.handle(connection, readiness)
@@ -187,11 +204,46 @@ final class HTTP1Driver {
         connection.transfer = nil
         loop.deregister(fd: connection.fd)
         try? Syscall.close(connection.fd)
-        guard let pool = pools[connection.authority] else { return }
+        let pool = connection.pool
         pool.open -= 1
-        if let index = pool.idle.firstIndex(where: { $0 === connection }) { pool.idle.remove(at: index) }
+        if connection.idleStamp != 0 {
+            connection.idleStamp = 0
+            idleTotal -= 1
+            if let index = pool.idle.firstIndex(where: { $0 === connection }) { pool.idle.remove(at: index) }
+        }
         // A slot is free: a transfer waiting for this host can have it.
         if pool.hasWaiting, !closed, let next = pool.dequeue() { open(for: next, in: pool) }
+        if pool.open == 0, !pool.hasWaiting, pools.count > Self.emptyPoolsKept {
+            // A crawl of many hosts must not keep a pool for every host it ever met.
+            pools.removeValue(forKey: connection.authority)
+            pool.retired = true
+        }
+    }
+
+    private func takeIdle(from pool: HTTP1HostPool) -> HTTP1Connection? {
+        guard let connection = pool.idle.popLast() else { return nil }
+        connection.idleStamp = 0
+        idleTotal -= 1
+        return connection
+    }
+
+    /// Keeps a connection for reuse; closes the longest idle one when more than `maxIdle` are kept.
+    private func park(_ connection: HTTP1Connection, in pool: HTTP1HostPool) {
+        connection.idleStamp = nextIdleStamp
+        nextIdleStamp += 1
+        pool.idle.append(connection)
+        idleTotal += 1
+        idleOrder.append((connection, connection.idleStamp))
+        while idleTotal > maxIdle, idleOrderHead < idleOrder.count {
+            let (oldest, stamp) = idleOrder[idleOrderHead]
+            idleOrderHead += 1
+            if oldest.idleStamp == stamp { closeConnection(oldest) }
+        }
+        // Stale entries (connections reused or closed since) pile up: drop them once they outnumber the live ones.
+        if idleOrder.count - idleOrderHead > 2 * idleTotal + 256 {
+            idleOrder = idleOrder[idleOrderHead...].filter { $0.connection.idleStamp == $0.stamp }
+            idleOrderHead = 0
+        }
     }
 
     /// After a complete exchange: the connection idles for reuse, serves a waiting transfer, or closes.
@@ -199,7 +251,8 @@ final class HTTP1Driver {
         connection.transfer = nil
         connection.exchanges += 1
         connection.parser.reset()
-        guard keepAlive, !closed, let pool = pools[connection.authority] else {
+        let pool = connection.pool
+        guard keepAlive, !closed else {
             closeConnection(connection)
             return
         }
@@ -208,7 +261,7 @@ final class HTTP1Driver {
             bind(next, to: connection)
             send(connection)
         } else {
-            pool.idle.append(connection)
+            park(connection, in: pool)
         }
     }
 
@@ -385,9 +438,10 @@ final class HTTP1Driver {
         transfer.redirects += 1
         transfer.resetResponse()
         transfer.retried = false
-        if let (target, request) = target(for: next, transfer.profile, transfer.plan) {
-            transfer.target = target
-            transfer.request = request
+        if let cached = target(for: next, transfer.profile, transfer.plan) {
+            transfer.target = cached.target
+            transfer.request = cached.request
+            transfer.pool = cached.pool
             assign(transfer)
         } else {
             transfers.removeValue(forKey: transfer.serial)
@@ -426,8 +480,8 @@ final class HTTP1Driver {
         if let connection = transfer.connection {
             transfer.connection = nil
             closeConnection(connection)
-        } else if let pool = pools[transfer.target.authority] {
-            pool.removeWaiting(transfer)
+        } else {
+            transfer.pool.removeWaiting(transfer)
         }
         finish(transfer, failedOutcome(transfer, kind, message))
     }

@@ -1,6 +1,6 @@
 import ArachneCore
 import ArachneEventLoop
-import ArachneFetch
+@testable import ArachneFetch
 import ArachneSite
 import ArachneSystem
 import Foundation
@@ -187,6 +187,43 @@ extension Array where Element == UInt8 {
             #expect(statuses.count == 40 && statuses.allSatisfy { $0 == 200 })
         }
         #expect(demo.connectionsAccepted <= 2)
+        demo.stop()
+        site.shutdown()
+    }
+
+    @Test func idleConnectionsAndPoolsStayBoundedAcrossManyHosts() async throws {
+        let site = try EventLoop(name: "test-site-hosts")
+        let demo = try DemoSite.start(on: site)
+        let port = demo.baseURL.split(separator: ":").last!
+        let hosts = (0..<300).map { "h\($0).test" }
+        let pins = hosts.map { "\($0):\(port):127.0.0.1" }
+        let before = Syscall.openDescriptorCount()
+        let loop = try EventLoop(name: "test-native-hosts")
+        // 16 lanes: at most 256 idle connections are kept (four times, at least 256).
+        let fetcher = Fetcher(loop: loop, maxConnections: 16, engine: .auto)
+        let keepAlive = FetchSettings(resolve: pins)
+        for host in hosts {
+            #expect(await fetch(fetcher, "http://\(host):\(port)/bytes/10", keepAlive).status == 200)
+        }
+        #expect(demo.connectionsAccepted == 300)
+        #expect(await fetcher.nativePools.idle == 256)
+        // Each kept connection is two descriptors here: the client's, and the demo site's in the same process.
+        #expect(Syscall.openDescriptorCount() - before <= 2 * 256 + 4)
+        // The most recent host reuses its connection; the first one's was closed to make room.
+        _ = await fetch(fetcher, "http://h299.test:\(port)/bytes/10", keepAlive)
+        #expect(demo.connectionsAccepted == 300)
+        _ = await fetch(fetcher, "http://h0.test:\(port)/bytes/10", keepAlive)
+        #expect(demo.connectionsAccepted == 301)
+        // A new connection per request leaves no connection in a pool: pools of hosts without one are dropped.
+        let manyPins = (0..<1_100).map { "c\($0).test:\(port):127.0.0.1" }
+        let close = FetchSettings(resolve: manyPins, forbidReuse: true)
+        for index in 0..<1_100 {
+            #expect(await fetch(fetcher, "http://c\(index).test:\(port)/bytes/1", close).status == 200)
+        }
+        #expect(await fetcher.nativePools.pools <= 256 + 1_024 + 1)
+        await fetcher.close()
+        loop.shutdown()
+        #expect(Syscall.openDescriptorCount() == before)
         demo.stop()
         site.shutdown()
     }
