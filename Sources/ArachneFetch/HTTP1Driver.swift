@@ -213,7 +213,7 @@ final class HTTP1Driver {
         }
         // A slot is free: a transfer waiting for this host can have it.
         if pool.hasWaiting, !closed, let next = pool.dequeue() { open(for: next, in: pool) }
-        if pool.open == 0, !pool.hasWaiting, pools.count > Self.emptyPoolsKept {
+        if pool.open == 0, !pool.hasWaiting, !pool.retired, pools.count > Self.emptyPoolsKept {
             // A crawl of many hosts must not keep a pool for every host it ever met.
             pools.removeValue(forKey: connection.authority)
             pool.retired = true
