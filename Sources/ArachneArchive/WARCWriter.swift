@@ -34,6 +34,13 @@ public final class WARCWriter {
     private var nextIndex: Int
     private var buffer: [UInt8] = []
     private var ids = RecordIDGenerator()
+    private var digester = SHA1()
+    /// Reused from record to record: the record being built (gzip's input), and its parts.
+    private var record: [UInt8] = []
+    private var scratch: [UInt8] = []
+    private var head: [UInt8] = []
+    private var requestID: [UInt8] = []
+    private var warcDate: [UInt8] = []
     private static let bufferSize = 1 << 20
 
     /// Prepares to write into `directory` (which must exist). `info` adds fields to each file's `warcinfo` record
@@ -49,6 +56,9 @@ public final class WARCWriter {
         gzip = GzipMemberWriter(level: compressionLevel)
         nextIndex = try Self.firstFreeIndex(in: directory)
         buffer.reserveCapacity(Self.bufferSize + 64 * 1024)
+        record.reserveCapacity(64 * 1024)
+        scratch.reserveCapacity(1024)
+        head.reserveCapacity(4096)
     }
 
     deinit {
@@ -74,8 +84,12 @@ public final class WARCWriter {
         url: String, status: Int, rawHeader: [UInt8], body: [UInt8], truncated: Bool, date: Date,
         httpVersion: String = "1.1"
     ) throws(ArchiveError) -> BodyReference {
-        let httpHead = Self.responseHead(status: status, rawHeader: rawHeader, bodyLength: body.count,
-                                         httpVersion: httpVersion)
+        var httpHead = head
+        head = []  // httpHead holds the only reference, so it is appended to in place
+        httpHead.removeAll(keepingCapacity: true)
+        Self.appendResponseHead(status: status, rawHeader: rawHeader, bodyLength: body.count,
+                                httpVersion: httpVersion, to: &httpHead)
+        defer { head = httpHead }
         return try append(url: url, httpHead: httpHead, body: body, truncated: truncated, date: date,
                           httpVersion: httpVersion)
     }
@@ -84,30 +98,56 @@ public final class WARCWriter {
         url: String, httpHead: [UInt8], body: [UInt8], truncated: Bool, date: Date, httpVersion: String
     ) throws(ArchiveError) -> BodyReference {
         if file == nil || fileLength >= maxFileSize { try startFile(date: date) }
-        let warcDate = Self.timestamp(date)
-        let requestID = ids.next()
-        let digest = SHA1.warcDigest(body)
+        // Everything below is built as bytes in buffers reused from record to record: this runs for every kept
+        // body, and per-field Strings and arrays were most of the writer's Swift time.
+        warcDate.removeAll(keepingCapacity: true)
+        Self.appendTimestamp(date, to: &warcDate)
+        requestID.removeAll(keepingCapacity: true)
+        ids.append(to: &requestID)
+        let digest = digester.warcDigest(body)
 
-        let requestBlock = Array(Self.requestBlock(url: url).utf8)
-        let requestHeader = Self.header([
-            ("WARC-Type", "request"), ("WARC-Record-ID", requestID), ("WARC-Date", warcDate),
-            ("WARC-Target-URI", url), ("Content-Type", "application/http;msgtype=request"),
-            ("Content-Length", String(requestBlock.count)),
-        ])
-        appendRecord(header: requestHeader, block: requestBlock, payload: [])
+        scratch.removeAll(keepingCapacity: true)
+        Self.appendRequestBlock(url: url, to: &scratch)
+        record.removeAll(keepingCapacity: true)
+        record.append(contentsOf: "WARC/1.1\r\nWARC-Type: request\r\nWARC-Record-ID: ".utf8)
+        record.append(contentsOf: requestID)
+        record.append(contentsOf: "\r\nWARC-Date: ".utf8)
+        record.append(contentsOf: warcDate)
+        record.append(contentsOf: "\r\nWARC-Target-URI: ".utf8)
+        Self.appendClean(url, to: &record)
+        record.append(contentsOf: "\r\nContent-Type: application/http;msgtype=request\r\nContent-Length: ".utf8)
+        Self.appendDecimal(scratch.count, to: &record)
+        record.append(contentsOf: "\r\n\r\n".utf8)
+        record.append(contentsOf: scratch)
+        record.append(contentsOf: Self.recordEnd)
+        // A request record is a few hundred bytes: deflate's fixed cost per member (about 5 µs, most of it
+        // clearing the match finder's 128 KB hash table) buys ~100 bytes, so it is stored.
+        appendMember(compressed: false)
 
-        var fields = [
-            ("WARC-Type", "response"), ("WARC-Record-ID", ids.next()), ("WARC-Date", warcDate),
-            ("WARC-Target-URI", url), ("WARC-Concurrent-To", requestID), ("WARC-Payload-Digest", digest),
-        ]
-        if truncated { fields.append(("WARC-Truncated", "length")) }
-        if let protocolName = Self.protocolName(httpVersion) { fields.append(("WARC-Protocol", protocolName)) }
-        fields += [
-            ("Content-Type", "application/http;msgtype=response"),
-            ("Content-Length", String(httpHead.count + body.count)),
-        ]
+        record.removeAll(keepingCapacity: true)
+        record.append(contentsOf: "WARC/1.1\r\nWARC-Type: response\r\nWARC-Record-ID: ".utf8)
+        ids.append(to: &record)
+        record.append(contentsOf: "\r\nWARC-Date: ".utf8)
+        record.append(contentsOf: warcDate)
+        record.append(contentsOf: "\r\nWARC-Target-URI: ".utf8)
+        Self.appendClean(url, to: &record)
+        record.append(contentsOf: "\r\nWARC-Concurrent-To: ".utf8)
+        record.append(contentsOf: requestID)
+        record.append(contentsOf: "\r\nWARC-Payload-Digest: ".utf8)
+        record.append(contentsOf: digest.utf8)
+        if truncated { record.append(contentsOf: "\r\nWARC-Truncated: length".utf8) }
+        if let protocolName = Self.protocolName(httpVersion) {
+            record.append(contentsOf: "\r\nWARC-Protocol: ".utf8)
+            record.append(contentsOf: protocolName.utf8)
+        }
+        record.append(contentsOf: "\r\nContent-Type: application/http;msgtype=response\r\nContent-Length: ".utf8)
+        Self.appendDecimal(httpHead.count + body.count, to: &record)
+        record.append(contentsOf: "\r\n\r\n".utf8)
+        record.append(contentsOf: httpHead)
+        record.append(contentsOf: body)
+        record.append(contentsOf: Self.recordEnd)
         let offset = fileLength
-        appendRecord(header: Self.header(fields), block: httpHead, payload: body)
+        appendMember(compressed: true)
         let reference = BodyReference(
             file: fileName, offset: offset, length: fileLength - offset, digest: digest, truncated: truncated)
         if buffer.count >= Self.bufferSize { try flush() }
@@ -157,16 +197,18 @@ public final class WARCWriter {
 
     /// One record as one gzip member: WARC header, block (head and payload), and the closing blank lines.
     private func appendRecord(header: [UInt8], block: [UInt8], payload: [UInt8]) {
+        record.removeAll(keepingCapacity: true)
+        record.append(contentsOf: header)
+        record.append(contentsOf: block)
+        record.append(contentsOf: payload)
+        record.append(contentsOf: Self.recordEnd)
+        appendMember(compressed: true)
+    }
+
+    /// `record` (a whole WARC record) as one gzip member at the end of the buffer, deflated or stored.
+    private func appendMember(compressed: Bool) {
         let before = buffer.count
-        header.withUnsafeBytes { header in
-            block.withUnsafeBytes { block in
-                payload.withUnsafeBytes { payload in
-                    Self.recordEnd.withUnsafeBytes { end in
-                        gzip.appendMember([header, block, payload, end], to: &buffer)
-                    }
-                }
-            }
-        }
+        record.withUnsafeBytes { gzip.appendMember($0, compressed: compressed, to: &buffer) }
         fileLength += Int64(buffer.count - before)
     }
 
@@ -188,15 +230,73 @@ public final class WARCWriter {
 
     /// The request as far as the report knows it: method, target (path and query) and host (without user info).
     static func requestBlock(url: String) -> String {
-        var rest = Substring(url)
-        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
-        if let fragment = rest.firstIndex(of: "#") { rest = rest[..<fragment] }
-        let targetStart = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
-        var host = rest[..<targetStart]
-        if let at = host.lastIndex(of: "@") { host = host[host.index(after: at)...] }
-        var target = String(rest[targetStart...])
-        if target.isEmpty || target.hasPrefix("?") { target = "/" + target }
-        return "GET \(clean(target)) HTTP/1.1\r\nHost: \(clean(String(host)))\r\n\r\n"
+        var bytes: [UInt8] = []
+        appendRequestBlock(url: url, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `requestBlock(url:)`, appended to `out` straight from the URL's UTF-8 bytes.
+    static func appendRequestBlock(url: String, to out: inout [UInt8]) {
+        var url = url
+        url.withUTF8 { bytes in
+            var start = 0
+            if bytes.count >= 3 {
+                for index in 0..<(bytes.count - 2)
+                where bytes[index] == UInt8(ascii: ":") && bytes[index + 1] == UInt8(ascii: "/")
+                    && bytes[index + 2] == UInt8(ascii: "/")
+                {
+                    start = index + 3
+                    break
+                }
+            }
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "#")) ?? bytes.count
+            let rest = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            let targetStart = rest.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") } ?? rest.count
+            var hostStart = 0
+            if let at = rest[0..<targetStart].lastIndex(of: UInt8(ascii: "@")) { hostStart = at + 1 }
+            out.append(contentsOf: "GET ".utf8)
+            if targetStart == rest.count || rest[targetStart] == UInt8(ascii: "?") { out.append(UInt8(ascii: "/")) }
+            appendClean(UnsafeBufferPointer(rebasing: rest[targetStart...]), to: &out)
+            out.append(contentsOf: " HTTP/1.1\r\nHost: ".utf8)
+            appendClean(UnsafeBufferPointer(rebasing: rest[hostStart..<targetStart]), to: &out)
+            out.append(contentsOf: "\r\n\r\n".utf8)
+        }
+    }
+
+    /// Header text on one line, appended as bytes: CR, LF and CRLF each become one space.
+    static func appendClean(_ text: String, to out: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { appendClean($0, to: &out) }
+    }
+
+    static func appendClean(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        guard bytes.contains(where: { $0 == 0x0D || $0 == 0x0A }) else {
+            out.append(contentsOf: bytes)
+            return
+        }
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == 0x0D || byte == 0x0A {
+                out.append(UInt8(ascii: " "))
+                if byte == 0x0D && index + 1 < bytes.count && bytes[index + 1] == 0x0A { index += 1 }
+            } else {
+                out.append(byte)
+            }
+            index += 1
+        }
+    }
+
+    /// A non-negative decimal integer.
+    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        var magnitude = value.magnitude
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        let start = out.count
+        repeat {
+            out.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        out[start...].reverse()
     }
 
     /// The IIPC `WARC-Protocol` name of an HTTP version ("2" → "h2"), nil when unknown.
@@ -232,35 +332,55 @@ public final class WARCWriter {
     static func responseHead(status: Int, rawHeader: [UInt8], bodyLength: Int, httpVersion: String) -> [UInt8] {
         var head: [UInt8] = []
         head.reserveCapacity(rawHeader.count + 64)
-        let version = httpVersion == "1.0" ? "1.0" : "1.1"
-        head.append(contentsOf: "HTTP/\(version) \(status) \(ReasonPhrase.for(status))\r\n".utf8)
-        var lineStart = 0
-        var first = true
-        for index in 0...rawHeader.count {
-            guard index == rawHeader.count || rawHeader[index] == 0x0A else { continue }
-            var end = index
-            if end > lineStart && rawHeader[end - 1] == 0x0D { end -= 1 }
-            let line = rawHeader[lineStart..<end]
-            lineStart = index + 1
-            if first {
-                first = false  // the status line as received: ours replaces it
-                continue
-            }
-            guard !line.isEmpty, !isFramingHeader(line) else { continue }
-            head.append(contentsOf: line)
-            head.append(contentsOf: [0x0D, 0x0A])
-        }
-        head.append(contentsOf: "Content-Length: \(bodyLength)\r\n\r\n".utf8)
+        appendResponseHead(status: status, rawHeader: rawHeader, bodyLength: bodyLength, httpVersion: httpVersion,
+                           to: &head)
         return head
+    }
+
+    /// `responseHead(status:rawHeader:bodyLength:httpVersion:)`, appended to `head`.
+    static func appendResponseHead(
+        status: Int, rawHeader: [UInt8], bodyLength: Int, httpVersion: String, to head: inout [UInt8]
+    ) {
+        head.append(contentsOf: httpVersion == "1.0" ? "HTTP/1.0 ".utf8 : "HTTP/1.1 ".utf8)
+        appendDecimal(status, to: &head)
+        head.append(UInt8(ascii: " "))
+        let reason = ReasonPhrase.for(status)
+        head.append(contentsOf: UnsafeBufferPointer(start: reason.utf8Start, count: reason.utf8CodeUnitCount))
+        head.append(contentsOf: [0x0D, 0x0A])
+        rawHeader.withUnsafeBufferPointer { raw in
+            var lineStart = 0
+            var first = true
+            var index = 0
+            while index <= raw.count {
+                defer { index += 1 }
+                guard index == raw.count || raw[index] == 0x0A else { continue }
+                var end = index
+                if end > lineStart && raw[end - 1] == 0x0D { end -= 1 }
+                let line = UnsafeBufferPointer(rebasing: raw[lineStart..<end])
+                lineStart = index + 1
+                if first {
+                    first = false  // the status line as received: ours replaces it
+                    continue
+                }
+                guard !line.isEmpty, !isFramingHeader(line) else { continue }
+                head.append(contentsOf: line)
+                head.append(contentsOf: [0x0D, 0x0A])
+            }
+        }
+        head.append(contentsOf: "Content-Length: ".utf8)
+        appendDecimal(bodyLength, to: &head)
+        head.append(contentsOf: "\r\n\r\n".utf8)
     }
 
     private static let framingHeaders: [[UInt8]] = ["content-encoding", "transfer-encoding", "content-length"]
         .map { Array($0.utf8) }
 
     /// True for Content-Encoding, Transfer-Encoding and Content-Length lines (ASCII case-insensitive).
-    private static func isFramingHeader(_ line: ArraySlice<UInt8>) -> Bool {
+    private static func isFramingHeader(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return false }
-        let name = line[line.startIndex..<colon]
+        // The three names are 14, 17 and 16 bytes long: most lines are rejected on length alone.
+        guard colon == 14 || colon == 16 || colon == 17 else { return false }
+        let name = UnsafeBufferPointer(rebasing: line[0..<colon])
         return framingHeaders.contains { candidate in
             candidate.count == name.count
                 && zip(candidate, name).allSatisfy { $0 == ($1 >= 0x41 && $1 <= 0x5A ? $1 | 0x20 : $1) }
@@ -277,29 +397,34 @@ public final class WARCWriter {
 
     /// WARC-Date: UTC, ISO 8601, microseconds (WARC 1.1 allows fractions of a second).
     static func timestamp(_ date: Date) -> String {
+        var text: [UInt8] = []
+        text.reserveCapacity(27)
+        appendTimestamp(date, to: &text)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// `timestamp(_:)`, appended as bytes.
+    static func appendTimestamp(_ date: Date, to text: inout [UInt8]) {
         let micros = Int64((date.timeIntervalSince1970 * 1e6).rounded())
         var seconds = time_t(micros / 1_000_000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        var text: [UInt8] = []
-        text.reserveCapacity(27)
-        func digits(_ value: Int, _ width: Int, then separator: String) {
+        func digits(_ value: Int, _ width: Int, then separator: UInt8) {
             var divisor = 1
             for _ in 1..<width { divisor *= 10 }
             while divisor > 0 {
                 text.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
                 divisor /= 10
             }
-            text.append(contentsOf: separator.utf8)
+            text.append(separator)
         }
-        digits(Int(parts.tm_year) + 1900, 4, then: "-")
-        digits(Int(parts.tm_mon) + 1, 2, then: "-")
-        digits(Int(parts.tm_mday), 2, then: "T")
-        digits(Int(parts.tm_hour), 2, then: ":")
-        digits(Int(parts.tm_min), 2, then: ":")
-        digits(Int(parts.tm_sec), 2, then: ".")
-        digits(Int(micros % 1_000_000), 6, then: "Z")
-        return String(decoding: text, as: UTF8.self)
+        digits(Int(parts.tm_year) + 1900, 4, then: UInt8(ascii: "-"))
+        digits(Int(parts.tm_mon) + 1, 2, then: UInt8(ascii: "-"))
+        digits(Int(parts.tm_mday), 2, then: UInt8(ascii: "T"))
+        digits(Int(parts.tm_hour), 2, then: UInt8(ascii: ":"))
+        digits(Int(parts.tm_min), 2, then: UInt8(ascii: ":"))
+        digits(Int(parts.tm_sec), 2, then: UInt8(ascii: "."))
+        digits(Int(micros % 1_000_000), 6, then: UInt8(ascii: "Z"))
     }
 
     /// The highest `bodies-NNNNN.warc.gz` index in `directory`, plus one (0 when there is none).
@@ -350,20 +475,28 @@ struct RecordIDGenerator {
 
     /// `<urn:uuid:xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx>`.
     mutating func next() -> String {
+        var text: [UInt8] = []
+        append(to: &text)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// The next id, appended as bytes.
+    mutating func append(to text: inout [UInt8]) {
         let high = next64() & ~0xF000 | 0x4000
         let low = next64() & ~(0xC << 60) | (0x8 << 60)
-        let hex = Array("0123456789abcdef".utf8)
-        var text = Array("<urn:uuid:".utf8)
-        text.reserveCapacity(47)
-        for (index, word) in [high, low].enumerated() {
+        text.append(contentsOf: "<urn:uuid:".utf8)
+        for index in 0..<2 {
+            let word = index == 0 ? high : low
             for nibble in 0..<16 {
                 let position = index * 16 + nibble
-                if [8, 12, 16, 20].contains(position) { text.append(UInt8(ascii: "-")) }
-                text.append(hex[Int(word >> UInt64(60 - nibble * 4) & 0xF)])
+                if position == 8 || position == 12 || position == 16 || position == 20 {
+                    text.append(UInt8(ascii: "-"))
+                }
+                let value = UInt8(truncatingIfNeeded: word >> UInt64(60 - nibble * 4) & 0xF)
+                text.append(value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10)
             }
         }
         text.append(UInt8(ascii: ">"))
-        return String(decoding: text, as: UTF8.self)
     }
 }
 
