@@ -44,16 +44,15 @@ public final class WARCWriter {
     private static let bufferSize = 1 << 20
 
     /// Prepares to write into `directory` (which must exist). `info` adds fields to each file's `warcinfo` record
-    /// (for example the job id). `compressionLevel` is zlib's 0 (stored) … 9 (smallest); the default 1 costs about
-    /// 36 µs of CPU per 1.5 KB body here, and 6 compresses small HTML pages barely better (1%) for 10% more.
+    /// (for example the job id). Response records are compressed with igzip's fastest level and request records
+    /// are stored (`GzipMemberWriter`): the writer runs once per kept body, so CPU counts more than a few bytes.
     public init(
-        directory: String, maxFileSize: Int64 = WARCWriter.defaultMaxFileSize, compressionLevel: Int32 = 1,
-        info: [(String, String)] = []
+        directory: String, maxFileSize: Int64 = WARCWriter.defaultMaxFileSize, info: [(String, String)] = []
     ) throws(ArchiveError) {
         self.directory = directory
         self.maxFileSize = max(maxFileSize, 1)
         self.info = info
-        gzip = GzipMemberWriter(level: compressionLevel)
+        gzip = GzipMemberWriter()
         nextIndex = try Self.firstFreeIndex(in: directory)
         buffer.reserveCapacity(Self.bufferSize + 64 * 1024)
         record.reserveCapacity(64 * 1024)
@@ -120,8 +119,7 @@ public final class WARCWriter {
         record.append(contentsOf: "\r\n\r\n".utf8)
         record.append(contentsOf: scratch)
         record.append(contentsOf: Self.recordEnd)
-        // A request record is a few hundred bytes: deflate's fixed cost per member (about 5 µs, most of it
-        // clearing the match finder's 128 KB hash table) buys ~100 bytes, so it is stored.
+        // A request record is a few hundred bytes: compressing it would save ~100 bytes, so it is stored.
         appendMember(compressed: false)
 
         record.removeAll(keepingCapacity: true)

@@ -77,8 +77,7 @@ public final class JobRecorder: @unchecked Sendable {
         self.onRecords = onRecords
         records = try RecordsWriter(path: directory + "/" + RecordsWriter.fileName, resumeAt: resumeRecordsAt)
         if keepBodies {
-            warc = try WARCWriter(directory: directory, maxFileSize: warcMaxFileSize, compressionLevel: 1,
-                                  info: warcInfo)
+            warc = try WARCWriter(directory: directory, maxFileSize: warcMaxFileSize, info: warcInfo)
         }
         if let thread {
             self.thread = thread
