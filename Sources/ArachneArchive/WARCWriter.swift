@@ -26,21 +26,13 @@ public final class WARCWriter {
     public private(set) var files: [String] = []
 
     private let info: [(String, String)]
-    private let gzip: GzipMemberWriter
+    private let builder = WARCRecordBuilder()
     private var file: PosixFile?
     private var fileName = ""
     /// Bytes in the current file, buffered ones included.
     private var fileLength: Int64 = 0
     private var nextIndex: Int
     private var buffer: [UInt8] = []
-    private var ids = RecordIDGenerator()
-    private var digester = SHA1()
-    /// Reused from record to record: the record being built (gzip's input), and its parts.
-    private var record: [UInt8] = []
-    private var scratch: [UInt8] = []
-    private var head: [UInt8] = []
-    private var requestID: [UInt8] = []
-    private var warcDate: [UInt8] = []
     private static let bufferSize = 1 << 20
 
     /// Prepares to write into `directory` (which must exist). `info` adds fields to each file's `warcinfo` record
@@ -52,12 +44,8 @@ public final class WARCWriter {
         self.directory = directory
         self.maxFileSize = max(maxFileSize, 1)
         self.info = info
-        gzip = GzipMemberWriter()
         nextIndex = try Self.firstFreeIndex(in: directory)
         buffer.reserveCapacity(Self.bufferSize + 64 * 1024)
-        record.reserveCapacity(64 * 1024)
-        scratch.reserveCapacity(1024)
-        head.reserveCapacity(4096)
     }
 
     deinit {
@@ -83,71 +71,47 @@ public final class WARCWriter {
         url: String, status: Int, rawHeader: [UInt8], body: [UInt8], truncated: Bool, date: Date,
         httpVersion: String = "1.1"
     ) throws(ArchiveError) -> BodyReference {
-        var httpHead = head
-        head = []  // httpHead holds the only reference, so it is appended to in place
-        httpHead.removeAll(keepingCapacity: true)
-        Self.appendResponseHead(status: status, rawHeader: rawHeader, bodyLength: body.count,
-                                httpVersion: httpVersion, to: &httpHead)
-        defer { head = httpHead }
-        return try append(url: url, httpHead: httpHead, body: body, truncated: truncated, date: date,
-                          httpVersion: httpVersion)
+        if file == nil || fileLength >= maxFileSize { try startFile(date: date) }
+        let start = buffer.count
+        let members = builder.appendMembers(
+            url: url, status: status, rawHeader: rawHeader, body: body, truncated: truncated, date: date,
+            httpVersion: httpVersion, to: &buffer)
+        return try appended(from: start, members, truncated: truncated)
     }
 
     private func append(
         url: String, httpHead: [UInt8], body: [UInt8], truncated: Bool, date: Date, httpVersion: String
     ) throws(ArchiveError) -> BodyReference {
         if file == nil || fileLength >= maxFileSize { try startFile(date: date) }
-        // Everything below is built as bytes in buffers reused from record to record: this runs for every kept
-        // body, and per-field Strings and arrays were most of the writer's Swift time.
-        warcDate.removeAll(keepingCapacity: true)
-        Self.appendTimestamp(date, to: &warcDate)
-        requestID.removeAll(keepingCapacity: true)
-        ids.append(to: &requestID)
-        let digest = digester.warcDigest(body)
+        let start = buffer.count
+        let members = builder.appendMembers(
+            url: url, httpHead: httpHead, body: body, truncated: truncated, date: date, httpVersion: httpVersion,
+            to: &buffer)
+        return try appended(from: start, members, truncated: truncated)
+    }
 
-        scratch.removeAll(keepingCapacity: true)
-        Self.appendRequestBlock(url: url, to: &scratch)
-        record.removeAll(keepingCapacity: true)
-        record.append(contentsOf: "WARC/1.1\r\nWARC-Type: request\r\nWARC-Record-ID: ".utf8)
-        record.append(contentsOf: requestID)
-        record.append(contentsOf: "\r\nWARC-Date: ".utf8)
-        record.append(contentsOf: warcDate)
-        record.append(contentsOf: "\r\nWARC-Target-URI: ".utf8)
-        Self.appendClean(url, to: &record)
-        record.append(contentsOf: "\r\nContent-Type: application/http;msgtype=request\r\nContent-Length: ".utf8)
-        Self.appendDecimal(scratch.count, to: &record)
-        record.append(contentsOf: "\r\n\r\n".utf8)
-        record.append(contentsOf: scratch)
-        record.append(contentsOf: Self.recordEnd)
-        // A request record is a few hundred bytes: compressing it would save ~100 bytes, so it is stored.
-        appendMember(compressed: false)
+    /// Stores a response whose two members (request, then response) were built elsewhere by a
+    /// `WARCRecordBuilder`, typically in the worker that fetched it: only the bytes are appended. `date` is used
+    /// only if a new file has to be started (its `warcinfo` record).
+    public func appendMembers(
+        _ members: [UInt8], _ built: WARCRecordBuilder.Members, truncated: Bool, date: Date
+    ) throws(ArchiveError) -> BodyReference {
+        precondition(built.requestLength > 0 && built.requestLength < members.count, "two members: request, response")
+        if file == nil || fileLength >= maxFileSize { try startFile(date: date) }
+        let start = buffer.count
+        buffer.append(contentsOf: members)
+        return try appended(from: start, built, truncated: truncated)
+    }
 
-        record.removeAll(keepingCapacity: true)
-        record.append(contentsOf: "WARC/1.1\r\nWARC-Type: response\r\nWARC-Record-ID: ".utf8)
-        ids.append(to: &record)
-        record.append(contentsOf: "\r\nWARC-Date: ".utf8)
-        record.append(contentsOf: warcDate)
-        record.append(contentsOf: "\r\nWARC-Target-URI: ".utf8)
-        Self.appendClean(url, to: &record)
-        record.append(contentsOf: "\r\nWARC-Concurrent-To: ".utf8)
-        record.append(contentsOf: requestID)
-        record.append(contentsOf: "\r\nWARC-Payload-Digest: ".utf8)
-        record.append(contentsOf: digest.utf8)
-        if truncated { record.append(contentsOf: "\r\nWARC-Truncated: length".utf8) }
-        if let protocolName = Self.protocolName(httpVersion) {
-            record.append(contentsOf: "\r\nWARC-Protocol: ".utf8)
-            record.append(contentsOf: protocolName.utf8)
-        }
-        record.append(contentsOf: "\r\nContent-Type: application/http;msgtype=response\r\nContent-Length: ".utf8)
-        Self.appendDecimal(httpHead.count + body.count, to: &record)
-        record.append(contentsOf: "\r\n\r\n".utf8)
-        record.append(contentsOf: httpHead)
-        record.append(contentsOf: body)
-        record.append(contentsOf: Self.recordEnd)
-        let offset = fileLength
-        appendMember(compressed: true)
+    /// Accounts for the members appended to the buffer since `start` and returns the response's reference.
+    private func appended(from start: Int, _ members: WARCRecordBuilder.Members, truncated: Bool)
+        throws(ArchiveError) -> BodyReference
+    {
+        let responseOffset = fileLength + Int64(members.requestLength)
+        fileLength += Int64(buffer.count - start)
         let reference = BodyReference(
-            file: fileName, offset: offset, length: fileLength - offset, digest: digest, truncated: truncated)
+            file: fileName, offset: responseOffset, length: fileLength - responseOffset, digest: members.digest,
+            truncated: truncated)
         if buffer.count >= Self.bufferSize { try flush() }
         return reference
     }
@@ -186,31 +150,14 @@ public final class WARCWriter {
         for (name, value) in info { fields += "\(Self.clean(name)): \(Self.clean(value))\r\n" }
         let block = Array(fields.utf8)
         let header = Self.header([
-            ("WARC-Type", "warcinfo"), ("WARC-Record-ID", ids.next()), ("WARC-Date", Self.timestamp(date)),
+            ("WARC-Type", "warcinfo"), ("WARC-Record-ID", builder.nextRecordID()), ("WARC-Date", Self.timestamp(date)),
             ("WARC-Filename", name), ("Content-Type", "application/warc-fields"),
             ("Content-Length", String(block.count)),
         ])
-        appendRecord(header: header, block: block, payload: [])
-    }
-
-    /// One record as one gzip member: WARC header, block (head and payload), and the closing blank lines.
-    private func appendRecord(header: [UInt8], block: [UInt8], payload: [UInt8]) {
-        record.removeAll(keepingCapacity: true)
-        record.append(contentsOf: header)
-        record.append(contentsOf: block)
-        record.append(contentsOf: payload)
-        record.append(contentsOf: Self.recordEnd)
-        appendMember(compressed: true)
-    }
-
-    /// `record` (a whole WARC record) as one gzip member at the end of the buffer, deflated or stored.
-    private func appendMember(compressed: Bool) {
         let before = buffer.count
-        record.withUnsafeBytes { gzip.appendMember($0, compressed: compressed, to: &buffer) }
+        builder.appendRecord(header: header, block: block, to: &buffer)
         fileLength += Int64(buffer.count - before)
     }
-
-    private static let recordEnd: [UInt8] = Array("\r\n\r\n".utf8)
 
     static func header(_ fields: [(String, String)]) -> [UInt8] {
         var bytes: [UInt8] = []
