@@ -62,7 +62,6 @@ final class WorkerRuntime {
     private var pendingBatchesDone: [UInt64] = []
     private var pendingCredits = 0
     private var flushScheduled = false
-    private let flushDelayMs = Int(ProcessInfo.processInfo.environment["ARACHNE_FLUSH_MS"] ?? "1") ?? 1
     private var welcomed = false
     /// Leases received before this instant belong to a session we abandoned.
     private var abandonedBefore: UInt64 = 0
@@ -242,7 +241,7 @@ final class WorkerRuntime {
     private func scheduleFlush() {
         guard !flushScheduled else { return }
         flushScheduled = true
-        loop.scheduleTimer(afterMilliseconds: flushDelayMs) { [unowned self] in
+        loop.scheduleTimer(afterMilliseconds: 1) { [unowned self] in
             self.flushScheduled = false
             self.flush()
         }
