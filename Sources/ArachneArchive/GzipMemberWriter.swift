@@ -59,7 +59,6 @@ final class GzipMemberWriter {
     /// A gzip member of stored deflate blocks (RFC 1951 §3.2.4, RFC 1952): header, blocks of at most 65,535 bytes
     /// each with LEN and NLEN, then the CRC-32 and the length.
     private func appendStoredMember(_ input: UnsafeRawBufferPointer, to out: inout [UInt8]) {
-        out.reserveCapacity(out.count + Self.bound(input.count))
         // ID1 ID2, CM = deflate, no flags, no mtime, XFL 0, OS unknown.
         out.append(contentsOf: [0x1F, 0x8B, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xFF] as [UInt8])
         var offset = 0

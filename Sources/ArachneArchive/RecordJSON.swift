@@ -34,7 +34,6 @@ enum RecordJSON {
 
     /// Appends `record` as one JSON object and a newline.
     static func append(_ record: FetchRecord, to out: inout [UInt8]) {
-        out.reserveCapacity(out.count + 512 + record.url.utf8.count + record.finalURL.utf8.count)
         out.append(contentsOf: urlKey)
         appendString(record.url, to: &out)
         out.append(contentsOf: repetitionKey)
