@@ -18,7 +18,7 @@ let package = Package(
         .systemLibrary(name: "CArachneCurl", path: "Sources/CArachneCurl", pkgConfig: "libcurl"),
         .systemLibrary(name: "CArachneZlib", path: "Sources/CArachneZlib"),
         .systemLibrary(name: "CArachneSQLite", path: "Sources/CArachneSQLite"),
-        .systemLibrary(name: "CArachneDeflate", path: "Sources/CArachneDeflate"),
+        .systemLibrary(name: "CArachneISAL", path: "Sources/CArachneISAL"),
         .systemLibrary(name: "CArachneCrypto", path: "Sources/CArachneCrypto"),
 
         // Pure modules: values, state machines, encodings. No C, no I/O.
@@ -38,7 +38,7 @@ let package = Package(
             dependencies: ["ArachneCore", "ArachneEventLoop", "ArachneSystem", "CArachneCurl", "CArachneZlib"]),
         .target(name: "ArachneZMQ", dependencies: ["ArachneEventLoop", "CArachneZMQ"]),
         .target(
-            name: "ArachneArchive", dependencies: ["ArachneCore", "ArachneReport", "CArachneDeflate", "CArachneCrypto"]),
+            name: "ArachneArchive", dependencies: ["ArachneCore", "ArachneReport", "CArachneISAL", "CArachneCrypto"]),
         .target(name: "ArachneStore", dependencies: ["ArachneCore", "CArachneSQLite"]),
         .target(name: "ArachneSite", dependencies: ["ArachneCore", "ArachneEventLoop", "ArachneSystem", "CArachneZlib"]),
 

@@ -26,27 +26,24 @@ public final class WARCWriter {
     public private(set) var files: [String] = []
 
     private let info: [(String, String)]
-    private let gzip: GzipMemberWriter
+    private let builder = WARCRecordBuilder()
     private var file: PosixFile?
     private var fileName = ""
     /// Bytes in the current file, buffered ones included.
     private var fileLength: Int64 = 0
     private var nextIndex: Int
     private var buffer: [UInt8] = []
-    private var ids = RecordIDGenerator()
     private static let bufferSize = 1 << 20
 
     /// Prepares to write into `directory` (which must exist). `info` adds fields to each file's `warcinfo` record
-    /// (for example the job id). `compressionLevel` is zlib's 0 (stored) … 9 (smallest); the default 1 costs about
-    /// 36 µs of CPU per 1.5 KB body here, and 6 compresses small HTML pages barely better (1%) for 10% more.
+    /// (for example the job id). Response records are compressed with igzip's fastest level and request records
+    /// are stored (`GzipMemberWriter`): the writer runs once per kept body, so CPU counts more than a few bytes.
     public init(
-        directory: String, maxFileSize: Int64 = WARCWriter.defaultMaxFileSize, compressionLevel: Int32 = 1,
-        info: [(String, String)] = []
+        directory: String, maxFileSize: Int64 = WARCWriter.defaultMaxFileSize, info: [(String, String)] = []
     ) throws(ArchiveError) {
         self.directory = directory
         self.maxFileSize = max(maxFileSize, 1)
         self.info = info
-        gzip = GzipMemberWriter(level: compressionLevel)
         nextIndex = try Self.firstFreeIndex(in: directory)
         buffer.reserveCapacity(Self.bufferSize + 64 * 1024)
     }
@@ -74,42 +71,47 @@ public final class WARCWriter {
         url: String, status: Int, rawHeader: [UInt8], body: [UInt8], truncated: Bool, date: Date,
         httpVersion: String = "1.1"
     ) throws(ArchiveError) -> BodyReference {
-        let httpHead = Self.responseHead(status: status, rawHeader: rawHeader, bodyLength: body.count,
-                                         httpVersion: httpVersion)
-        return try append(url: url, httpHead: httpHead, body: body, truncated: truncated, date: date,
-                          httpVersion: httpVersion)
+        if file == nil || fileLength >= maxFileSize { try startFile(date: date) }
+        let start = buffer.count
+        let members = builder.appendMembers(
+            url: url, status: status, rawHeader: rawHeader, body: body, truncated: truncated, date: date,
+            httpVersion: httpVersion, to: &buffer)
+        return try appended(from: start, members, truncated: truncated)
     }
 
     private func append(
         url: String, httpHead: [UInt8], body: [UInt8], truncated: Bool, date: Date, httpVersion: String
     ) throws(ArchiveError) -> BodyReference {
         if file == nil || fileLength >= maxFileSize { try startFile(date: date) }
-        let warcDate = Self.timestamp(date)
-        let requestID = ids.next()
-        let digest = SHA1.warcDigest(body)
+        let start = buffer.count
+        let members = builder.appendMembers(
+            url: url, httpHead: httpHead, body: body, truncated: truncated, date: date, httpVersion: httpVersion,
+            to: &buffer)
+        return try appended(from: start, members, truncated: truncated)
+    }
 
-        let requestBlock = Array(Self.requestBlock(url: url).utf8)
-        let requestHeader = Self.header([
-            ("WARC-Type", "request"), ("WARC-Record-ID", requestID), ("WARC-Date", warcDate),
-            ("WARC-Target-URI", url), ("Content-Type", "application/http;msgtype=request"),
-            ("Content-Length", String(requestBlock.count)),
-        ])
-        appendRecord(header: requestHeader, block: requestBlock, payload: [])
+    /// Stores a response whose two members (request, then response) were built elsewhere by a
+    /// `WARCRecordBuilder`, typically in the worker that fetched it: only the bytes are appended. `date` is used
+    /// only if a new file has to be started (its `warcinfo` record).
+    public func appendMembers(
+        _ members: [UInt8], _ built: WARCRecordBuilder.Members, truncated: Bool, date: Date
+    ) throws(ArchiveError) -> BodyReference {
+        precondition(built.requestLength > 0 && built.requestLength < members.count, "two members: request, response")
+        if file == nil || fileLength >= maxFileSize { try startFile(date: date) }
+        let start = buffer.count
+        buffer.append(contentsOf: members)
+        return try appended(from: start, built, truncated: truncated)
+    }
 
-        var fields = [
-            ("WARC-Type", "response"), ("WARC-Record-ID", ids.next()), ("WARC-Date", warcDate),
-            ("WARC-Target-URI", url), ("WARC-Concurrent-To", requestID), ("WARC-Payload-Digest", digest),
-        ]
-        if truncated { fields.append(("WARC-Truncated", "length")) }
-        if let protocolName = Self.protocolName(httpVersion) { fields.append(("WARC-Protocol", protocolName)) }
-        fields += [
-            ("Content-Type", "application/http;msgtype=response"),
-            ("Content-Length", String(httpHead.count + body.count)),
-        ]
-        let offset = fileLength
-        appendRecord(header: Self.header(fields), block: httpHead, payload: body)
+    /// Accounts for the members appended to the buffer since `start` and returns the response's reference.
+    private func appended(from start: Int, _ members: WARCRecordBuilder.Members, truncated: Bool)
+        throws(ArchiveError) -> BodyReference
+    {
+        let responseOffset = fileLength + Int64(members.requestLength)
+        fileLength += Int64(buffer.count - start)
         let reference = BodyReference(
-            file: fileName, offset: offset, length: fileLength - offset, digest: digest, truncated: truncated)
+            file: fileName, offset: responseOffset, length: fileLength - responseOffset, digest: members.digest,
+            truncated: truncated)
         if buffer.count >= Self.bufferSize { try flush() }
         return reference
     }
@@ -148,29 +150,14 @@ public final class WARCWriter {
         for (name, value) in info { fields += "\(Self.clean(name)): \(Self.clean(value))\r\n" }
         let block = Array(fields.utf8)
         let header = Self.header([
-            ("WARC-Type", "warcinfo"), ("WARC-Record-ID", ids.next()), ("WARC-Date", Self.timestamp(date)),
+            ("WARC-Type", "warcinfo"), ("WARC-Record-ID", builder.nextRecordID()), ("WARC-Date", Self.timestamp(date)),
             ("WARC-Filename", name), ("Content-Type", "application/warc-fields"),
             ("Content-Length", String(block.count)),
         ])
-        appendRecord(header: header, block: block, payload: [])
-    }
-
-    /// One record as one gzip member: WARC header, block (head and payload), and the closing blank lines.
-    private func appendRecord(header: [UInt8], block: [UInt8], payload: [UInt8]) {
         let before = buffer.count
-        header.withUnsafeBytes { header in
-            block.withUnsafeBytes { block in
-                payload.withUnsafeBytes { payload in
-                    Self.recordEnd.withUnsafeBytes { end in
-                        gzip.appendMember([header, block, payload, end], to: &buffer)
-                    }
-                }
-            }
-        }
+        builder.appendRecord(header: header, block: block, to: &buffer)
         fileLength += Int64(buffer.count - before)
     }
-
-    private static let recordEnd: [UInt8] = Array("\r\n\r\n".utf8)
 
     static func header(_ fields: [(String, String)]) -> [UInt8] {
         var bytes: [UInt8] = []
@@ -188,15 +175,73 @@ public final class WARCWriter {
 
     /// The request as far as the report knows it: method, target (path and query) and host (without user info).
     static func requestBlock(url: String) -> String {
-        var rest = Substring(url)
-        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
-        if let fragment = rest.firstIndex(of: "#") { rest = rest[..<fragment] }
-        let targetStart = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
-        var host = rest[..<targetStart]
-        if let at = host.lastIndex(of: "@") { host = host[host.index(after: at)...] }
-        var target = String(rest[targetStart...])
-        if target.isEmpty || target.hasPrefix("?") { target = "/" + target }
-        return "GET \(clean(target)) HTTP/1.1\r\nHost: \(clean(String(host)))\r\n\r\n"
+        var bytes: [UInt8] = []
+        appendRequestBlock(url: url, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `requestBlock(url:)`, appended to `out` straight from the URL's UTF-8 bytes.
+    static func appendRequestBlock(url: String, to out: inout [UInt8]) {
+        var url = url
+        url.withUTF8 { bytes in
+            var start = 0
+            if bytes.count >= 3 {
+                for index in 0..<(bytes.count - 2)
+                where bytes[index] == UInt8(ascii: ":") && bytes[index + 1] == UInt8(ascii: "/")
+                    && bytes[index + 2] == UInt8(ascii: "/")
+                {
+                    start = index + 3
+                    break
+                }
+            }
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "#")) ?? bytes.count
+            let rest = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            let targetStart = rest.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") } ?? rest.count
+            var hostStart = 0
+            if let at = rest[0..<targetStart].lastIndex(of: UInt8(ascii: "@")) { hostStart = at + 1 }
+            out.append(contentsOf: "GET ".utf8)
+            if targetStart == rest.count || rest[targetStart] == UInt8(ascii: "?") { out.append(UInt8(ascii: "/")) }
+            appendClean(UnsafeBufferPointer(rebasing: rest[targetStart...]), to: &out)
+            out.append(contentsOf: " HTTP/1.1\r\nHost: ".utf8)
+            appendClean(UnsafeBufferPointer(rebasing: rest[hostStart..<targetStart]), to: &out)
+            out.append(contentsOf: "\r\n\r\n".utf8)
+        }
+    }
+
+    /// Header text on one line, appended as bytes: CR, LF and CRLF each become one space.
+    static func appendClean(_ text: String, to out: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { appendClean($0, to: &out) }
+    }
+
+    static func appendClean(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        guard bytes.contains(where: { $0 == 0x0D || $0 == 0x0A }) else {
+            out.append(contentsOf: bytes)
+            return
+        }
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == 0x0D || byte == 0x0A {
+                out.append(UInt8(ascii: " "))
+                if byte == 0x0D && index + 1 < bytes.count && bytes[index + 1] == 0x0A { index += 1 }
+            } else {
+                out.append(byte)
+            }
+            index += 1
+        }
+    }
+
+    /// A non-negative decimal integer.
+    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        var magnitude = value.magnitude
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        let start = out.count
+        repeat {
+            out.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        out[start...].reverse()
     }
 
     /// The IIPC `WARC-Protocol` name of an HTTP version ("2" → "h2"), nil when unknown.
@@ -232,35 +277,55 @@ public final class WARCWriter {
     static func responseHead(status: Int, rawHeader: [UInt8], bodyLength: Int, httpVersion: String) -> [UInt8] {
         var head: [UInt8] = []
         head.reserveCapacity(rawHeader.count + 64)
-        let version = httpVersion == "1.0" ? "1.0" : "1.1"
-        head.append(contentsOf: "HTTP/\(version) \(status) \(ReasonPhrase.for(status))\r\n".utf8)
-        var lineStart = 0
-        var first = true
-        for index in 0...rawHeader.count {
-            guard index == rawHeader.count || rawHeader[index] == 0x0A else { continue }
-            var end = index
-            if end > lineStart && rawHeader[end - 1] == 0x0D { end -= 1 }
-            let line = rawHeader[lineStart..<end]
-            lineStart = index + 1
-            if first {
-                first = false  // the status line as received: ours replaces it
-                continue
-            }
-            guard !line.isEmpty, !isFramingHeader(line) else { continue }
-            head.append(contentsOf: line)
-            head.append(contentsOf: [0x0D, 0x0A])
-        }
-        head.append(contentsOf: "Content-Length: \(bodyLength)\r\n\r\n".utf8)
+        appendResponseHead(status: status, rawHeader: rawHeader, bodyLength: bodyLength, httpVersion: httpVersion,
+                           to: &head)
         return head
+    }
+
+    /// `responseHead(status:rawHeader:bodyLength:httpVersion:)`, appended to `head`.
+    static func appendResponseHead(
+        status: Int, rawHeader: [UInt8], bodyLength: Int, httpVersion: String, to head: inout [UInt8]
+    ) {
+        head.append(contentsOf: httpVersion == "1.0" ? "HTTP/1.0 ".utf8 : "HTTP/1.1 ".utf8)
+        appendDecimal(status, to: &head)
+        head.append(UInt8(ascii: " "))
+        let reason = ReasonPhrase.for(status)
+        head.append(contentsOf: UnsafeBufferPointer(start: reason.utf8Start, count: reason.utf8CodeUnitCount))
+        head.append(contentsOf: [0x0D, 0x0A])
+        rawHeader.withUnsafeBufferPointer { raw in
+            var lineStart = 0
+            var first = true
+            var index = 0
+            while index <= raw.count {
+                defer { index += 1 }
+                guard index == raw.count || raw[index] == 0x0A else { continue }
+                var end = index
+                if end > lineStart && raw[end - 1] == 0x0D { end -= 1 }
+                let line = UnsafeBufferPointer(rebasing: raw[lineStart..<end])
+                lineStart = index + 1
+                if first {
+                    first = false  // the status line as received: ours replaces it
+                    continue
+                }
+                guard !line.isEmpty, !isFramingHeader(line) else { continue }
+                head.append(contentsOf: line)
+                head.append(contentsOf: [0x0D, 0x0A])
+            }
+        }
+        head.append(contentsOf: "Content-Length: ".utf8)
+        appendDecimal(bodyLength, to: &head)
+        head.append(contentsOf: "\r\n\r\n".utf8)
     }
 
     private static let framingHeaders: [[UInt8]] = ["content-encoding", "transfer-encoding", "content-length"]
         .map { Array($0.utf8) }
 
     /// True for Content-Encoding, Transfer-Encoding and Content-Length lines (ASCII case-insensitive).
-    private static func isFramingHeader(_ line: ArraySlice<UInt8>) -> Bool {
+    private static func isFramingHeader(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return false }
-        let name = line[line.startIndex..<colon]
+        // The three names are 14, 17 and 16 bytes long: most lines are rejected on length alone.
+        guard colon == 14 || colon == 16 || colon == 17 else { return false }
+        let name = UnsafeBufferPointer(rebasing: line[0..<colon])
         return framingHeaders.contains { candidate in
             candidate.count == name.count
                 && zip(candidate, name).allSatisfy { $0 == ($1 >= 0x41 && $1 <= 0x5A ? $1 | 0x20 : $1) }
@@ -277,29 +342,34 @@ public final class WARCWriter {
 
     /// WARC-Date: UTC, ISO 8601, microseconds (WARC 1.1 allows fractions of a second).
     static func timestamp(_ date: Date) -> String {
+        var text: [UInt8] = []
+        text.reserveCapacity(27)
+        appendTimestamp(date, to: &text)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// `timestamp(_:)`, appended as bytes.
+    static func appendTimestamp(_ date: Date, to text: inout [UInt8]) {
         let micros = Int64((date.timeIntervalSince1970 * 1e6).rounded())
         var seconds = time_t(micros / 1_000_000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        var text: [UInt8] = []
-        text.reserveCapacity(27)
-        func digits(_ value: Int, _ width: Int, then separator: String) {
+        func digits(_ value: Int, _ width: Int, then separator: UInt8) {
             var divisor = 1
             for _ in 1..<width { divisor *= 10 }
             while divisor > 0 {
                 text.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
                 divisor /= 10
             }
-            text.append(contentsOf: separator.utf8)
+            text.append(separator)
         }
-        digits(Int(parts.tm_year) + 1900, 4, then: "-")
-        digits(Int(parts.tm_mon) + 1, 2, then: "-")
-        digits(Int(parts.tm_mday), 2, then: "T")
-        digits(Int(parts.tm_hour), 2, then: ":")
-        digits(Int(parts.tm_min), 2, then: ":")
-        digits(Int(parts.tm_sec), 2, then: ".")
-        digits(Int(micros % 1_000_000), 6, then: "Z")
-        return String(decoding: text, as: UTF8.self)
+        digits(Int(parts.tm_year) + 1900, 4, then: UInt8(ascii: "-"))
+        digits(Int(parts.tm_mon) + 1, 2, then: UInt8(ascii: "-"))
+        digits(Int(parts.tm_mday), 2, then: UInt8(ascii: "T"))
+        digits(Int(parts.tm_hour), 2, then: UInt8(ascii: ":"))
+        digits(Int(parts.tm_min), 2, then: UInt8(ascii: ":"))
+        digits(Int(parts.tm_sec), 2, then: UInt8(ascii: "."))
+        digits(Int(micros % 1_000_000), 6, then: UInt8(ascii: "Z"))
     }
 
     /// The highest `bodies-NNNNN.warc.gz` index in `directory`, plus one (0 when there is none).
@@ -350,20 +420,28 @@ struct RecordIDGenerator {
 
     /// `<urn:uuid:xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx>`.
     mutating func next() -> String {
+        var text: [UInt8] = []
+        append(to: &text)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// The next id, appended as bytes.
+    mutating func append(to text: inout [UInt8]) {
         let high = next64() & ~0xF000 | 0x4000
         let low = next64() & ~(0xC << 60) | (0x8 << 60)
-        let hex = Array("0123456789abcdef".utf8)
-        var text = Array("<urn:uuid:".utf8)
-        text.reserveCapacity(47)
-        for (index, word) in [high, low].enumerated() {
+        text.append(contentsOf: "<urn:uuid:".utf8)
+        for index in 0..<2 {
+            let word = index == 0 ? high : low
             for nibble in 0..<16 {
                 let position = index * 16 + nibble
-                if [8, 12, 16, 20].contains(position) { text.append(UInt8(ascii: "-")) }
-                text.append(hex[Int(word >> UInt64(60 - nibble * 4) & 0xF)])
+                if position == 8 || position == 12 || position == 16 || position == 20 {
+                    text.append(UInt8(ascii: "-"))
+                }
+                let value = UInt8(truncatingIfNeeded: word >> UInt64(60 - nibble * 4) & 0xF)
+                text.append(value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10)
             }
         }
         text.append(UInt8(ascii: ">"))
-        return String(decoding: text, as: UTF8.self)
     }
 }
 

@@ -200,7 +200,7 @@ final class CoordinatorCore {
             job.workerActivity[worker, default: (monotonic, monotonic)].last = monotonic
             job.batcher.add(RecordEntry(
                 key: result.key, url: job.spec.urls[result.key.urlIndex], worker: worker, attempts: attempts,
-                outcome: result.outcome, finishedAt: result.finishedAt))
+                outcome: result.outcome, finishedAt: result.finishedAt, archived: result.archived))
             actions += decision.actions
         }
         perform(actions)

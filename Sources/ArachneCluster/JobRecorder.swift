@@ -1,6 +1,7 @@
 import ArachneArchive
 import ArachneCore
 import ArachneEventLoop
+import ArachneProtocol
 import ArachneReport
 import Foundation
 
@@ -12,9 +13,11 @@ public struct RecordEntry: Sendable {
     public var attempts: Int
     public var outcome: FetchOutcome
     public var finishedAt: Double
+    /// The body as WARC members a worker built; nil when the recorder builds them from `outcome` (or keeps none).
+    public var archived: ArchivedBody?
 
     public init(key: RequestKey, url: String, worker: String, attempts: Int, outcome: FetchOutcome,
-                finishedAt: Double)
+                finishedAt: Double, archived: ArchivedBody? = nil)
     {
         self.key = key
         self.url = url
@@ -22,6 +25,7 @@ public struct RecordEntry: Sendable {
         self.attempts = attempts
         self.outcome = outcome
         self.finishedAt = finishedAt
+        self.archived = archived
     }
 }
 
@@ -77,8 +81,7 @@ public final class JobRecorder: @unchecked Sendable {
         self.onRecords = onRecords
         records = try RecordsWriter(path: directory + "/" + RecordsWriter.fileName, resumeAt: resumeRecordsAt)
         if keepBodies {
-            warc = try WARCWriter(directory: directory, maxFileSize: warcMaxFileSize, compressionLevel: 1,
-                                  info: warcInfo)
+            warc = try WARCWriter(directory: directory, maxFileSize: warcMaxFileSize, info: warcInfo)
         }
         if let thread {
             self.thread = thread
@@ -95,7 +98,9 @@ public final class JobRecorder: @unchecked Sendable {
     /// Queues a batch to be written. Returns at once; producers should respect `backlog`.
     public func submit(_ entries: [RecordEntry]) {
         guard !entries.isEmpty else { return }
-        let bytes = entries.reduce(0) { $0 + 512 + $1.outcome.body.count + $1.outcome.rawHeader.count }
+        let bytes = entries.reduce(0) {
+            $0 + 512 + $1.outcome.body.count + $1.outcome.rawHeader.count + ($1.archived?.members.count ?? 0)
+        }
         backlog.added(bytes)
         thread.execute { [self] in
             write(entries)
@@ -122,7 +127,12 @@ public final class JobRecorder: @unchecked Sendable {
             for entry in entries {
                 let outcome = entry.outcome
                 var body: BodyReference?
-                if let warc, outcome.status > 0 {
+                if let warc, outcome.status > 0, let archived = entry.archived {
+                    body = try warc.appendMembers(
+                        archived.members,
+                        WARCRecordBuilder.Members(requestLength: archived.requestLength, digest: archived.digest),
+                        truncated: outcome.truncated, date: Date(timeIntervalSince1970: entry.finishedAt))
+                } else if let warc, outcome.status > 0 {
                     body = try warc.append(
                         url: outcome.finalURL.isEmpty ? entry.url : outcome.finalURL, status: outcome.status,
                         rawHeader: outcome.rawHeader, body: outcome.body,

@@ -1,3 +1,4 @@
+import ArachneArchive
 import ArachneCore
 import ArachneEventLoop
 import ArachneFetch
@@ -52,6 +53,9 @@ final class WorkerRuntime {
     private let queue = WorkQueue()
     private var channel: ZMQChannel?
     private var profiles: [String: FetchProfile] = [:]
+    /// Jobs whose bodies are kept: their responses are archived here as WARC members (`archive`).
+    private var keepsBodies: Set<String> = []
+    private let archiver = WARCRecordBuilder()
     private var cancelledJobs: Set<String> = []
     private var batchRemaining: [UInt64: Int] = [:]
     private var pendingResults: [FetchResult] = []
@@ -147,6 +151,7 @@ final class WorkerRuntime {
             stop(.refused(reason))
         case .jobSettings(let job, let settings):
             profiles[job] = FetchProfile(settings: settings)
+            if settings.keepBodies { keepsBodies.insert(job) } else { keepsBodies.remove(job) }
             cancelledJobs.remove(job)
         case .lease(let lease):
             let now = EventLoop.now()
@@ -195,9 +200,13 @@ final class WorkerRuntime {
         guard !queue.closed, item.enqueuedAt >= abandonedBefore else { return }
         pendingCredits += 1
         if !cancelledJobs.contains(item.job) {
-            pendingResults.append(FetchResult(
-                job: item.job, batch: item.batch, key: item.key, outcome: outcome,
-                finishedAt: Date().timeIntervalSince1970))
+            let finishedAt = Date().timeIntervalSince1970
+            if keepsBodies.contains(item.job) && outcome.status > 0 {
+                pendingResults.append(archive(item, outcome, finishedAt: finishedAt))
+            } else {
+                pendingResults.append(FetchResult(
+                    job: item.job, batch: item.batch, key: item.key, outcome: outcome, finishedAt: finishedAt))
+            }
         }
         if let remaining = batchRemaining[item.batch] {
             if remaining <= 1 {
@@ -208,6 +217,24 @@ final class WorkerRuntime {
             }
         }
         if pendingResults.count >= 256 { flush() } else { scheduleFlush() }
+    }
+
+    /// A response whose body is kept, archived here as its two WARC members (request, response) so that the
+    /// coordinator only appends bytes: the compressed members travel instead of the body and its header block.
+    private func archive(_ item: WorkItem, _ outcome: FetchOutcome, finishedAt: Double) -> FetchResult {
+        var members: [UInt8] = []
+        members.reserveCapacity(outcome.body.count / 2 + outcome.rawHeader.count + 1024)
+        let built = archiver.appendMembers(
+            url: outcome.finalURL.isEmpty ? item.url : outcome.finalURL, status: outcome.status,
+            rawHeader: outcome.rawHeader, body: outcome.body, truncated: outcome.truncated,
+            date: Date(timeIntervalSince1970: finishedAt),
+            httpVersion: outcome.httpVersion.isEmpty ? "1.1" : outcome.httpVersion, to: &members)
+        var travelling = outcome
+        travelling.body = []
+        travelling.rawHeader = []
+        return FetchResult(
+            job: item.job, batch: item.batch, key: item.key, outcome: travelling, finishedAt: finishedAt,
+            archived: ArchivedBody(members: members, requestLength: built.requestLength, digest: built.digest))
     }
 
     /// Results wait up to a millisecond to travel together: every ZeroMQ message costs a wake-up of ZeroMQ's I/O

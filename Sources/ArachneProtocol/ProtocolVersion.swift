@@ -11,8 +11,9 @@ public struct ProtocolVersion: RawRepresentable, Hashable, Comparable, Sendable,
         self.rawValue = rawValue
     }
 
-    /// The version this build speaks.
-    public static let current = ProtocolVersion(1)
+    /// The version this build speaks. Version 2: `results` carries two frames (metadata, then every body and
+    /// archived WARC member), and a worker that keeps bodies sends them archived (docs/protocol.md).
+    public static let current = ProtocolVersion(2)
 
     public static func < (a: ProtocolVersion, b: ProtocolVersion) -> Bool { a.rawValue < b.rawValue }
 

@@ -76,6 +76,15 @@ struct WireReader {
         return Int(value)
     }
 
+    /// A byte length into another frame, checked against the `available` bytes left there.
+    mutating func count(_ field: StaticString, in available: Int) throws(ProtocolError) -> Int {
+        let value = try uvarint(field)
+        guard value <= UInt64(max(0, available)) else {
+            throw invalid(field, "\(value) bytes, but frame 1 has only \(max(0, available)) left")
+        }
+        return Int(value)
+    }
+
     mutating func bool(_ field: StaticString) throws(ProtocolError) -> Bool {
         guard offset < frame.count else { throw truncated(field) }
         let byte = frame[offset]

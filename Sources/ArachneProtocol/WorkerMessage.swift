@@ -19,8 +19,25 @@ public struct WorkerHello: Hashable, Sendable {
     }
 }
 
+/// A kept body as the worker that fetched it archived it: the WARC `request` and `response` gzip members, one after
+/// the other, ready for the coordinator to append to its WARC file (`WARCRecordBuilder` in ArachneArchive).
+public struct ArchivedBody: Sendable, Hashable {
+    /// The request member, then the response member.
+    public var members: [UInt8]
+    /// Length of the request member; the response member is the rest.
+    public var requestLength: Int
+    /// The payload digest written in the response record (`sha1:BASE32`), for the terminal record.
+    public var digest: String
+
+    public init(members: [UInt8], requestLength: Int, digest: String) {
+        self.members = members
+        self.requestLength = requestLength
+        self.digest = digest
+    }
+}
+
 /// One completed request as a worker reports it: which key of which lease, and what the fetch produced. In a
-/// `results` message the metadata goes in frame 0 and `outcome.body` travels as its own raw frame.
+/// `results` message the metadata goes in frame 0; the body and the archived members travel raw in frame 1.
 public struct FetchResult: Sendable {
     /// The job the request belongs to.
     public var job: String
@@ -31,13 +48,19 @@ public struct FetchResult: Sendable {
     public var outcome: FetchOutcome
     /// When the request finished, in seconds since the Unix epoch (the worker's clock).
     public var finishedAt: Double
+    /// The body archived as WARC members by the worker (bodies kept); `outcome.body` and `outcome.rawHeader` are
+    /// then empty, since the members hold them.
+    public var archived: ArchivedBody?
 
-    public init(job: String, batch: UInt64, key: RequestKey, outcome: FetchOutcome, finishedAt: Double) {
+    public init(job: String, batch: UInt64, key: RequestKey, outcome: FetchOutcome, finishedAt: Double,
+                archived: ArchivedBody? = nil)
+    {
         self.job = job
         self.batch = batch
         self.key = key
         self.outcome = outcome
         self.finishedAt = finishedAt
+        self.archived = archived
     }
 }
 
@@ -47,7 +70,8 @@ public enum WorkerMessage: Sendable {
     case hello(WorkerHello)
     /// The worker can take `n` more requests, in addition to any credit it granted before.
     case credit(Int)
-    /// Completed requests, one or more. Frame 0 holds the N metadata entries, frames 1…N the N bodies in order.
+    /// Completed requests, one or more. Frame 0 holds the N metadata entries; frame 1 the bodies and archived
+    /// members of all N, one after the other in entry order (each entry gives its lengths).
     case results([FetchResult])
     /// The worker has sent a result for every key of the lease it still meant to run, and holds it no longer.
     case batchDone(batch: UInt64)
@@ -71,17 +95,16 @@ public enum WorkerMessage: Sendable {
             writer.int(n)
             return [writer.bytes]
         case .results(let results):
-            var writer = WireWriter(.results, reserving: 16 + results.count * 160)
+            var writer = WireWriter(.results, reserving: 16 + results.count * 200)
             writer.uvarint(UInt64(results.count))
-            var frames: [[UInt8]] = []
-            frames.reserveCapacity(results.count + 1)
-            frames.append([])
+            var raw: [UInt8] = []
+            raw.reserveCapacity(results.reduce(0) { $0 + $1.outcome.body.count + ($1.archived?.members.count ?? 0) })
             for result in results {
                 writer.encode(result)
-                frames.append(result.outcome.body)
+                raw.append(contentsOf: result.outcome.body)
+                if let archived = result.archived { raw.append(contentsOf: archived.members) }
             }
-            frames[0] = writer.bytes
-            return frames
+            return [writer.bytes, raw]
         case .batchDone(let batch):
             var writer = WireWriter(.batchDone)
             writer.uvarint(batch)
@@ -116,21 +139,27 @@ public enum WorkerMessage: Sendable {
             message = .credit(try reader.nonNegative("n"))
         case .results:
             let count = try reader.count("count", minElementSize: FetchResult.minimumEncodedSize)
-            guard frames.count == count + 1 else {
+            guard frames.count == 2 else {
                 throw ProtocolError(
                     .frameCount,
-                    "'results' message announces \(count) result\(count == 1 ? "" : "s") and needs \(count + 1) "
-                        + "frames (metadata, then one body each), but has \(frames.count)"
+                    "'results' message needs 2 frames (metadata, then the bodies and archived members), but has "
+                        + "\(frames.count)"
                 )
             }
             var results: [FetchResult] = []
             results.reserveCapacity(count)
+            var rawOffset = 0
             for index in 0..<count {
                 do throws(ProtocolError) {
-                    results.append(try reader.decodeResult(body: frames[index + 1]))
+                    results.append(try reader.decodeResult(raw: frames[1], offset: &rawOffset))
                 } catch {
                     throw ProtocolError(error.code, "result \(index + 1) of \(count): \(error.message)")
                 }
+            }
+            guard rawOffset == frames[1].count else {
+                throw ProtocolError(
+                    .trailingBytes,
+                    "'results' message: frame 1 has \(frames[1].count) bytes but its entries account for \(rawOffset)")
             }
             message = .results(results)
         case .batchDone:
@@ -154,7 +183,7 @@ public enum WorkerMessage: Sendable {
 
 extension FetchResult {
     /// The fewest bytes one result's metadata takes in frame 0.
-    static let minimumEncodedSize = 27
+    static let minimumEncodedSize = 29
 }
 
 extension WireWriter {
@@ -179,6 +208,15 @@ extension WireWriter {
         int64(timings.total)
         string(outcome.httpVersion)
         blob(outcome.rawHeader)
+        uvarint(UInt64(outcome.body.count))
+        if let archived = result.archived {
+            bool(true)
+            uvarint(UInt64(archived.requestLength))
+            uvarint(UInt64(archived.members.count))
+            string(archived.digest)
+        } else {
+            bool(false)
+        }
         if let failure = outcome.failure {
             bool(true)
             string(failure.kind.rawValue)
@@ -191,7 +229,9 @@ extension WireWriter {
 }
 
 extension WireReader {
-    mutating func decodeResult(body: [UInt8]) throws(ProtocolError) -> FetchResult {
+    /// One entry of frame 0; its body and archived members are cut from `raw` (frame 1) at `offset`, which moves
+    /// past them.
+    mutating func decodeResult(raw: [UInt8], offset: inout Int) throws(ProtocolError) -> FetchResult {
         let job = try string("job id")
         let batch = try uvarint("batch id")
         let key = RequestKey(urlIndex: try nonNegative("url index"), repetition: try nonNegative("repetition"))
@@ -209,6 +249,16 @@ extension WireReader {
         )
         outcome.httpVersion = try string("http version")
         outcome.rawHeader = try blob("raw header")
+        let bodyLength = try count("body length", in: raw.count - offset)
+        var archived: (requestLength: Int, length: Int, digest: String)?
+        if try bool("archived") {
+            let requestLength = try uvarint("request member length")
+            let length = try count("members length", in: raw.count - offset - bodyLength)
+            guard requestLength > 0 && requestLength < UInt64(length) else {
+                throw invalid("request member length", "\(requestLength) is not inside the \(length) bytes of members")
+            }
+            archived = (Int(requestLength), length, try string("digest"))
+        }
         if try bool("has error") {
             let kindName = try string("error kind")
             guard let kind = FetchErrorKind(rawValue: kindName) else {
@@ -217,7 +267,15 @@ extension WireReader {
             outcome.failure = FetchFailure(kind: kind, message: try string("error message"))
         }
         let finishedAt = try double("finished at")
-        outcome.body = body
-        return FetchResult(job: job, batch: batch, key: key, outcome: outcome, finishedAt: finishedAt)
+        outcome.body = Array(raw[offset..<(offset + bodyLength)])
+        offset += bodyLength
+        var body: ArchivedBody?
+        if let archived {
+            body = ArchivedBody(members: Array(raw[offset..<(offset + archived.length)]),
+                                requestLength: archived.requestLength, digest: archived.digest)
+            offset += archived.length
+        }
+        return FetchResult(job: job, batch: batch, key: key, outcome: outcome, finishedAt: finishedAt,
+                           archived: body)
     }
 }

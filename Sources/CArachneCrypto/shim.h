@@ -2,6 +2,4 @@
 #ifndef C_ARACHNE_CRYPTO_SHIM_H
 #define C_ARACHNE_CRYPTO_SHIM_H
 #include <openssl/evp.h>
-/// EVP_sha1 returns a const pointer; a typed wrapper keeps Swift's view simple.
-static inline const EVP_MD *c_arachne_sha1(void) { return EVP_sha1(); }
 #endif

@@ -7,7 +7,7 @@ import Testing
 struct CoordinatorMessageTests {
     static let messages: [CoordinatorMessage] = [
         .welcome(Welcome(workerID: "local-2", heartbeatIntervalMs: 1000, leaseTimeoutMs: 4000)),
-        .refuse(reason: "protocol version 2 not supported; this coordinator speaks 1"),
+        .refuse(reason: "protocol version 3 not supported; this coordinator speaks 2"),
         .jobSettings(
             job: "j-1",
             settings: FetchSettings(
@@ -41,8 +41,8 @@ struct CoordinatorMessageTests {
     @Test("a refusal names both versions")
     func refusalText() {
         #expect(
-            CoordinatorMessage.refusal(peerVersion: ProtocolVersion(2))
-                == .refuse(reason: "protocol version 2 not supported; this coordinator speaks 1")
+            CoordinatorMessage.refusal(peerVersion: ProtocolVersion(3))
+                == .refuse(reason: "protocol version 3 not supported; this coordinator speaks 2")
         )
     }
 
@@ -55,10 +55,10 @@ struct CoordinatorMessageTests {
 
     @Test("any other message from another version is a version mismatch")
     func otherVersion() {
-        let frames = withVersion(2, CoordinatorMessage.heartbeat.encode())
+        let frames = withVersion(3, CoordinatorMessage.heartbeat.encode())
         guard let error = decodeError(CoordinatorMessage.decode, frames) else { return }
         #expect(error.code == .versionMismatch)
-        #expect(error.peerVersion == ProtocolVersion(2))
+        #expect(error.peerVersion == ProtocolVersion(3))
     }
 
     @Test("job settings with broken JSON name the problem")

@@ -22,6 +22,7 @@ struct DecodingFuzzTests {
         all.append(WorkerMessage.hello(WorkerHello(workerID: "w-1", host: "h", pid: 9, capacity: 64)).encode())
         all.append(WorkerMessage.credit(300).encode())
         all.append(WorkerMessage.results((0..<4).map { sampleResult(index: $0, failed: $0 == 2) }).encode())
+        all.append(WorkerMessage.results([archivedResult(index: 5), sampleResult(index: 6)]).encode())
         all.append(WorkerMessage.batchDone(batch: 123_456).encode())
         all.append(WorkerMessage.goodbye(reason: "bye").encode())
         all += CoordinatorMessageTests.messages.map { $0.encode() }
@@ -60,7 +61,7 @@ struct DecodingFuzzTests {
         var rng = SeededGenerator(seed: UInt64(seed) &* 0x1234_5678_9ABC)
         let types: [UInt8] = Array(0x00...0x7F)
         for _ in 0..<2_000 {
-            var frame: [UInt8] = [0x41, 0x52, 0x01, 0x00, types.randomElement(using: &rng)!]
+            var frame: [UInt8] = [0x41, 0x52, 0x02, 0x00, types.randomElement(using: &rng)!]
             let length = Int.random(in: 0..<64, using: &rng)
             frame += (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
             let extra = Int.random(in: 0..<3, using: &rng)

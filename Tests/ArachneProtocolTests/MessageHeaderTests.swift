@@ -8,27 +8,27 @@ struct MessageHeaderTests {
     @Test("every message starts with the magic, the version and the type")
     func layout() {
         let frames = WorkerMessage.heartbeat.encode()
-        #expect(frames[0] == [0x41, 0x52, 0x01, 0x00, 0x05])
+        #expect(frames[0] == [0x41, 0x52, 0x02, 0x00, 0x05])
     }
 
     @Test("a hello from a worker of another version is recognised and refused with both versions named")
     func helloFromNewerWorker() throws {
         let frames = withVersion(
-            2, WorkerMessage.hello(WorkerHello(workerID: "w", host: "h", pid: 1, capacity: 8)).encode()
+            3, WorkerMessage.hello(WorkerHello(workerID: "w", host: "h", pid: 1, capacity: 8)).encode()
         )
-        #expect(try MessageHeader(frame: frames[0]).version == ProtocolVersion(2))
+        #expect(try MessageHeader(frame: frames[0]).version == ProtocolVersion(3))
         guard let error = decodeError(WorkerMessage.decode, frames) else { return }
         #expect(error.code == .versionMismatch)
-        #expect(error.peerVersion == ProtocolVersion(2))
-        #expect(error.message.contains("version 2"))
-        #expect(error.message.contains("speaks 1"))
+        #expect(error.peerVersion == ProtocolVersion(3))
+        #expect(error.message.contains("version 3"))
+        #expect(error.message.contains("speaks 2"))
         let refusal = CoordinatorMessage.refusal(peerVersion: error.peerVersion!)
-        #expect(refusal == .refuse(reason: "protocol version 2 not supported; this coordinator speaks 1"))
+        #expect(refusal == .refuse(reason: "protocol version 3 not supported; this coordinator speaks 2"))
     }
 
     @Test("a newer peer's message of a type this version does not know is still a version mismatch, not garbage")
     func unknownTypeFromNewerPeer() {
-        var frames = withVersion(3, WorkerMessage.heartbeat.encode())
+        var frames = withVersion(4, WorkerMessage.heartbeat.encode())
         frames[0][4] = 0x1E
         #expect(decodeError(WorkerMessage.decode, frames)?.code == .versionMismatch)
     }
@@ -49,7 +49,7 @@ struct MessageHeaderTests {
 
     @Test("an unknown type of this version is named with its byte")
     func unknownType() {
-        guard let error = decodeError(WorkerMessage.decode, [[0x41, 0x52, 0x01, 0x00, 0x7F]]) else { return }
+        guard let error = decodeError(WorkerMessage.decode, [[0x41, 0x52, 0x02, 0x00, 0x7F]]) else { return }
         #expect(error.code == .unknownType)
         #expect(error.message.contains("0x7f"))
     }

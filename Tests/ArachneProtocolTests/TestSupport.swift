@@ -63,6 +63,17 @@ func expectSame(_ a: FetchResult, _ b: FetchResult, sourceLocation: SourceLocati
     #expect(x.timings == y.timings, sourceLocation: sourceLocation)
     #expect(x.failure == y.failure, sourceLocation: sourceLocation)
     #expect(x.httpVersion == y.httpVersion, sourceLocation: sourceLocation)
+    #expect(a.archived == b.archived, sourceLocation: sourceLocation)
+}
+
+/// A result as a worker that keeps bodies sends it: the body archived as WARC members, no raw body or header.
+func archivedResult(index: Int = 0) -> FetchResult {
+    var result = sampleResult(index: index)
+    let members = (0..<(300 + index * 7)).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ index) }
+    result.archived = ArchivedBody(members: members, requestLength: 120 + index, digest: "sha1:ABCDEFGH\(index)")
+    result.outcome.body = []
+    result.outcome.rawHeader = []
+    return result
 }
 
 /// Runs a decoder and returns the ProtocolError it threw, recording an issue if it decoded instead.

@@ -43,7 +43,7 @@ struct WorkerMessageTests {
         #expect(reason == "SIGTERM")
     }
 
-    @Test("one result: metadata in frame 0, the body as a raw frame", arguments: [false, true])
+    @Test("one result: metadata in frame 0, the body raw in frame 1", arguments: [false, true])
     func oneResult(failed: Bool) throws {
         let result = sampleResult(index: 3, failed: failed)
         let frames = WorkerMessage.results([result]).encode()
@@ -57,11 +57,12 @@ struct WorkerMessageTests {
         expectSame(decoded[0], result)
     }
 
-    @Test("many results in one message keep their order and their bodies")
+    @Test("many results in one message keep their order, their bodies and their archived members")
     func manyResults() throws {
-        let results = (0..<50).map { sampleResult(index: $0, failed: $0 % 7 == 0) }
+        let results = (0..<50).map { $0 % 3 == 0 ? archivedResult(index: $0) : sampleResult(index: $0, failed: $0 % 7 == 0) }
         let frames = WorkerMessage.results(results).encode()
-        #expect(frames.count == 51)
+        #expect(frames.count == 2)
+        #expect(frames[1].count == results.reduce(0) { $0 + $1.outcome.body.count + ($1.archived?.members.count ?? 0) })
         guard case .results(let decoded) = try WorkerMessage.decode(frames) else {
             Issue.record("not results")
             return
@@ -93,13 +94,34 @@ struct WorkerMessageTests {
         #expect(decoded[0].outcome.failure == result.outcome.failure)
     }
 
-    @Test("a results message whose body frames are missing is rejected with both counts")
-    func missingBodies() {
+    @Test("archived WARC members round-trip beside the metadata")
+    func archivedMembers() throws {
+        let result = archivedResult(index: 4)
+        let frames = WorkerMessage.results([result]).encode()
+        #expect(frames[1] == result.archived?.members)
+        guard case .results(let decoded) = try WorkerMessage.decode(frames) else {
+            Issue.record("not results")
+            return
+        }
+        expectSame(decoded[0], result)
+    }
+
+    @Test("a results message without its raw frame, or with one frame too many, is rejected")
+    func missingRawFrame() {
         let frames = WorkerMessage.results([sampleResult(index: 0), sampleResult(index: 1)]).encode()
-        guard let error = decodeError(WorkerMessage.decode, Array(frames.prefix(2))) else { return }
+        guard let error = decodeError(WorkerMessage.decode, Array(frames.prefix(1))) else { return }
         #expect(error.code == .frameCount)
-        #expect(error.message.contains("2 results"))
-        #expect(error.message.contains("has 2"))
+        #expect(error.message.contains("has 1"))
+        #expect(decodeError(WorkerMessage.decode, frames + [[1]])?.code == .frameCount)
+    }
+
+    @Test("frame 1 must hold exactly the bytes the entries announce")
+    func rawFrameLengths() {
+        let frames = WorkerMessage.results([archivedResult(index: 0), sampleResult(index: 1)]).encode()
+        #expect(decodeError(WorkerMessage.decode, [frames[0], frames[1] + [0]])?.code == .trailingBytes)
+        guard let error = decodeError(WorkerMessage.decode, [frames[0], Array(frames[1].dropLast())]) else { return }
+        #expect(error.code == .invalidValue)
+        #expect(error.message.contains("result 2 of 2"))
     }
 
     @Test("an extra frame on a one-frame message is rejected")
