@@ -32,8 +32,11 @@ public struct LadderCommand: AsyncParsableCommand {
     @Option(name: .customLong("model"), help: "A model to run (repeatable or comma-separated); all by default.")
     var models: [String] = []
 
-    @Option(help: "Worker processes for the cluster model.")
-    var workers: Int = 2
+    @Option(help: ArgumentHelp(
+        "Worker processes for the cluster model (default: one per core but one, which the coordinator and the "
+            + "server need; at least 1).",
+        valueName: "n"))
+    var workers: Int = max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
 
     @Option(help: "Seconds each model may run for each N before it is stopped.")
     var budget: Double = 30

@@ -61,7 +61,7 @@ public struct ClusterModel: IOModel {
             tally.record(FetchFailure(kind: .other, message: "cluster run failed: \(error)"))
         }
         let measured = times.withLock { $0 }
-        var note = tally.completed < job.requests ? "over budget" : "\(job.workers) workers"
+        var note = tally.completed < job.requests ? "over budget" : job.workers == 1 ? "1 worker" : "\(job.workers) workers"
         if let measured { note += String(format: ", +%.2f s to start them", measured.startup) }
         var run = tally.run(model: name, job: job, meter: meter, note: note)
         if let measured, measured.job > 0 { run.wallSeconds = measured.job }
