@@ -62,7 +62,7 @@ public struct ClusterModel: IOModel {
         }
         let measured = times.withLock { $0 }
         var note = tally.completed < job.requests ? "over budget" : job.workers == 1 ? "1 worker" : "\(job.workers) workers"
-        if let measured { note += String(format: ", +%.2f s to start them", measured.startup) }
+        if let measured { note += String(format: ", +%.2f s to start", measured.startup) }
         var run = tally.run(model: name, job: job, meter: meter, note: note)
         if let measured, measured.job > 0 { run.wallSeconds = measured.job }
         run.cpuSeconds += Syscall.childrenCPUSeconds() - childrenBefore
