@@ -76,7 +76,10 @@ struct FetchSettingsOptions: ParsableArguments {
         "Pin a host name to an address, as curl's --resolve.", valueName: "host:port:addr"))
     var resolve: [String] = []
 
-    @Option(name: .customLong("per-host"), help: "Connections to one host at most (0: no limit).")
+    @Option(name: .customLong("per-host"), help: ArgumentHelp(
+        "Connections to one host at most (0: no limit). In a cluster it holds for plain-HTTP URLs; HTTPS URLs, "
+            + "fetched by libcurl, are not limited per job there yet.",
+        valueName: "n"))
     var perHost: Int = 0
 
     @Option(name: .customLong("body-cap"), help: "Body bytes kept per response; the rest is counted, not kept.")

@@ -141,7 +141,10 @@ final class HTTP1Driver {
             send(connection)
             return
         }
-        if maxHostConnections > 0 && pool.open >= maxHostConnections {
+        // The job's own per-host limit when it has one (a worker fetches for many jobs), else the fetcher's.
+        let jobLimit = transfer.profile.settings.perHostConnections
+        let limit = jobLimit > 0 ? jobLimit : maxHostConnections
+        if limit > 0 && pool.open >= limit {
             pool.enqueue(transfer)
             return
         }

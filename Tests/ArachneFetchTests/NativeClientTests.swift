@@ -187,6 +187,19 @@ extension Array where Element == UInt8 {
             #expect(statuses.count == 40 && statuses.allSatisfy { $0 == 200 })
         }
         #expect(demo.connectionsAccepted <= 2)
+        // A job's own limit applies on a fetcher that has none (a worker fetches for many jobs).
+        let accepted = demo.connectionsAccepted
+        try await withFetcher { fetcher in
+            let settings = FetchSettings(perHostConnections: 3)
+            let statuses = await withTaskGroup(of: Int.self) { group in
+                for index in 0..<40 {
+                    group.addTask { await fetch(fetcher, demo.baseURL + "/bytes/\(index)", settings).status }
+                }
+                return await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.count == 40 && statuses.allSatisfy { $0 == 200 })
+        }
+        #expect(demo.connectionsAccepted - accepted <= 3)
         demo.stop()
         site.shutdown()
     }
