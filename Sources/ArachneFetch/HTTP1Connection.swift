@@ -136,32 +136,23 @@ final class HTTP1HostPool {
     /// Set when the driver dropped this pool (it had no connection): whoever holds it must look up a new one.
     var retired = false
     var open = 0
-    var waiting: [HTTP1Transfer] = []
-    private var waitingHead = 0
+    private var waiting = FIFO<HTTP1Transfer>()
 
     init(authority: String) {
         self.authority = authority
     }
 
-    var hasWaiting: Bool { waitingHead < waiting.count }
+    var hasWaiting: Bool { !waiting.isEmpty }
 
     func enqueue(_ transfer: HTTP1Transfer) {
         waiting.append(transfer)
     }
 
     func dequeue() -> HTTP1Transfer? {
-        guard waitingHead < waiting.count else { return nil }
-        let transfer = waiting[waitingHead]
-        waitingHead += 1
-        if waitingHead == waiting.count {
-            waiting.removeAll(keepingCapacity: true)
-            waitingHead = 0
-        }
-        return transfer
+        waiting.popFirst()
     }
 
     func removeWaiting(_ transfer: HTTP1Transfer) {
-        guard let index = waiting[waitingHead...].firstIndex(where: { $0 === transfer }) else { return }
-        waiting.remove(at: index)
+        waiting.removeAll { $0 === transfer }
     }
 }

@@ -22,8 +22,7 @@ final class HTTP1Driver {
     private var idleTotal = 0
     /// Idle connections in the order they were parked, with the stamp they were parked with; an entry whose
     /// connection has another stamp now (reused, closed) is stale and skipped.
-    private var idleOrder: [(connection: HTTP1Connection, stamp: UInt64)] = []
-    private var idleOrderHead = 0
+    private var idleOrder = FIFO<(connection: HTTP1Connection, stamp: UInt64)>()
     private var nextIdleStamp: UInt64 = 1
     private var sweepTimer: TimerID?
     private var nextSerial: UInt64 = 1
@@ -237,15 +236,12 @@ final class HTTP1Driver {
         pool.idle.append(connection)
         idleTotal += 1
         idleOrder.append((connection, connection.idleStamp))
-        while idleTotal > maxIdle, idleOrderHead < idleOrder.count {
-            let (oldest, stamp) = idleOrder[idleOrderHead]
-            idleOrderHead += 1
+        while idleTotal > maxIdle, let (oldest, stamp) = idleOrder.popFirst() {
             if oldest.idleStamp == stamp { closeConnection(oldest) }
         }
         // Stale entries (connections reused or closed since) pile up: drop them once they outnumber the live ones.
-        if idleOrder.count - idleOrderHead > 2 * idleTotal + 256 {
-            idleOrder = idleOrder[idleOrderHead...].filter { $0.connection.idleStamp == $0.stamp }
-            idleOrderHead = 0
+        if idleOrder.count > 2 * idleTotal + 256 {
+            idleOrder.removeAll { $0.connection.idleStamp != $0.stamp }
         }
     }
 
