@@ -20,6 +20,8 @@ final class HTTP1Transfer {
     var redirects = 0
     /// Where the Fetcher looks for this transfer when it is cancelled; updated if it moves to libcurl.
     var handle: TransferHandle?
+    /// Set once it waited in its pool for a connection (a per-host limit).
+    var queued = false
     /// Set when the request has been sent again on a new connection after a reused one closed unanswered.
     var retried = false
 

@@ -144,6 +144,7 @@ final class HTTP1Driver {
         let jobLimit = transfer.profile.settings.perHostConnections
         let limit = jobLimit > 0 ? jobLimit : maxHostConnections
         if limit > 0 && pool.open >= limit {
+            transfer.queued = true
             pool.enqueue(transfer)
             return
         }
@@ -190,7 +191,12 @@ final class HTTP1Driver {
         connection.transfer = transfer
         connection.sent = 0
         transfer.connection = connection
-        if !connection.connecting { transfer.connectedAt = EventLoop.now() }
+        if !connection.connecting {
+            // A transfer that takes an idle connection the moment it starts needs no second clock read.
+            let fresh = transfer.redirects == 0 && !transfer.retried && transfer.firstByteAt == 0
+                && transfer.connectedAt == 0 && !transfer.queued
+            transfer.connectedAt = fresh ? transfer.startedAt : EventLoop.now()
+        }
     }
 
     private func watch(_ connection: HTTP1Connection, _ interest: Interest) {
@@ -294,7 +300,8 @@ final class HTTP1Driver {
 
     private func send(_ connection: HTTP1Connection) {
         guard let transfer = connection.transfer else { return }
-        if connection.sent == 0 { transfer.sentAt = EventLoop.now() }
+        // Sending starts as soon as the connection is there: curl's `pretransfer` is that moment for plain HTTP.
+        if connection.sent == 0 { transfer.sentAt = transfer.connectedAt }
         while connection.sent < transfer.request.count {
             let result: IOResult<Int>
             do {

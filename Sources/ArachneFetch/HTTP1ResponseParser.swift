@@ -1,3 +1,5 @@
+import Glibc
+
 /// What a response head said that the client acts on. Everything else stays in the raw head bytes.
 public struct HTTP1ResponseHead: Sendable, Hashable {
     public var status: Int
@@ -241,7 +243,7 @@ public struct HTTP1ResponseParser: Sendable {
             var connectionKeepAlive = false
             while let line = lines.next() {
                 if line.isEmpty { break }
-                guard let colon = buffer[line].firstIndex(of: UInt8(ascii: ":")), colon > line.lowerBound else {
+                guard let colon = index(of: UInt8(ascii: ":"), in: buffer, line), colon > line.lowerBound else {
                     throw HTTP1ParseError(.malformed, "header line without a name and colon: \(text(buffer, line))")
                 }
                 let name = line.lowerBound..<colon
@@ -417,6 +419,14 @@ public struct HTTP1ResponseParser: Sendable {
         return lower..<upper
     }
 
+    /// The first index of `byte` in `range` of `buffer` (memchr: the head's lines are scanned a word at a time).
+    static func index(of byte: UInt8, in buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
+        guard !range.isEmpty, let base = buffer.baseAddress,
+              let found = memchr(base + range.lowerBound, Int32(byte), range.count)
+        else { return nil }
+        return base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+    }
+
     /// Calls `body` with each comma-separated token of `range`, trimmed.
     private static func forEachToken(
         _ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ body: (Range<Int>) -> Void
@@ -446,8 +456,7 @@ private struct LineCursor {
     mutating func next() -> Range<Int>? {
         guard position < buffer.count else { return nil }
         let start = position
-        var end = start
-        while end < buffer.count && buffer[end] != 10 { end += 1 }
+        let end = HTTP1ResponseParser.index(of: 10, in: buffer, start..<buffer.count) ?? buffer.count
         position = end + 1
         let lineEnd = end > start && buffer[end - 1] == 13 ? end - 1 : end
         return start..<lineEnd
