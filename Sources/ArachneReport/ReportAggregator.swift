@@ -38,6 +38,14 @@ public struct ReportAggregator: Codable, Sendable {
     /// Earliest start (finish minus queue and total time) and latest finish of any record, seconds since the epoch.
     private var firstStart: Double?
     private var lastFinish: Double?
+    /// The last URL's host key: jobs repeat their URLs, and parsing the host out of every record's URL showed in
+    /// the writer's profile. Not part of the aggregate (not encoded).
+    private var lastHost: (url: String, key: String)?
+
+    private enum CodingKeys: String, CodingKey {
+        case hostLimit, requests, succeeded, bytesReceived, reassignedBatches, retries, phases, statusCodes, errors,
+             workers, hosts, timeline, bodyFiles, firstStart, lastFinish
+    }
 
     public init(hostLimit: Int = ReportAggregator.defaultHostLimit) {
         precondition(hostLimit >= 0, "hostLimit must not be negative")
@@ -74,7 +82,13 @@ public struct ReportAggregator: Codable, Sendable {
         }
 
         workers[record.worker, default: WorkerStats()].count(record, succeeded: succeededNow, responded: responded)
-        let host = Self.hostKey(of: record.url)
+        let host: String
+        if let lastHost, lastHost.url == record.url {
+            host = lastHost.key
+        } else {
+            host = Self.hostKey(of: record.url)
+            lastHost = (record.url, host)
+        }
         if hosts[host] == nil && hosts.count >= hostLimit {
             hosts[Self.otherHosts, default: HostStats()].count(record, succeeded: succeededNow, responded: responded)
         } else {
