@@ -121,7 +121,9 @@ final class WorkerRuntime {
                 complete(item, .failed(.other, "no settings received for job \(item.job)", url: item.url))
                 continue
             }
-            let outcome = await fetcher.fetch(item.url, profile: profile, enqueuedAt: item.enqueuedAt)
+            // The worker ends fetches with `cancelAll()` (a lost session, a stop), never by cancelling a lane.
+            let outcome = await fetcher.fetchIgnoringTaskCancellation(
+                item.url, profile: profile, enqueuedAt: item.enqueuedAt)
             complete(item, outcome)
         }
     }

@@ -54,9 +54,12 @@ public actor Fetcher {
     }
 
     /// `fetch` without a cancellation handler of its own, for callers that cancel the whole fetcher instead
-    /// (`FetchLanes`): registering a handler per request costs a lock and two status-record updates on the task.
-    func fetchIgnoringTaskCancellation(_ url: String, profile: FetchProfile) async -> FetchOutcome {
-        await start(url, profile: profile, enqueuedAt: nil, handle: nil)
+    /// (`FetchLanes`, a worker's lanes): cancelling the task does not end the transfer, `cancelAll()` and `close()`
+    /// do. Registering a handler per request costs a lock and two status-record updates on the task.
+    public func fetchIgnoringTaskCancellation(_ url: String, profile: FetchProfile, enqueuedAt: UInt64? = nil) async
+        -> FetchOutcome
+    {
+        await start(url, profile: profile, enqueuedAt: enqueuedAt, handle: nil)
     }
 
     private func start(_ url: String, profile: FetchProfile, enqueuedAt: UInt64?, handle: TransferHandle?) async
