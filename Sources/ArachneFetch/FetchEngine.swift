@@ -2,8 +2,8 @@ import Glibc
 
 /// Which HTTP client a `Fetcher` uses for URLs both can fetch.
 public enum FetchEngine: String, Sendable, CaseIterable {
-    /// Arachne's own HTTP/1.1 client for plain `http://` URLs to an address or a `--resolve` pin, with settings it
-    /// supports; libcurl for everything else (https, names to resolve, HTTP/2). The default.
+    /// Arachne's own HTTP/1.1 client for plain `http://` URLs with settings it supports; libcurl for everything else
+    /// (https, HTTP/2, IPv6-only hosts). The default.
     case auto
     /// libcurl for every URL.
     case curl

@@ -1,5 +1,6 @@
 import ArachneCore
 import ArachneEventLoop
+import ArachneSystem
 
 /// One transfer of the native HTTP/1.1 client: a request, the hops of its redirects, and the response so far.
 /// Not thread-safe: owned by an `HTTP1Driver` on its loop thread.
@@ -20,6 +21,9 @@ final class HTTP1Transfer {
     var redirects = 0
     /// Where the Fetcher looks for this transfer when it is cancelled; updated if it moves to libcurl.
     var handle: TransferHandle?
+    /// The target host's address once looked up (names only), and when the lookup ended (0: no wait for one).
+    var resolvedAddress: IPv4Address?
+    var resolvedAt: UInt64 = 0
     /// Set once it waited in its pool for a connection (a per-host limit).
     var queued = false
     /// Set when the request has been sent again on a new connection after a reused one closed unanswered.

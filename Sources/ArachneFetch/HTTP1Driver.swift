@@ -3,7 +3,7 @@ import ArachneEventLoop
 import ArachneSystem
 import Glibc
 
-/// Arachne's own HTTP/1.1 client for plain `http://` URLs that need no name resolution: keep-alive connections
+/// Arachne's own HTTP/1.1 client for plain `http://` URLs (names looked up off the loop): keep-alive connections
 /// pooled per authority, one non-blocking socket per exchange, watched by the loop for as long as it is open (so a
 /// reused connection costs one `send` and one `recv` per request, and no `epoll_ctl`). Everything else goes to libcurl
 /// (`CurlMultiDriver`); see docs/decisions/0008-native-http1-path.md.
@@ -25,10 +25,11 @@ final class HTTP1Driver {
     private var idleOrder = FIFO<(connection: HTTP1Connection, stamp: UInt64)>()
     private var nextIdleStamp: UInt64 = 1
     private var sweepTimer: TimerID?
+    private let resolver: HostResolver
     private var nextSerial: UInt64 = 1
     private var closed = false
-    /// Called when a redirect leads somewhere only libcurl can fetch (https, a name to resolve): the transfer has
-    /// left this driver; the callee continues it at `url`.
+    /// Called when a transfer must continue in libcurl (a redirect to https, a host without an IPv4 address): it
+    /// has left this driver; the callee continues it at `url`.
     var redirectElsewhere: ((HTTP1Transfer, String) -> Void)?
 
     private struct CachedTarget {
@@ -50,6 +51,7 @@ final class HTTP1Driver {
         self.loop = loop
         self.maxHostConnections = maxHostConnections
         self.maxIdle = max(1, maxIdle)
+        resolver = HostResolver(loop: loop)
         readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
     }
 
@@ -62,14 +64,15 @@ final class HTTP1Driver {
     var poolCount: Int { pools.count }
     var idleCount: Int { idleTotal }
 
-    /// Starts fetching `url` when this client can (plain http, an address without name resolution, settings it
-    /// supports); returns its serial, or nil when libcurl must fetch it instead.
+    /// Starts fetching `url` when this client can (plain http, settings it supports, a host not known to lack an
+    /// IPv4 address); returns its serial, or nil when libcurl must fetch it instead.
     func start(url: String, profile: FetchProfile, queuedNanoseconds: UInt64, handle: TransferHandle? = nil,
                completion: @escaping (FetchOutcome) -> Void) -> UInt64?
     {
         guard !closed, let plan = profile.nativePlan, let cached = target(for: url, profile, plan) else {
             return nil
         }
+        if cached.target.address == nil, case .elsewhere? = resolver.cached(cached.target.host) { return nil }
         let serial = nextSerial
         nextSerial += 1
         let transfer = HTTP1Transfer(
@@ -152,6 +155,10 @@ final class HTTP1Driver {
     }
 
     private func open(for transfer: HTTP1Transfer, in pool: HTTP1HostPool) {
+        guard let address = transfer.target.address ?? transfer.resolvedAddress else {
+            resolve(transfer)
+            return
+        }
         let fd: Int32
         let connected: Bool
         do {
@@ -162,7 +169,7 @@ final class HTTP1Driver {
         }
         do {
             try Syscall.setOption(fd, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1)
-            connected = try Syscall.connect(fd, transfer.target.address)
+            connected = try Syscall.connect(fd, address)
         } catch {
             try? Syscall.close(fd)
             fail(transfer, Self.kind(of: error.errno, connecting: true), connectMessage(transfer, error.errno))
@@ -187,6 +194,27 @@ final class HTTP1Driver {
         }
     }
 
+    /// Looks the transfer's host up off the loop, then opens its connection; a name without an IPv4 address (or
+    /// whose lookup failed) moves the transfer to libcurl.
+    private func resolve(_ transfer: HTTP1Transfer) {
+        let host = transfer.target.host
+        let port = transfer.target.port
+        let started = EventLoop.now()
+        resolver.resolve(host) { [weak self] answer in
+            guard let self, !self.closed, self.transfers[transfer.serial] === transfer, transfer.connection == nil
+            else { return }
+            switch answer {
+            case .address(let address):
+                if EventLoop.now() &- started > 100_000 { transfer.resolvedAt = EventLoop.now() }
+                transfer.resolvedAddress = IPv4Address(address: address.address, port: port)
+                self.assign(transfer)
+            case .elsewhere:
+                self.transfers.removeValue(forKey: transfer.serial)
+                self.redirectElsewhere?(transfer, transfer.url)
+            }
+        }
+    }
+
     private func bind(_ transfer: HTTP1Transfer, to connection: HTTP1Connection) {
         connection.transfer = transfer
         connection.sent = 0
@@ -194,7 +222,7 @@ final class HTTP1Driver {
         if !connection.connecting {
             // A transfer that takes an idle connection the moment it starts needs no second clock read.
             let fresh = transfer.redirects == 0 && !transfer.retried && transfer.firstByteAt == 0
-                && transfer.connectedAt == 0 && !transfer.queued
+                && transfer.connectedAt == 0 && !transfer.queued && transfer.resolvedAddress == nil
             transfer.connectedAt = fresh ? transfer.startedAt : EventLoop.now()
         }
     }
@@ -448,6 +476,8 @@ final class HTTP1Driver {
             transfer.target = cached.target
             transfer.request = cached.request
             transfer.pool = cached.pool
+            transfer.resolvedAddress = nil
+            transfer.resolvedAt = 0
             assign(transfer)
         } else {
             transfers.removeValue(forKey: transfer.serial)
@@ -504,14 +534,16 @@ final class HTTP1Driver {
         transfer.completion(outcome)
     }
 
-    /// curl's cumulative phases: name lookup is free (an address or a pin), TLS absent.
+    /// curl's cumulative phases: name lookup only when a name was looked up (not for an address, a pin or a cached
+    /// answer), TLS absent.
     private func timings(_ transfer: HTTP1Transfer, end: UInt64) -> PhaseTimings {
         let total = transfer.elapsed(end)
         let connect = transfer.elapsed(transfer.connectedAt)
         let pretransfer = max(connect, transfer.elapsed(transfer.sentAt))
         let starttransfer = transfer.firstByteAt == 0 ? 0 : max(pretransfer, transfer.elapsed(transfer.firstByteAt))
         return PhaseTimings(
-            queue: Int64(transfer.queuedNanoseconds / 1000), namelookup: 0, connect: connect, appconnect: 0,
+            queue: Int64(transfer.queuedNanoseconds / 1000), namelookup: transfer.elapsed(transfer.resolvedAt),
+            connect: connect, appconnect: 0,
             pretransfer: pretransfer, starttransfer: starttransfer, total: max(total, starttransfer))
     }
 
@@ -545,7 +577,10 @@ final class HTTP1Driver {
     // MARK: Errors
 
     private func connectMessage(_ transfer: HTTP1Transfer, _ code: Int32) -> String {
-        "Failed to connect to \(transfer.target.address): \(String(cString: strerror(code)))"
+        let address = (transfer.target.address ?? transfer.resolvedAddress).map(\.host)
+        let resolved = address.map { $0 == transfer.target.host ? "" : " (\($0))" } ?? ""
+        return "Failed to connect to \(transfer.target.host):\(transfer.target.port)\(resolved): "
+            + String(cString: strerror(code))
     }
 
     private static func kind(of code: Int32, connecting: Bool) -> FetchErrorKind {

@@ -1,20 +1,25 @@
 import ArachneSystem
 
-/// A plain-HTTP URL the native HTTP/1.1 client can fetch without name resolution: the address to connect to, the
-/// connection pool it belongs to, and the request line's target. Built from URL text with no I/O.
+/// A plain-HTTP URL the native HTTP/1.1 client can fetch: the host and port (and the address, when the URL names one
+/// or a `--resolve` pin does), the connection pool it belongs to, and the request line's target. Built from URL text
+/// with no I/O; names are resolved later, off the loop (`HostResolver`).
 struct HTTP1Target: Sendable, Hashable {
     /// The URL as given.
     let url: String
     /// "host:port" with the host lowercased: connections are pooled and limited per authority, as curl does.
     let authority: String
-    let address: IPv4Address
+    /// The host, lowercased, as it is looked up.
+    let host: String
+    let port: UInt16
+    /// The address to connect to when the URL gives one or a pin does; nil for a name to resolve.
+    let address: IPv4Address?
     /// The Host header: the host, with the port when it is not 80.
     let hostHeader: String
     /// Path and query, "/" when the URL has no path.
     let requestTarget: String
 
-    /// Parses `url` when it is `http://` with an IPv4 literal host or a host pinned in `pins` ("host:port" →
-    /// address). Returns nil for everything else (https, names to resolve, IPv6, user info, non-ASCII): those go to
+    /// Parses `url` when it is `http://` with an IPv4 literal host, a host pinned in `pins` ("host:port" → address),
+    /// or a DNS name. Returns nil for everything else (https, IPv6, user info, non-ASCII, odd names): those go to
     /// libcurl.
     init?(url: String, pins: [String: IPv4Address]) {
         var utf8 = Substring(url).utf8
@@ -45,9 +50,13 @@ struct HTTP1Target: Sendable, Hashable {
             address = IPv4Address(address: pinned.address, port: UInt16(port))
         } else if let literal = IPv4Address(lowerHost, port: UInt16(port)) {
             address = literal
+        } else if Self.isHostName(lowerHost) {
+            address = nil
         } else {
             return nil
         }
+        self.host = lowerHost
+        self.port = UInt16(port)
         var rest = Substring(utf8[authorityEnd...])
         if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
         if rest.isEmpty {
@@ -60,6 +69,15 @@ struct HTTP1Target: Sendable, Hashable {
         self.url = url
         self.authority = authority
         hostHeader = port == 80 ? lowerHost : authority
+    }
+
+    /// Letters, digits, hyphens and dots, as DNS names are written (no trailing dot, no empty label).
+    private static func isHostName(_ host: String) -> Bool {
+        host.utf8.count <= 253 && !host.hasPrefix(".") && !host.hasSuffix(".") && !host.contains("..")
+            && host.utf8.allSatisfy { byte in
+                (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
+            }
     }
 
     /// Parses curl-style `--resolve` pins ("HOST:PORT:ADDR") whose address is one IPv4 literal; others are skipped

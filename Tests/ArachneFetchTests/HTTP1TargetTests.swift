@@ -13,7 +13,7 @@ import Testing
         let bare = try #require(HTTP1Target(url: "http://10.1.2.3?q", pins: [:]))
         #expect(bare.requestTarget == "/?q")
         #expect(bare.hostHeader == "10.1.2.3")
-        #expect(bare.address.port == 80)
+        #expect(bare.address?.port == 80)
     }
 
     @Test func pinnedNamesAreNativeAndEverythingElseGoesToCurl() throws {
@@ -22,9 +22,13 @@ import Testing
         let pinned = try #require(HTTP1Target(url: "http://H1.test/x", pins: pins))
         #expect(pinned.hostHeader == "h1.test")
         #expect(pinned.address == IPv4Address("127.0.0.2", port: 80))
-        for url in ["https://127.0.0.1/", "http://localhost/", "http://h1.test:81/", "http://[::1]/",
-                    "http://user@127.0.0.1/", "http://127.0.0.1:0/", "http://127.0.0.1:99999/", "http://127.0.0.1/é",
-                    "http:///x", "ftp://127.0.0.1/"]
+        // Names are native too, looked up later; an unpinned port of a pinned name is a name like any other.
+        let name = try #require(HTTP1Target(url: "http://LocalHost:8080/x", pins: pins))
+        #expect(name.address == nil && name.host == "localhost" && name.port == 8080)
+        #expect(HTTP1Target(url: "http://h1.test:81/", pins: pins)?.address == nil)
+        for url in ["https://127.0.0.1/", "http://[::1]/", "http://user@127.0.0.1/", "http://127.0.0.1:0/",
+                    "http://127.0.0.1:99999/", "http://127.0.0.1/é", "http:///x", "ftp://127.0.0.1/",
+                    "http://under_score.test/", "http://trailing.dot./", "http://a..b/"]
         {
             #expect(HTTP1Target(url: url, pins: pins) == nil, "\(url)")
         }

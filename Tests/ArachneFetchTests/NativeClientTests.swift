@@ -240,4 +240,45 @@ extension Array where Element == UInt8 {
         demo.stop()
         site.shutdown()
     }
+
+    @Test func namesAreLookedUpOffTheLoopAndCached() async throws {
+        let ok = ok
+        let server = try ScriptedServer([{ connection in
+            connection.readRequest()
+            connection.write(ok)
+            connection.readRequest()
+            connection.write(ok)
+        }])
+        try await withFetcher { fetcher in
+            // localhost comes from /etc/hosts: a lookup, not a network.
+            let first = await fetch(fetcher, "http://localhost:\(server.port)/a")
+            #expect(first.status == 200 && first.failure == nil)
+            #expect(first.httpVersion == "1.1")
+            #expect(await fetcher.nativePools.pools == 1, "the native client served it")
+            let second = await fetch(fetcher, "http://localhost:\(server.port)/b")
+            #expect(second.status == 200)
+            #expect(second.timings.namelookup == 0, "the second request reuses the connection and the answer")
+        }
+        server.finish()
+        #expect(server.accepted.load(ordering: .relaxed) == 1)
+    }
+
+    @Test func aRefusedNamedHostIsAConnectFailureNamingHostAndAddress() async throws {
+        let fd = try Syscall.tcpSocket(nonBlocking: false)
+        try Syscall.bind(fd, .loopback(port: 0))
+        let port = try Syscall.localAddress(fd).port
+        try Syscall.close(fd)
+        try await withFetcher { fetcher in
+            let outcome = await fetch(fetcher, "http://localhost:\(port)/")
+            #expect(outcome.failure?.kind == .connect)
+            #expect(outcome.failure?.message == "Failed to connect to localhost:\(port) (127.0.0.1): Connection refused")
+        }
+    }
+
+    @Test func aNameThatDoesNotResolveIsLeftToLibcurlWhichReportsIt() async throws {
+        try await withFetcher { fetcher in
+            let outcome = await fetch(fetcher, "http://no-such-host.invalid/", FetchSettings(totalTimeoutMs: 10_000))
+            #expect(outcome.failure?.kind == .dns, "\(String(describing: outcome.failure))")
+        }
+    }
 }
