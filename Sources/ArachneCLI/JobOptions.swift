@@ -77,9 +77,7 @@ struct FetchSettingsOptions: ParsableArguments {
     var resolve: [String] = []
 
     @Option(name: .customLong("per-host"), help: ArgumentHelp(
-        "Connections to one host at most (0: no limit). In a cluster it holds for plain-HTTP URLs; HTTPS URLs, "
-            + "fetched by libcurl, are not limited per job there yet.",
-        valueName: "n"))
+        "Connections to one host at most (0: no limit); in a cluster, on each worker.", valueName: "n"))
     var perHost: Int = 0
 
     @Option(name: .customLong("body-cap"), help: "Body bytes kept per response; the rest is counted, not kept.")

@@ -25,6 +25,10 @@ final class CurlEasy {
     var queuedNanoseconds: UInt64 = 0
     var serial: UInt64 = 0
     var completion: ((FetchOutcome) -> Void)?
+    /// The authority this transfer counts against when its job limits connections per host; nil otherwise.
+    var gate: String?
+    /// True while the multi handle has it (false while it waits for its host's gate).
+    var added = false
 
     init() {
         guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }

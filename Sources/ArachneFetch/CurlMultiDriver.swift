@@ -19,6 +19,10 @@ final class CurlMultiDriver {
     private var serials: [UInt64: CurlEasy] = [:]
     private var nextSerial: UInt64 = 1
     private var closed = false
+    /// Per-job host limits (`perHostConnections`): transfers running per authority, and those waiting for a slot.
+    /// The multi handle's own limit is per fetcher, and a worker's fetcher serves many jobs.
+    private var gateActive: [String: Int] = [:]
+    private var gateWaiting: [String: FIFO<CurlEasy>] = [:]
 
     static let globalInit: Void = {
         let code = curl_global_init(Int(CURL_GLOBAL_ALL))
@@ -62,18 +66,53 @@ final class CurlMultiDriver {
         nextSerial += 1
         easy.serial = serial
         serials[serial] = easy
+        easy.gate = nil
+        let limit = profile.settings.perHostConnections
+        if limit > 0 {
+            let key = Self.authority(of: url)
+            easy.gate = key
+            if gateActive[key, default: 0] >= limit {
+                gateWaiting[key, default: FIFO()].append(easy)
+                return serial
+            }
+            gateActive[key, default: 0] += 1
+        }
+        add(easy)
+        return serial
+    }
+
+    private func add(_ easy: CurlEasy) {
+        easy.added = true
         let code = curl_multi_add_handle(multi, easy.handle)
         if code != CURLM_OK {
             finish(easy, outcome: .failed(.other, "curl_multi_add_handle: \(String(cString: curl_multi_strerror(code)))",
-                                          url: url))
+                                          url: easy.url))
         }
-        return serial
+    }
+
+    /// "host:port" of a URL, lowercased, for per-host limits (the port from the scheme when the URL has none).
+    static func authority(of url: String) -> String {
+        var rest = Substring(url)
+        var port = "80"
+        if let separator = rest.range(of: "://") {
+            if rest[..<separator.lowerBound].lowercased() == "https" { port = "443" }
+            rest = rest[separator.upperBound...]
+        }
+        if let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
+        if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
+        let host = rest.lowercased()
+        if host.hasSuffix("]") || !host.contains(":") { return "\(host):\(port)" }
+        return host
     }
 
     /// Ends a transfer early with a `cancelled` failure. Unknown or finished serials are ignored.
     func cancel(serial: UInt64) {
         guard let easy = serials[serial] else { return }
-        curl_multi_remove_handle(multi, easy.handle)
+        if easy.added {
+            curl_multi_remove_handle(multi, easy.handle)
+        } else if let key = easy.gate {
+            gateWaiting[key]?.removeAll { $0 === easy }
+        }
         finish(easy, outcome: .failed(.cancelled, "cancelled", url: easy.url))
     }
 
@@ -91,6 +130,17 @@ final class CurlMultiDriver {
         timer = nil
         curl_multi_cleanup(multi)
         idle.removeAll()
+    }
+
+    /// A transfer of `key` ended: the next one waiting for that host may start.
+    private func releaseGate(_ key: String) {
+        if !closed, let next = gateWaiting[key]?.popFirst() {
+            if gateWaiting[key]?.isEmpty == true { gateWaiting[key] = nil }
+            add(next)
+            return
+        }
+        let active = gateActive[key, default: 1] - 1
+        gateActive[key] = active > 0 ? active : nil
     }
 
     // MARK: curl → loop
@@ -182,6 +232,11 @@ final class CurlMultiDriver {
 
     private func finish(_ easy: CurlEasy, outcome: FetchOutcome) {
         serials.removeValue(forKey: easy.serial)
+        if let key = easy.gate {
+            easy.gate = nil
+            if easy.added { releaseGate(key) }
+        }
+        easy.added = false
         let completion = easy.completion
         easy.completion = nil
         if !closed { idle.append(easy) }

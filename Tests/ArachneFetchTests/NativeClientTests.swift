@@ -81,9 +81,11 @@ extension Array where Element == UInt8 {
         }
     }
 
-    func withFetcher(maxHostConnections: Int = 0, _ body: (Fetcher) async throws -> Void) async throws {
+    func withFetcher(maxHostConnections: Int = 0, engine: FetchEngine = .auto, _ body: (Fetcher) async throws -> Void)
+        async throws
+    {
         let loop = try EventLoop(name: "test-native")
-        let fetcher = Fetcher(loop: loop, maxHostConnections: maxHostConnections, engine: .auto)
+        let fetcher = Fetcher(loop: loop, maxHostConnections: maxHostConnections, engine: engine)
         try await body(fetcher)
         await fetcher.close()
         loop.shutdown()
@@ -187,9 +189,10 @@ extension Array where Element == UInt8 {
             #expect(statuses.count == 40 && statuses.allSatisfy { $0 == 200 })
         }
         #expect(demo.connectionsAccepted <= 2)
-        // A job's own limit applies on a fetcher that has none (a worker fetches for many jobs).
+        // A job's own limit applies on a fetcher that has none (a worker fetches for many jobs), with either client.
+        for engine in FetchEngine.allCases {
         let accepted = demo.connectionsAccepted
-        try await withFetcher { fetcher in
+        try await withFetcher(engine: engine) { fetcher in
             let settings = FetchSettings(perHostConnections: 3)
             let statuses = await withTaskGroup(of: Int.self) { group in
                 for index in 0..<40 {
@@ -199,7 +202,8 @@ extension Array where Element == UInt8 {
             }
             #expect(statuses.count == 40 && statuses.allSatisfy { $0 == 200 })
         }
-        #expect(demo.connectionsAccepted - accepted <= 3)
+        #expect(demo.connectionsAccepted - accepted <= 3, "\(engine)")
+        }
         demo.stop()
         site.shutdown()
     }
@@ -280,5 +284,30 @@ extension Array where Element == UInt8 {
             let outcome = await fetch(fetcher, "http://no-such-host.invalid/", FetchSettings(totalTimeoutMs: 10_000))
             #expect(outcome.failure?.kind == .dns, "\(String(describing: outcome.failure))")
         }
+    }
+
+    @Test(arguments: FetchEngine.allCases)
+    func aTransferWaitingForItsHostsLimitCanBeCancelled(engine: FetchEngine) async throws {
+        let site = try EventLoop(name: "test-site-wait")
+        let demo = try DemoSite.start(on: site)
+        try await withFetcher(engine: engine) { fetcher in
+            let profile = FetchProfile(settings: FetchSettings(perHostConnections: 1))
+            let slow = Task(executorPreference: fetcher.loop) {
+                await fetcher.fetch(demo.baseURL + "/delay/500", profile: profile)
+            }
+            try await Task.sleep(for: .milliseconds(50))
+            let waiting = Task(executorPreference: fetcher.loop) {
+                await fetcher.fetch(demo.baseURL + "/delay/500", profile: profile)
+            }
+            try await Task.sleep(for: .milliseconds(50))
+            waiting.cancel()
+            let cancelled = await waiting.value
+            #expect(cancelled.failure?.kind == .cancelled)
+            #expect(await slow.value.status == 200)
+            #expect(await fetcher.inFlight == 0)
+        }
+        #expect(demo.connectionsAccepted == 1)
+        demo.stop()
+        site.shutdown()
     }
 }
