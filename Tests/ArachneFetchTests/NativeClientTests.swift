@@ -148,7 +148,7 @@ extension Array where Element == UInt8 {
         #expect(server.accepted.load(ordering: .relaxed) == 3)
     }
 
-    @Test func aRedirectToANameContinuesWithLibcurlCountingEveryHop() async throws {
+    @Test func aRedirectToANamedHostIsFollowed() async throws {
         let ok = ok
         let target = try ScriptedServer([{ connection in
             connection.readRequest()
@@ -174,6 +174,26 @@ extension Array where Element == UInt8 {
         }
         redirector.finish()
         target.finish()
+    }
+
+    @Test func aRedirectToHTTPSContinuesInLibcurlCountingEveryHop() async throws {
+        // Not a TLS server: libcurl's handshake fails, which shows the hop reached libcurl.
+        let plain = try ScriptedServer([{ connection in
+            connection.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        }])
+        let location = "https://127.0.0.1:\(plain.port)/secure"
+        let redirector = try ScriptedServer([{ connection in
+            connection.readRequest()
+            connection.write("HTTP/1.1 301 Moved\r\nLocation: \(location)\r\nContent-Length: 0\r\n\r\n")
+        }])
+        try await withFetcher { fetcher in
+            let outcome = await fetch(fetcher, redirector.url + "/here", FetchSettings(totalTimeoutMs: 5000))
+            #expect(outcome.failure?.kind == .tls, "\(String(describing: outcome.failure))")
+            #expect(outcome.redirects == 1)
+            #expect(outcome.timings.total > 0)
+        }
+        redirector.finish()
+        plain.finish()
     }
 
     @Test func thePerHostLimitQueuesRequestsInsteadOfOpeningMoreConnections() async throws {
