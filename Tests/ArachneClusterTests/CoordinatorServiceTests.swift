@@ -94,12 +94,7 @@ struct CoordinatorServiceTests {
 
     @Test("a small job submitted after a big one finishes first: workers are shared fairly")
     func fairSharing() async throws {
-        let site = try ServiceSite()
-        defer { site.stop() }
-        let data = serviceDataDirectory()
-        defer { removeServiceDataDirectory(data) }
-        let coordinator = try await CoordinatorProcess(dataDirectory: data)
-        do {
+        try await withServiceCoordinator() { site, data, coordinator in
             let bigURLs = site.urls(300, path: "/delay/20", tag: "big")
             let smallURLs = site.urls(20, path: "/delay/20", tag: "small")
             let big = try await coordinator.submit(JobSpec(urls: bigURLs, repeatCount: 4, concurrency: 4))
@@ -115,21 +110,12 @@ struct CoordinatorServiceTests {
             #expect((smallDone.finishedAt ?? .infinity) < (bigDone.finishedAt ?? 0))
             try expectOneRecordPerKey("\(data)/jobs/\(big)", urls: bigURLs, repeatCount: 4)
             try expectOneRecordPerKey("\(data)/jobs/\(small)", urls: smallURLs, repeatCount: 1)
-        } catch {
-            await coordinator.stop()
-            throw error
         }
-        await coordinator.stop()
     }
 
     @Test("a job's --concurrency below the workers' caps its requests in flight on each worker")
     func jobConcurrencyIsACap() async throws {
-        let site = try ServiceSite()
-        defer { site.stop() }
-        let data = serviceDataDirectory()
-        defer { removeServiceDataDirectory(data) }
-        let coordinator = try await CoordinatorProcess(dataDirectory: data, workers: 1, concurrency: 16)
-        do {
+        try await withServiceCoordinator(workers: 1, concurrency: 16) { site, data, coordinator in
             /// The most requests of the job that were ever in flight at once, from each record's start and end.
             func peakInFlight(_ job: String, _ urls: [String]) throws -> Int {
                 let records = try expectOneRecordPerKey("\(data)/jobs/\(job)", urls: urls, repeatCount: 1)
@@ -155,19 +141,12 @@ struct CoordinatorServiceTests {
             let open = try await coordinator.submit(JobSpec(urls: openURLs, concurrency: 16))
             try await coordinator.waitFor(open) { $0.state == .completed }
             #expect(try peakInFlight(open, openURLs) >= 6)
-        } catch {
-            await coordinator.stop()
-            throw error
         }
-        await coordinator.stop()
     }
 
     @Test("garbage and unknown control messages get an error reply; the coordinator keeps answering")
     func malformedControlMessages() async throws {
-        let data = serviceDataDirectory()
-        defer { removeServiceDataDirectory(data) }
-        let coordinator = try await CoordinatorProcess(dataDirectory: data, workers: 1)
-        do {
+        try await withServiceCoordinator(workers: 1) { _, data, coordinator in
             let client = try coordinator.client()
             let version = ProtocolVersion.current.rawValue
             let header: (UInt8) -> [UInt8] = { [0x41, 0x52, UInt8(version & 0xFF), UInt8(version >> 8), $0] }
@@ -201,11 +180,7 @@ struct CoordinatorServiceTests {
             #expect(jobs.isEmpty)
             #expect(coordinator.process.isRunning)
             #expect(coordinator.log.contains("rejected a malformed request"))
-        } catch {
-            await coordinator.stop()
-            throw error
         }
-        await coordinator.stop()
     }
 
     @Test("a second coordinator on the same data dir is refused")
