@@ -81,6 +81,18 @@ extension Array where Element == UInt8 {
         }
     }
 
+    /// Polls `condition` every 5 ms for up to 5 s.
+    func waitUntil(_ condition: () async -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !(await condition()) {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("condition not met within 5 s")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
     func withFetcher(maxHostConnections: Int = 0, engine: FetchEngine = .auto, _ body: (Fetcher) async throws -> Void)
         async throws
     {
@@ -315,11 +327,12 @@ extension Array where Element == UInt8 {
             let slow = Task(executorPreference: fetcher.loop) {
                 await fetcher.fetch(demo.baseURL + "/delay/500", profile: profile)
             }
-            try await Task.sleep(for: .milliseconds(50))
+            // Started in this order, whatever the machine's load: the second waits for the first one's slot.
+            try await waitUntil { await fetcher.inFlight == 1 }
             let waiting = Task(executorPreference: fetcher.loop) {
                 await fetcher.fetch(demo.baseURL + "/delay/500", profile: profile)
             }
-            try await Task.sleep(for: .milliseconds(50))
+            try await waitUntil { await fetcher.inFlight == 2 }
             waiting.cancel()
             let cancelled = await waiting.value
             #expect(cancelled.failure?.kind == .cancelled)
