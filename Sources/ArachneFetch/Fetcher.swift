@@ -80,11 +80,12 @@ public actor Fetcher {
         }
     }
 
-    /// A redirect led the native client somewhere only libcurl reaches: libcurl fetches the rest, with the
-    /// redirects left, and the outcome counts every hop from the start.
+    /// The native client cannot go on (a redirect to https, a host without an IPv4 address): libcurl fetches the
+    /// rest, with the redirects left, and the outcome counts every hop and the time from the start.
     private static func continueWithCurl(_ curl: CurlMultiDriver, _ transfer: HTTP1Transfer, _ url: String) {
         let settings = transfer.profile.settings
-        let profile = transfer.profile.allowing(redirects: max(0, settings.maxRedirects - transfer.redirects))
+        let profile = transfer.redirects == 0
+            ? transfer.profile : transfer.profile.allowing(redirects: max(0, settings.maxRedirects - transfer.redirects))
         let offset = Int64((EventLoop.now() &- transfer.startedAt) / 1000)
         let hops = transfer.redirects
         let completion = transfer.completion
