@@ -172,7 +172,7 @@ final class HTTP1Driver {
             connected = try Syscall.connect(fd, address)
         } catch {
             try? Syscall.close(fd)
-            fail(transfer, Self.kind(of: error.errno, connecting: true), connectMessage(transfer, error.errno))
+            connectFailed(transfer, error.errno)
             return
         }
         let connection = HTTP1Connection(fd: fd, pool: pool, connecting: !connected)
@@ -192,6 +192,18 @@ final class HTTP1Driver {
             transfer.connectedAt = EventLoop.now()
             send(connection)
         }
+    }
+
+    /// A connection could not be made. To an address from the URL or a pin, that is the transfer's failure. To a
+    /// looked-up name, libcurl tries again: it tries every address of the name, IPv6 ones too, as the native client
+    /// (first IPv4 address only) does not, and reports the failure itself if they all fail.
+    private func connectFailed(_ transfer: HTTP1Transfer, _ code: Int32) {
+        guard transfer.target.address == nil, transfer.resolvedAddress != nil, redirectElsewhere != nil else {
+            fail(transfer, Self.kind(of: code, connecting: true), connectMessage(transfer, code))
+            return
+        }
+        transfers.removeValue(forKey: transfer.serial)
+        redirectElsewhere?(transfer, transfer.url)
     }
 
     /// Looks the transfer's host up off the loop, then opens its connection; a name without an IPv4 address (or
@@ -310,7 +322,9 @@ final class HTTP1Driver {
         if connection.connecting {
             let code = (try? Syscall.socketError(connection.fd)) ?? EIO
             guard code == 0 else {
-                failConnection(connection, Self.kind(of: code, connecting: true), connectMessage(transfer, code))
+                transfer.connection = nil
+                closeConnection(connection)
+                connectFailed(transfer, code)
                 return
             }
             connection.connecting = false

@@ -299,16 +299,76 @@ extension Array where Element == UInt8 {
         #expect(server.accepted.load(ordering: .relaxed) == 1)
     }
 
-    @Test func aRefusedNamedHostIsAConnectFailureNamingHostAndAddress() async throws {
+    @Test func aRefusedAddressIsAConnectFailureOfTheNativeClient() async throws {
         let fd = try Syscall.tcpSocket(nonBlocking: false)
         try Syscall.bind(fd, .loopback(port: 0))
         let port = try Syscall.localAddress(fd).port
         try Syscall.close(fd)
         try await withFetcher { fetcher in
-            let outcome = await fetch(fetcher, "http://localhost:\(port)/")
+            let outcome = await fetch(fetcher, "http://127.0.0.1:\(port)/")
             #expect(outcome.failure?.kind == .connect)
-            #expect(outcome.failure?.message == "Failed to connect to localhost:\(port) (127.0.0.1): Connection refused")
+            #expect(outcome.failure?.message == "Failed to connect to 127.0.0.1:\(port): Connection refused")
+            // A name whose IPv4 address refuses goes on to libcurl, which tries its other addresses and reports.
+            let named = await fetch(fetcher, "http://localhost:\(port)/")
+            #expect(named.failure?.kind == .connect)
+            #expect(named.failure?.message != "Failed to connect to localhost:\(port) (127.0.0.1): Connection refused")
         }
+    }
+
+    /// Containers without IPv6 cannot run the next test; everywhere else it runs.
+    static let ipv6LoopbackAvailable: Bool = {
+        let fd = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in6()
+        address.sin6_family = sa_family_t(AF_INET6)
+        address.sin6_addr = in6addr_loopback
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) == 0
+            }
+        }
+    }()
+
+    @Test(.enabled(if: NativeClientTests.ipv6LoopbackAvailable, "needs an IPv6 loopback"))
+    func aNameServedOnlyOverIPv6IsFetchedByLibcurl() async throws {
+        // A server on [::1] only: the native client's IPv4 connect is refused, libcurl reaches it over IPv6.
+        let listener = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(listener >= 0)
+        defer { close(listener) }
+        var address = sockaddr_in6()
+        address.sin6_family = sa_family_t(AF_INET6)
+        address.sin6_addr = in6addr_loopback
+        var length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(listener, $0, length) }
+        }
+        try #require(bound == 0 && listen(listener, 4) == 0)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
+        }
+        let port = UInt16(bigEndian: address.sin6_port)
+        let ok = ok
+        let served = DispatchSemaphore(value: 0)
+        Thread {
+            var entry = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+            if poll(&entry, 1, 5000) == 1 {
+                let fd = accept(listener, nil, nil)
+                if fd >= 0 {
+                    let connection = ScriptedConnection(fd: fd)
+                    connection.readRequest()
+                    connection.write(ok)
+                    close(fd)
+                }
+            }
+            served.signal()
+        }.start()
+        try await withFetcher { fetcher in
+            let outcome = await fetch(fetcher, "http://localhost:\(port)/six", FetchSettings(totalTimeoutMs: 5000))
+            #expect(outcome.status == 200, "\(String(describing: outcome.failure))")
+            #expect(outcome.body == Array("ok".utf8))
+        }
+        served.wait()
     }
 
     @Test func aNameThatDoesNotResolveIsLeftToLibcurlWhichReportsIt() async throws {
