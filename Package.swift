@@ -32,11 +32,11 @@ let package = Package(
 
         // Machinery: system calls, the event loop, libcurl, ZeroMQ, files.
         .target(name: "ArachneSystem", dependencies: ["CArachneLinux"]),
-        .target(name: "ArachneEventLoop", dependencies: ["ArachneSystem", "CArachneLinux"]),
+        .target(name: "ArachneEventLoop", dependencies: ["ArachneCore", "ArachneSystem", "CArachneLinux"]),
         .target(
             name: "ArachneFetch",
             dependencies: ["ArachneCore", "ArachneEventLoop", "ArachneSystem", "CArachneCurl", "CArachneZlib"]),
-        .target(name: "ArachneZMQ", dependencies: ["ArachneEventLoop", "CArachneZMQ"]),
+        .target(name: "ArachneZMQ", dependencies: ["ArachneCore", "ArachneEventLoop", "CArachneZMQ"]),
         .target(
             name: "ArachneArchive", dependencies: ["ArachneCore", "ArachneReport", "CArachneISAL", "CArachneCrypto"]),
         .target(name: "ArachneStore", dependencies: ["ArachneCore", "CArachneSQLite"]),

@@ -1,44 +1,48 @@
 /// A first-in, first-out queue over an array with a moving head: appends and pops are O(1) amortised, and the
 /// storage is compacted as the head advances, so a long-lived queue does not keep what it has handed out.
+/// Inlinable: it sits on the event loop's hottest path, and generic code across modules is otherwise not specialized.
 public struct FIFO<Element> {
-    private var items: [Element] = []
-    private var head = 0
+    @usableFromInline var items: [Element] = []
+    @usableFromInline var head = 0
 
-    public init() {}
+    @inlinable public init() {}
 
-    public var count: Int { items.count - head }
-    public var isEmpty: Bool { head == items.count }
+    @inlinable public var count: Int { items.count - head }
+    @inlinable public var isEmpty: Bool { head == items.count }
 
-    public mutating func append(_ element: Element) {
+    @inlinable public mutating func append(_ element: Element) {
         items.append(element)
     }
 
-    public mutating func append(contentsOf elements: some Sequence<Element>) {
+    @inlinable public mutating func append(contentsOf elements: some Sequence<Element>) {
         items.append(contentsOf: elements)
     }
 
     /// Removes and returns the oldest element.
-    public mutating func popFirst() -> Element? {
+    @inlinable public mutating func popFirst() -> Element? {
         guard head < items.count else { return nil }
         let element = items[head]
         head += 1
         if head == items.count {
             items.removeAll(keepingCapacity: true)
             head = 0
-        } else if head >= 4096 && head * 2 >= items.count {
+        } else if head >= 1024 && head * 2 >= items.count {
             items.removeFirst(head)
             head = 0
         }
         return element
     }
 
+    /// The oldest element, left in place.
+    @inlinable public var first: Element? { head < items.count ? items[head] : nil }
+
     /// Drops the elements that match `predicate`, keeping the others in order.
-    public mutating func removeAll(where predicate: (Element) throws -> Bool) rethrows {
+    @inlinable public mutating func removeAll(where predicate: (Element) throws -> Bool) rethrows {
         items = try items[head...].filter { try !predicate($0) }
         head = 0
     }
 
-    public mutating func removeAll() {
+    @inlinable public mutating func removeAll() {
         items.removeAll()
         head = 0
     }

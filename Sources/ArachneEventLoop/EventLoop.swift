@@ -1,3 +1,4 @@
+import ArachneCore
 import ArachneSystem
 import CArachneLinux
 import Glibc
@@ -47,8 +48,7 @@ public final class EventLoop: @unchecked Sendable {
     private let wakeFD: Int32
     private let remote = Mutex(RemoteState())
     private var threadID = pthread_t()
-    private var local: [LocalWork] = []
-    private var localHead = 0
+    private var local = FIFO<LocalWork>()
     private var registrations: [Registration?] = []
     private var generation: UInt32 = 0
     private var timers = TimerHeap<() -> Void>()
@@ -323,26 +323,17 @@ public final class EventLoop: @unchecked Sendable {
     /// Runs the local queue, including work the running work adds, up to a bound so I/O is not starved.
     private func runLocalWork() {
         var budget = 4096
-        while localHead < local.count && budget > 0 {
-            let work = local[localHead]
-            localHead += 1
+        while budget > 0, let work = local.popFirst() {
             budget -= 1
             switch work {
             case .job(let job): runJob(job)
             case .closure(let closure): closure()
             }
         }
-        if localHead == local.count {
-            local.removeAll(keepingCapacity: true)
-            localHead = 0
-        } else if localHead > 1024 {
-            local.removeFirst(localHead)
-            localHead = 0
-        }
     }
 
     private func pollTimeout() -> Int32 {
-        if localHead < local.count { return 0 }
+        if !local.isEmpty { return 0 }
         guard let deadline = timers.nextDeadline() else { return -1 }
         let now = Self.now()
         if deadline <= now { return 0 }

@@ -1,3 +1,4 @@
+import ArachneCore
 import ArachneEventLoop
 
 /// A ZeroMQ socket living on an event loop: its `ZMQ_FD` sits in the loop's epoll set, incoming messages are
@@ -13,8 +14,7 @@ public final class ZMQChannel {
     public let loop: EventLoop
     private let fd: Int32
     private var handler: ([[UInt8]]) -> Void
-    private var pending: [[[UInt8]]] = []
-    private var pendingHead = 0
+    private var pending = FIFO<[[UInt8]]>()
     private var closed = false
     private var draining = false
 
@@ -33,7 +33,7 @@ public final class ZMQChannel {
     }
 
     /// Messages queued because the socket was full.
-    public var backlog: Int { pending.count - pendingHead }
+    public var backlog: Int { pending.count }
 
     /// Sends a message, or queues it if the socket would block. Throws if the socket refuses it (e.g. a ROUTER
     /// sending to a peer that is gone).
@@ -93,18 +93,14 @@ public final class ZMQChannel {
 
     private func flushPending() -> Bool {
         var sent = false
-        while pendingHead < pending.count {
+        while let frames = pending.first {
             do {
-                guard try socket.send(pending[pendingHead]) else { break }
+                guard try socket.send(frames) else { break }
             } catch {
                 // The peer is gone; the message cannot be delivered. Drop it and go on.
             }
-            pendingHead += 1
+            _ = pending.popFirst()
             sent = true
-        }
-        if pendingHead == pending.count {
-            pending.removeAll(keepingCapacity: true)
-            pendingHead = 0
         }
         return sent
     }
