@@ -69,7 +69,8 @@ final class CurlMultiDriver {
         easy.gate = nil
         let limit = profile.settings.perHostConnections
         if limit > 0 {
-            let key = Self.authority(of: url)
+            // The same key reports count hosts by: `name[:port]` as the URL writes it.
+            let key = URLAuthority.of(url) ?? url
             easy.gate = key
             if gateActive[key, default: 0] >= limit {
                 gateWaiting[key, default: FIFO()].append(easy)
@@ -88,21 +89,6 @@ final class CurlMultiDriver {
             finish(easy, outcome: .failed(.other, "curl_multi_add_handle: \(String(cString: curl_multi_strerror(code)))",
                                           url: easy.url))
         }
-    }
-
-    /// "host:port" of a URL, lowercased, for per-host limits (the port from the scheme when the URL has none).
-    static func authority(of url: String) -> String {
-        var rest = Substring(url)
-        var port = "80"
-        if let separator = rest.range(of: "://") {
-            if rest[..<separator.lowerBound].lowercased() == "https" { port = "443" }
-            rest = rest[separator.upperBound...]
-        }
-        if let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { rest = rest[..<end] }
-        if let at = rest.lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
-        let host = rest.lowercased()
-        if host.hasSuffix("]") || !host.contains(":") { return "\(host):\(port)" }
-        return host
     }
 
     /// Ends a transfer early with a `cancelled` failure. Unknown or finished serials are ignored.

@@ -212,34 +212,8 @@ public struct ReportAggregator: Codable, Sendable {
     }
 
     /// The authority of a URL (`name[:port]`, lower-cased, without user info), or `(none)` when it has none.
-    /// Hand-rolled: it runs for every record.
     static func hostKey(of url: String) -> String {
-        let bytes = url.utf8
-        var index = bytes.startIndex
-        var start: String.Index?
-        while index != bytes.endIndex {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: ":") {
-                let rest = bytes[bytes.index(after: index)...]
-                if rest.starts(with: "//".utf8) { start = bytes.index(index, offsetBy: 3) }
-                break
-            }
-            if byte == UInt8(ascii: "/") || byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#") { break }
-            index = bytes.index(after: index)
-        }
-        guard var authorityStart = start else { return "(none)" }
-        var end = authorityStart
-        var hasUpper = false
-        while end != bytes.endIndex {
-            let byte = bytes[end]
-            if byte == UInt8(ascii: "/") || byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#") { break }
-            if byte == UInt8(ascii: "@") { authorityStart = bytes.index(after: end); hasUpper = false }
-            if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") { hasUpper = true }
-            end = bytes.index(after: end)
-        }
-        guard authorityStart < end else { return "(none)" }
-        let authority = String(url[authorityStart..<end])
-        return hasUpper ? authority.lowercased() : authority
+        URLAuthority.of(url) ?? "(none)"
     }
 }
 
