@@ -217,8 +217,32 @@ public struct ReportAggregator: Codable, Sendable {
     }
 }
 
+/// What per-worker and per-host statistics both count: requests, failures, bytes and the `total` phase.
+private protocol TrafficCounts {
+    var requests: Int { get set }
+    var failed: Int { get set }
+    var bytes: Int64 { get set }
+    var total: LatencyHistogram { get set }
+}
+
+extension TrafficCounts {
+    mutating func count(_ record: FetchRecord, succeeded: Bool, responded: Bool) {
+        requests += 1
+        if !succeeded { failed += 1 }
+        bytes += record.bytes
+        if responded { total.record(record.timings.total) }
+    }
+
+    mutating func mergeTraffic(_ other: some TrafficCounts) {
+        requests += other.requests
+        failed += other.failed
+        bytes += other.bytes
+        total.merge(other.total)
+    }
+}
+
 /// Counts per worker.
-private struct WorkerStats: Codable, Sendable {
+private struct WorkerStats: TrafficCounts, Codable, Sendable {
     var requests = 0
     var failed = 0
     var bytes: Int64 = 0
@@ -227,18 +251,8 @@ private struct WorkerStats: Codable, Sendable {
     var pid = 0
     var busySeconds = 0.0
 
-    mutating func count(_ record: FetchRecord, succeeded: Bool, responded: Bool) {
-        requests += 1
-        if !succeeded { failed += 1 }
-        bytes += record.bytes
-        if responded { total.record(record.timings.total) }
-    }
-
     mutating func merge(_ other: WorkerStats) {
-        requests += other.requests
-        failed += other.failed
-        bytes += other.bytes
-        total.merge(other.total)
+        mergeTraffic(other)
         if host.isEmpty { host = other.host }
         if pid == 0 { pid = other.pid }
         busySeconds += other.busySeconds
@@ -246,24 +260,14 @@ private struct WorkerStats: Codable, Sendable {
 }
 
 /// Counts per target host.
-private struct HostStats: Codable, Sendable {
+private struct HostStats: TrafficCounts, Codable, Sendable {
     var requests = 0
     var failed = 0
     var bytes: Int64 = 0
     var total = LatencyHistogram(precision: .coarse)
 
-    mutating func count(_ record: FetchRecord, succeeded: Bool, responded: Bool) {
-        requests += 1
-        if !succeeded { failed += 1 }
-        bytes += record.bytes
-        if responded { total.record(record.timings.total) }
-    }
-
     mutating func merge(_ other: HostStats) {
-        requests += other.requests
-        failed += other.failed
-        bytes += other.bytes
-        total.merge(other.total)
+        mergeTraffic(other)
     }
 }
 
