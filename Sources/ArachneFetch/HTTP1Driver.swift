@@ -199,7 +199,7 @@ final class HTTP1Driver {
     /// (first IPv4 address only) does not, and reports the failure itself if they all fail.
     private func connectFailed(_ transfer: HTTP1Transfer, _ code: Int32) {
         guard transfer.target.address == nil, transfer.resolvedAddress != nil, redirectElsewhere != nil else {
-            fail(transfer, Self.kind(of: code, connecting: true), connectMessage(transfer, code))
+            fail(transfer, FetchErrorKind(socketErrno: code, connecting: true), connectMessage(transfer, code))
             return
         }
         transfers.removeValue(forKey: transfer.serial)
@@ -351,7 +351,7 @@ final class HTTP1Driver {
                     try Syscall.write(connection.fd, from: UnsafeRawBufferPointer(rebasing: bytes[connection.sent...]))
                 }
             } catch let error as SystemError {
-                lostConnection(connection, Self.kind(of: error.errno, connecting: false), "send: \(error)")
+                lostConnection(connection, FetchErrorKind(socketErrno: error.errno, connecting: false), "send: \(error)")
                 return
             } catch {
                 lostConnection(connection, .io, "send: \(error)")
@@ -372,7 +372,7 @@ final class HTTP1Driver {
             do {
                 result = try Syscall.read(connection.fd, into: readBuffer)
             } catch {
-                lostConnection(connection, Self.kind(of: error.errno, connecting: false), "recv: \(error)")
+                lostConnection(connection, FetchErrorKind(socketErrno: error.errno, connecting: false), "recv: \(error)")
                 return
             }
             guard case .processed(let count) = result else { return }
@@ -595,14 +595,5 @@ final class HTTP1Driver {
         let resolved = address.map { $0 == transfer.target.host ? "" : " (\($0))" } ?? ""
         return "Failed to connect to \(transfer.target.host):\(transfer.target.port)\(resolved): "
             + String(cString: strerror(code))
-    }
-
-    private static func kind(of code: Int32, connecting: Bool) -> FetchErrorKind {
-        switch code {
-        case ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EADDRNOTAVAIL, ENETDOWN: .connect
-        case ETIMEDOUT: connecting ? .timeout : .reset
-        case ECONNRESET, EPIPE, ECONNABORTED: connecting ? .connect : .reset
-        default: .io
-        }
     }
 }

@@ -1,4 +1,5 @@
 import ArachneCore
+import ArachneFetch
 import ArachneSystem
 import Foundation
 
@@ -85,16 +86,10 @@ public struct LadderTally: Sendable {
 }
 
 extension FetchFailure {
-    /// Classifies a failed socket call the way reports count failures.
+    /// Classifies a failed socket call the way reports count failures (the fetch path's classification).
     init(_ error: SystemError) {
-        let kind: FetchErrorKind
-        switch error.errno {
-        case ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EADDRNOTAVAIL, ENETDOWN: kind = .connect
-        case ETIMEDOUT: kind = .timeout
-        case ECONNRESET, EPIPE, ECONNABORTED: kind = .reset
-        default: kind = .io
-        }
-        self.init(kind: kind, message: error.description)
+        self.init(kind: FetchErrorKind(socketErrno: error.errno, connecting: error.call == "connect"),
+                  message: error.description)
     }
 
     static func timedOut(_ what: String) -> FetchFailure {
