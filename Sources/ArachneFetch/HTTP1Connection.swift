@@ -120,10 +120,14 @@ final class HTTP1Connection {
     /// The authority it is connected to.
     var authority: String { pool.authority }
 
+    /// When the connect started, for the connect timeout.
+    let openedAt: UInt64
+
     init(fd: Int32, pool: HTTP1HostPool, connecting: Bool) {
         self.fd = fd
         self.pool = pool
         self.connecting = connecting
+        openedAt = connecting ? EventLoop.now() : 0
         interest = connecting ? .writable : .readable
     }
 

@@ -573,14 +573,13 @@ final class HTTP1Driver {
 
     private func sweep() {
         let now = EventLoop.now()
-        let settingsConnect = { (t: HTTP1Transfer) in UInt64(max(0, t.profile.settings.connectTimeoutMs)) * 1_000_000 }
         for transfer in Array(transfers.values) {
-            let connectTimeout = settingsConnect(transfer)
+            let connectTimeout = UInt64(max(0, transfer.profile.settings.connectTimeoutMs)) * 1_000_000
             if now >= transfer.deadline {
                 fail(transfer, .timeout, "Operation timed out after \(transfer.elapsed(now) / 1000) milliseconds "
                     + "with \(transfer.bytesReceived) bytes received")
             } else if connectTimeout > 0, let connection = transfer.connection, connection.connecting,
-                      now &- transfer.startedAt >= connectTimeout
+                      now &- connection.openedAt >= connectTimeout
             {
                 fail(transfer, .timeout, "Connection timed out after \(transfer.elapsed(now) / 1000) milliseconds")
             }

@@ -32,7 +32,7 @@ struct NativeRequestPlan: Sendable {
             lines += "Accept-Encoding: gzip, deflate\r\n"
             decodes = true
         case let list:
-            let codings = list.split(separator: ",").map { $0.split(separator: ";")[0].trimmingCharacters(in: " \t") }
+            let codings = list.split(separator: ",").map { $0.split(separator: ";")[0].trimmingSpacesAndTabs() }
             guard codings.allSatisfy(Self.decodableCodings.contains) else { return nil }
             lines += "Accept-Encoding: \(settings.acceptEncoding)\r\n"
             decodes = true
@@ -41,7 +41,7 @@ struct NativeRequestPlan: Sendable {
         for header in settings.headers {
             guard let colon = header.firstIndex(of: ":") else { return nil }  // "Name;" is curl syntax
             let name = header[..<colon].lowercased()
-            let value = header[header.index(after: colon)...].trimmingCharacters(in: " \t")
+            let value = header[header.index(after: colon)...].trimmingSpacesAndTabs()
             guard !name.isEmpty, !value.isEmpty, !Self.managedHeaders.contains(name),
                   !header.contains("\r"), !header.contains("\n")
             else { return nil }
@@ -68,10 +68,11 @@ struct NativeRequestPlan: Sendable {
 }
 
 extension StringProtocol {
-    fileprivate func trimmingCharacters(in set: String) -> String {
+    /// Without leading and trailing spaces and tabs (Foundation is not imported here).
+    fileprivate func trimmingSpacesAndTabs() -> String {
         var slice = Substring(self)
-        while let first = slice.first, set.contains(first) { slice.removeFirst() }
-        while let last = slice.last, set.contains(last) { slice.removeLast() }
+        while let first = slice.first, first == " " || first == "\t" { slice.removeFirst() }
+        while let last = slice.last, last == " " || last == "\t" { slice.removeLast() }
         return String(slice)
     }
 }
