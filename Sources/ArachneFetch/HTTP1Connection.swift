@@ -24,8 +24,6 @@ final class HTTP1Transfer {
     /// The target host's address once looked up (names only), and when the lookup ended (0: no wait for one).
     var resolvedAddress: IPv4Address?
     var resolvedAt: UInt64 = 0
-    /// Set once it waited in its pool for a connection (a per-host limit).
-    var queued = false
     /// Set when the request has been sent again on a new connection after a reused one closed unanswered.
     var retried = false
 

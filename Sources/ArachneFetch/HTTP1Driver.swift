@@ -81,7 +81,8 @@ final class HTTP1Driver {
         transfer.handle = handle
         transfers[serial] = transfer
         armSweep()
-        assign(transfer)
+        // Taking an idle connection now needs no second clock read: the transfer started this moment.
+        assign(transfer, now: transfer.startedAt)
         return serial
     }
 
@@ -132,14 +133,15 @@ final class HTTP1Driver {
     }
 
     /// Gives the transfer an idle connection, a new one, or a place in the host's queue.
-    private func assign(_ transfer: HTTP1Transfer) {
+    /// - Parameter now: the time, when the caller has it (for `connect` on a reused connection).
+    private func assign(_ transfer: HTTP1Transfer, now: UInt64 = EventLoop.now()) {
         if transfer.pool.retired { transfer.pool = pool(transfer.target.authority) }
         let pool = transfer.pool
         if transfer.profile.settings.forbidReuse {
             // A new connection for every request: close what idles instead of reusing it.
             while let connection = takeIdle(from: pool) { closeConnection(connection) }
         } else if let connection = takeIdle(from: pool) {
-            bind(transfer, to: connection)
+            bind(transfer, to: connection, at: now)
             send(connection)
             return
         }
@@ -147,7 +149,6 @@ final class HTTP1Driver {
         let jobLimit = transfer.profile.settings.perHostConnections
         let limit = jobLimit > 0 ? jobLimit : maxHostConnections
         if limit > 0 && pool.open >= limit {
-            transfer.queued = true
             pool.enqueue(transfer)
             return
         }
@@ -186,12 +187,8 @@ final class HTTP1Driver {
             return
         }
         pool.open += 1
-        bind(transfer, to: connection)
-        if connected {
-            connection.connecting = false
-            transfer.connectedAt = EventLoop.now()
-            send(connection)
-        }
+        bind(transfer, to: connection, at: connected ? EventLoop.now() : 0)
+        if connected { send(connection) }
     }
 
     /// A connection could not be made. To an address from the URL or a pin, that is the transfer's failure. To a
@@ -227,16 +224,13 @@ final class HTTP1Driver {
         }
     }
 
-    private func bind(_ transfer: HTTP1Transfer, to connection: HTTP1Connection) {
+    /// Gives the connection to the transfer; `connectedAt` is when it was (or, for a reused one, is) connected,
+    /// 0 while a new connection is still connecting.
+    private func bind(_ transfer: HTTP1Transfer, to connection: HTTP1Connection, at connectedAt: UInt64) {
         connection.transfer = transfer
         connection.sent = 0
         transfer.connection = connection
-        if !connection.connecting {
-            // A transfer that takes an idle connection the moment it starts needs no second clock read.
-            let fresh = transfer.redirects == 0 && !transfer.retried && transfer.firstByteAt == 0
-                && transfer.connectedAt == 0 && !transfer.queued && transfer.resolvedAddress == nil
-            transfer.connectedAt = fresh ? transfer.startedAt : EventLoop.now()
-        }
+        if !connection.connecting { transfer.connectedAt = connectedAt }
     }
 
     private func watch(_ connection: HTTP1Connection, _ interest: Interest) {
@@ -303,7 +297,7 @@ final class HTTP1Driver {
         }
         watch(connection, .readable)
         if let next = pool.dequeue() {
-            bind(next, to: connection)
+            bind(next, to: connection, at: EventLoop.now())
             send(connection)
         } else {
             park(connection, in: pool)
