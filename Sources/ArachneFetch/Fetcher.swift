@@ -30,7 +30,7 @@ public actor Fetcher {
         curl = CurlMultiDriver(loop: loop, maxConnections: maxConnections, maxHostConnections: maxHostConnections)
         native = HTTP1Driver(
             loop: loop, maxHostConnections: maxHostConnections, maxIdle: min(4096, max(4 * maxConnections, 256)))
-        native.redirectElsewhere = { [curl] transfer, url in
+        native.continueElsewhere = { [curl] transfer, url in
             Self.continueWithCurl(curl, transfer, url)
         }
     }

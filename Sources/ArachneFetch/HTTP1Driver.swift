@@ -30,7 +30,7 @@ final class HTTP1Driver {
     private var closed = false
     /// Called when a transfer must continue in libcurl (a redirect to https, a host without an IPv4 address): it
     /// has left this driver; the callee continues it at `url`.
-    var redirectElsewhere: ((HTTP1Transfer, String) -> Void)?
+    var continueElsewhere: ((HTTP1Transfer, String) -> Void)?
 
     private struct CachedTarget {
         let profile: FetchProfile
@@ -195,12 +195,17 @@ final class HTTP1Driver {
     /// looked-up name, libcurl tries again: it tries every address of the name, IPv6 ones too, as the native client
     /// (first IPv4 address only) does not, and reports the failure itself if they all fail.
     private func connectFailed(_ transfer: HTTP1Transfer, _ code: Int32) {
-        guard transfer.target.address == nil, transfer.resolvedAddress != nil, redirectElsewhere != nil else {
+        guard transfer.target.address == nil, transfer.resolvedAddress != nil, continueElsewhere != nil else {
             fail(transfer, FetchErrorKind(socketErrno: code, connecting: true), connectMessage(transfer, code))
             return
         }
+        handOver(transfer, at: transfer.url)
+    }
+
+    /// The transfer leaves this client: libcurl goes on with it at `url`.
+    private func handOver(_ transfer: HTTP1Transfer, at url: String) {
         transfers.removeValue(forKey: transfer.serial)
-        redirectElsewhere?(transfer, transfer.url)
+        continueElsewhere?(transfer, url)
     }
 
     /// Looks the transfer's host up off the loop, then opens its connection; a name without an IPv4 address (or
@@ -218,8 +223,7 @@ final class HTTP1Driver {
                 transfer.resolvedAddress = IPv4Address(address: address.address, port: port)
                 self.assign(transfer)
             case .elsewhere:
-                self.transfers.removeValue(forKey: transfer.serial)
-                self.redirectElsewhere?(transfer, transfer.url)
+                self.handOver(transfer, at: transfer.url)
             }
         }
     }
@@ -488,8 +492,7 @@ final class HTTP1Driver {
             transfer.resolvedAt = 0
             assign(transfer)
         } else {
-            transfers.removeValue(forKey: transfer.serial)
-            redirectElsewhere?(transfer, next)
+            handOver(transfer, at: next)
         }
     }
 
