@@ -206,8 +206,11 @@ final class WorkerRuntime {
             if keepsBodies.contains(item.job) && outcome.status > 0 {
                 pendingResults.append(archive(item, outcome, finishedAt: finishedAt))
             } else {
+                var travelling = outcome
+                // The request's own URL travels as "" (the coordinator has it): most results were not redirected.
+                if travelling.finalURL == item.url { travelling.finalURL = "" }
                 pendingResults.append(FetchResult(
-                    job: item.job, batch: item.batch, key: item.key, outcome: outcome, finishedAt: finishedAt))
+                    job: item.job, batch: item.batch, key: item.key, outcome: travelling, finishedAt: finishedAt))
             }
         }
         if let remaining = batchRemaining[item.batch] {
@@ -234,6 +237,7 @@ final class WorkerRuntime {
         var travelling = outcome
         travelling.body = []
         travelling.rawHeader = []
+        if travelling.finalURL == item.url { travelling.finalURL = "" }
         return FetchResult(
             job: item.job, batch: item.batch, key: item.key, outcome: travelling, finishedAt: finishedAt,
             archived: ArchivedBody(members: members, requestLength: built.requestLength, digest: built.digest))

@@ -129,8 +129,8 @@ final class CurlEasy {
             outcome.rawHeader = rawHeader
         }
         if result != CURLE_OK {
-            let kind: FetchErrorKind = tooLarge ? .tooLarge : CurlErrorClassifier.kind(of: result)
             var message = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(result))
+            let kind: FetchErrorKind = tooLarge ? .tooLarge : CurlErrorClassifier.kind(of: result, message: message)
             if tooLarge { message = "response exceeded \(maxResponseBytes) bytes" }
             outcome.failure = FetchFailure(kind: kind, message: message)
         }

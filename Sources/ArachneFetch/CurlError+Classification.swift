@@ -5,6 +5,16 @@ import CArachneCurl
 /// unsupported protocol means a response that is not HTTP (curl calls a garbage reply "HTTP/0.9") or a redirect to
 /// another scheme: both the server's doing, classified `protocol`.
 enum CurlErrorClassifier {
+    /// The kind for `code`, refined by libcurl's message where one code covers two kinds: libcurl reports response
+    /// headers past its limit (one line over 100 KiB, or 300 KiB in all, interim responses included) as a receive
+    /// error, but that is the server's protocol failure — the native client calls it `protocol` too.
+    static func kind(of code: CURLcode, message: String) -> FetchErrorKind {
+        if code == CURLE_RECV_ERROR && message.lowercased().contains("header") {
+            return .protocol
+        }
+        return kind(of: code)
+    }
+
     static func kind(of code: CURLcode) -> FetchErrorKind {
         switch code {
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:

@@ -75,6 +75,9 @@ public struct HTTP1ResponseParser: Sendable {
 
     /// The largest response head accepted, so a server that never ends its headers cannot grow memory unbounded.
     public static let maximumHeadLength = 64 * 1024
+    /// The most interim (1xx) responses accepted before the final one, so a server that streams them without end
+    /// fails the request at once instead of holding it until the total timeout. Real servers send one or two.
+    public static let maximumInterimResponses = 16
 
     private var state = State.head
     /// The head of the response being parsed (after `head` is set: the final, non-interim head), CRLF CRLF included.
@@ -85,6 +88,8 @@ public struct HTTP1ResponseParser: Sendable {
     public private(set) var bytesConsumed = 0
     /// Where the unparsed part of `headBytes` begins: the search for CRLF CRLF resumes there.
     private var headSearchFrom = 0
+    /// Interim responses skipped so far in this response.
+    private var interimResponses = 0
 
     public init() {
         headBytes.reserveCapacity(512)
@@ -106,6 +111,7 @@ public struct HTTP1ResponseParser: Sendable {
         head = nil
         bytesConsumed = 0
         headSearchFrom = 0
+        interimResponses = 0
     }
 
     /// Consumes bytes; body bytes are handed to `body` with the head as they are found. Returns how many bytes were used: all of
@@ -196,6 +202,11 @@ public struct HTTP1ResponseParser: Sendable {
                 throw HTTP1ParseError(.malformed, "unexpected 101 Switching Protocols")
             }
             // An interim response (100 Continue, 103 Early Hints): the real head follows.
+            interimResponses += 1
+            guard interimResponses <= Self.maximumInterimResponses else {
+                throw HTTP1ParseError(
+                    .malformed, "more than \(Self.maximumInterimResponses) interim (1xx) responses before the final one")
+            }
             headBytes.removeAll(keepingCapacity: true)
             headSearchFrom = 0
             return used

@@ -38,6 +38,7 @@ import Synchronization
 /// - `/broken/endless` — a chunked body that never ends.
 /// - `/broken/bad-status` — an invalid status line, then close.
 /// - `/broken/huge-header` — a 200 KiB header line, then close.
+/// - `/broken/interim` — interim `103 Early Hints` responses without end, never a final response.
 public final class DemoSite: @unchecked Sendable {
     // Safety: `loop`, `port`, `host`, `baseURL` and the counters are immutable or atomic; every other stored property
     // is touched only on the loop thread (callbacks, or closures passed to `loop.execute`).

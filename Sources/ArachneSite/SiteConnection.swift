@@ -312,6 +312,9 @@ final class SiteConnection {
             outbound.appendLiteral("ok\n")
             site.responseServed()
             state = .closing(.close)
+        case .brokenInterim:
+            producer = .interim
+            state = .streaming(persistent: false)
         }
     }
 
@@ -523,8 +526,11 @@ enum BodyProducer {
     case chunked(position: Int, remaining: Int, chunkSize: Int)
     /// Chunks of the pattern, forever.
     case endless(position: Int)
+    /// Interim `103 Early Hints` responses, forever: no final response ever comes.
+    case interim
 
     private static let endlessChunk = 16 * 1024
+    private static let earlyHints = Array("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n".utf8)
 
     /// Appends about `budget` body bytes (whole chunks); true when the body is complete.
     mutating func fill(_ out: inout [UInt8], budget: Int) -> Bool {
@@ -564,6 +570,13 @@ enum BodyProducer {
                 used += Self.endlessChunk
             }
             self = .endless(position: position)
+            return false
+        case .interim:
+            var used = 0
+            while used < budget {
+                out.append(contentsOf: Self.earlyHints)
+                used += Self.earlyHints.count
+            }
             return false
         }
     }

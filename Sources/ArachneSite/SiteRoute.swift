@@ -21,6 +21,7 @@ enum SiteRoute: Equatable, Sendable {
     case brokenEndless
     case brokenBadStatus
     case brokenHugeHeader
+    case brokenInterim
     case notFound
     case outOfRange(String)
 
@@ -75,6 +76,7 @@ enum SiteRoute: Equatable, Sendable {
         if equals(path, "/broken/endless") { return .brokenEndless }
         if equals(path, "/broken/bad-status") { return .brokenBadStatus }
         if equals(path, "/broken/huge-header") { return .brokenHugeHeader }
+        if equals(path, "/broken/interim") { return .brokenInterim }
         return .notFound
     }
 

@@ -105,6 +105,30 @@ import Testing
         }
     }
 
+    @Test func interimResponsesAreSkippedButNotWithoutEnd() throws {
+        let interim = "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+        let final = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+        let limit = HTTP1ResponseParser.maximumInterimResponses
+        let allowed = try parse(String(repeating: interim, count: limit) + final, piece: 7)
+        #expect(allowed.head?.status == 200)
+        #expect(allowed.body == Array("ok".utf8))
+        #expect(String(decoding: allowed.parser.headBytes, as: UTF8.self) == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n")
+        // A server that streams interim responses without end fails the request as soon as it passes the limit.
+        #expect {
+            _ = try parse(String(repeating: interim, count: limit + 1) + final)
+        } throws: { error in
+            let error = error as? HTTP1ParseError
+            return error?.kind == .malformed && error?.message.contains("interim (1xx) responses") == true
+        }
+        // The count is per response: a reset parser starts again.
+        var parser = try parse(String(repeating: interim, count: limit) + final).parser
+        parser.reset()
+        _ = try Array((String(repeating: interim, count: limit) + final).utf8).withUnsafeBytes {
+            try parser.feed($0) { _, _ in }
+        }
+        #expect(parser.head?.status == 200)
+    }
+
     @Test func theEndOfTheStreamCompletesOnlyResponsesFramedByIt() throws {
         var untilClose = try parse("HTTP/1.1 200 OK\r\n\r\nabc").parser
         try untilClose.finishAtEndOfStream()

@@ -26,6 +26,7 @@ import Testing
         ("/broken/endless", .brokenEndless),
         ("/broken/bad-status", .brokenBadStatus),
         ("/broken/huge-header", .brokenHugeHeader),
+        ("/broken/interim", .brokenInterim),
         ("/broken/other", .notFound),
         ("/nothing", .notFound),
         ("/bytes/12345678901", .notFound),
