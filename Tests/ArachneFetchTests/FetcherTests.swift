@@ -113,6 +113,38 @@ final class FetchHarness: @unchecked Sendable {
         await h.close()
     }
 
+    @Test(arguments: FetchEngine.allCases) func connectTimeoutEndsAConnectThatNeverCompletes(engine: FetchEngine)
+        async throws
+    {
+        // A listener that never accepts, with its accept queue full: Linux drops further SYNs, so a connect to it
+        // hangs (the kernel retries the SYN after 1 s, then 3 s) — a black-holed address, on loopback.
+        let listener = try Syscall.tcpSocket(nonBlocking: false)
+        defer { try? Syscall.close(listener) }
+        try Syscall.bind(listener, .loopback(port: 0))
+        try Syscall.listen(listener, backlog: 0)
+        let port = try Syscall.localAddress(listener).port
+        var fillers: [Int32] = []
+        defer { for fd in fillers { try? Syscall.close(fd) } }
+        for _ in 0..<4 {
+            let fd = try Syscall.tcpSocket(nonBlocking: true)
+            fillers.append(fd)
+            _ = try Syscall.connect(fd, .loopback(port: port))
+        }
+        try await Task.sleep(for: .milliseconds(50))
+
+        let h = try FetchHarness(engine: engine)
+        let settings = FetchSettings(connectTimeoutMs: 300, totalTimeoutMs: 20_000)
+        let outcome = await withTaskExecutorPreference(h.loop) {
+            await h.fetcher.fetch("http://127.0.0.1:\(port)/", profile: FetchProfile(settings: settings))
+        }
+        #expect(outcome.failure?.kind == .timeout, "\(String(describing: outcome.failure))")
+        #expect(outcome.status == 0)
+        // It is the connect timeout that ended it, not the total one, and the connection never came up.
+        #expect(outcome.timings.connect == 0)
+        #expect(outcome.timings.total < 5_000_000, "\(outcome.timings.total) µs")
+        await h.close()
+    }
+
     @Test(arguments: FetchEngine.allCases) func stalledServerTimesOut(engine: FetchEngine) async throws {
         let h = try FetchHarness(engine: engine)
         let outcome = await h.fetch("/broken/stall", FetchSettings(totalTimeoutMs: 300))
