@@ -98,6 +98,7 @@ final class CoordinatorCore {
     // MARK: Jobs
 
     func addJob(_ job: ActiveJob, resume: JobResume?) {
+        Trace.log("coordinator: job \(job.id) added")
         jobs[job.id] = job
         perform(scheduler.addJob(id: job.id, urlCount: job.spec.urls.count, repeatCount: job.spec.repeatCount,
                                  perWorkerLimit: job.spec.concurrency, resume: resume, now: now))
@@ -294,6 +295,7 @@ final class CoordinatorCore {
                         finishedAt: finishedAt))
                 }
             case .jobFinished(let job, let outcome, let progress):
+                Trace.log("coordinator: job \(job) finished")
                 guard let active = jobs[job] else { continue }
                 active.batcher.flush()
                 active.progress = progress

@@ -8,7 +8,9 @@ enum Trace {
     @inline(__always)
     static func log(_ message: @autoclosure () -> String) {
         guard enabled else { return }
-        FileHandle.standardError.write(Data("[trace \(getpid())] \(message())\n".utf8))
+        let milliseconds = Double(DispatchTime.now().uptimeNanoseconds) / 1e6
+        let line = String(format: "[trace %d %.3f] ", getpid(), milliseconds) + message() + "\n"
+        FileHandle.standardError.write(Data(line.utf8))
     }
 }
 
