@@ -94,6 +94,23 @@ extension SiteSocketTests {
         }
     }
 
+    @Test func interimSendsEarlyHintsWithoutEndAndNeverAFinalResponse() async throws {
+        try await withSite { fixture in
+            let heads = try await onThread {
+                let client = try BlockingClient(port: fixture.port)
+                try client.request("/broken/interim")
+                var heads: [HTTPResponse] = []
+                for _ in 0..<1_000 { heads.append(try client.readHead()) }
+                client.close()
+                return heads
+            }
+            #expect(heads.count == 1_000)
+            #expect(heads.allSatisfy { $0.status == 103 && $0.header("Link") == "</style.css>; rel=preload" })
+            #expect(fixture.eventually { fixture.site.openConnections == 0 })
+            #expect(fixture.site.requestsServed == 0)
+        }
+    }
+
     @Test func badStatusHasNoValidStatusLine() async throws {
         try await withSite { fixture in
             let bytes = try await onThread {
