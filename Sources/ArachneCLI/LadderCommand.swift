@@ -107,6 +107,7 @@ public struct LadderCommand: AsyncParsableCommand {
             print("GET \(job.url) (\(job.address)\(body)), concurrency \(job.concurrency), "
                 + "budget \(budget) s per model and N\n")
             print(table.render(), terminator: "")
+            if let note = table.sharedCoresNote(server: job.address) { print("\n" + note) }
         }
     }
 

@@ -1,3 +1,4 @@
+import ArachneSystem
 import Foundation
 
 /// The ladder's results as the user sees them: an aligned text table, or the same rows as JSON.
@@ -17,6 +18,19 @@ public struct LadderTable: Sendable {
               base.requestsPerSecond > 0
         else { return nil }
         return run.requestsPerSecond / base.requestsPerSecond
+    }
+
+    /// Under the table, on a machine of 2 cores or fewer with the server on loopback and a cluster run in it: the
+    /// cluster's worker and coordinator share the CPU with the server there, which, more than the model, is what
+    /// limits that rung (docs/io-models.md explains it). Nil otherwise.
+    public func sharedCoresNote(
+        server: IPv4Address, cores: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) -> String? {
+        let loopback = server.address >> 24 == 127
+        guard cores <= 2, loopback, runs.contains(where: { $0.model == "cluster" }) else { return nil }
+        return "note: on \(cores) core\(cores == 1 ? "" : "s") the cluster's worker and coordinator share the CPU "
+            + "with the server on loopback, so that\nrung measures this contention as much as the model (see "
+            + "docs/io-models.md, \"Why cluster stops near 7x on 2 cores\")."
     }
 
     /// What to say beside a run: budget overrun, first failure, the model's own note.

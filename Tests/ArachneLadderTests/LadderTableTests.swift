@@ -44,6 +44,18 @@ import Testing
         }
     }
 
+    @Test func aClusterRunOnTwoCoresWithALoopbackServerGetsANote() {
+        let cluster = ModelRun(model: "cluster", requests: 300, succeeded: 300, failed: 0, wallSeconds: 0.1,
+                               cpuSeconds: 0.1)
+        let withCluster = LadderTable(runs: runs + [cluster])
+        let note = withCluster.sharedCoresNote(server: .loopback(port: 8080), cores: 2)
+        #expect(note?.hasPrefix("note: on 2 cores the cluster's worker and coordinator share the CPU") == true)
+        #expect(withCluster.sharedCoresNote(server: .loopback(port: 8080), cores: 1)?.contains("on 1 core the") == true)
+        #expect(withCluster.sharedCoresNote(server: .loopback(port: 8080), cores: 4) == nil)
+        #expect(withCluster.sharedCoresNote(server: IPv4Address(address: 0x0A00_0001, port: 80), cores: 2) == nil)
+        #expect(LadderTable(runs: runs).sharedCoresNote(server: .loopback(port: 8080), cores: 2) == nil)
+    }
+
     @Test func jsonHasEveryRowWithItsSpeedUp() throws {
         let url = try TargetURL(validating: "http://127.0.0.1:8080/")
         let job = LadderJob(url: url, address: .loopback(port: 8080), requests: 1, concurrency: 64)
