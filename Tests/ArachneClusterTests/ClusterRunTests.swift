@@ -29,6 +29,24 @@ import Testing
         #expect(report.bodies.count >= 1)
     }
 
+    @Test func finalURLsAreTheRequestsOwnUnlessRedirectedWithAndWithoutBodies() async throws {
+        let site = try SiteFixture()
+        defer { site.stop() }
+        let urls = [site.url("/bytes/10"), site.url("/redirect/2")]
+        for keepBodies in [false, true] {
+            let directory = temporaryDirectory("final-url-\(keepBodies)")
+            let spec = JobSpec(urls: urls, repeatCount: 3, concurrency: 4, settings: FetchSettings(keepBodies: keepBodies))
+            _ = try await ClusterRun.run(ClusterRun.Options(
+                id: "t-final-url", spec: spec, outputDirectory: directory, workers: 1, executable: ArachneBinary.url))
+            let records = try expectExactlyOnce(directory: directory, urls: urls, repeatCount: 3)
+            for record in records {
+                let redirected = record.url == urls[1]
+                #expect(record.finalURL == (redirected ? site.url("/redirect/0") : record.url), "\(record)")
+                #expect(record.redirects == (redirected ? 2 : 0))
+            }
+        }
+    }
+
     @Test func aWorkerKilledMidJobIsReplacedAndEveryKeyEndsOnce() async throws {
         let site = try SiteFixture()
         defer { site.stop() }
