@@ -70,9 +70,10 @@ let package = Package(
             name: "arachne", dependencies: ["ArachneCLI"], linkerSettings: [.linkedLibrary("tcmalloc_minimal")]),
 
         .testTarget(name: "ArachneCoreTests", dependencies: ["ArachneCore"]),
-        .testTarget(name: "ArachneProtocolTests", dependencies: ["ArachneProtocol"]),
-        .testTarget(name: "ArachneSchedulingTests", dependencies: ["ArachneScheduling"]),
-        .testTarget(name: "ArachneReportTests", dependencies: ["ArachneReport", "ArachneArchive"]),
+        .testTarget(name: "ArachneProtocolTests", dependencies: ["ArachneProtocol", "ArachneTestSupport"]),
+        .testTarget(name: "ArachneSchedulingTests", dependencies: ["ArachneScheduling", "ArachneTestSupport"]),
+        .testTarget(
+            name: "ArachneReportTests", dependencies: ["ArachneReport", "ArachneArchive", "ArachneTestSupport"]),
         .testTarget(name: "ArachneEventLoopTests", dependencies: ["ArachneEventLoop", "ArachneSystem"]),
         .testTarget(name: "ArachneSiteTests", dependencies: ["ArachneSite", "ArachneEventLoop", "ArachneSystem"]),
         .testTarget(name: "ArachneFetchTests", dependencies: ["ArachneFetch", "ArachneSite", "ArachneEventLoop"]),

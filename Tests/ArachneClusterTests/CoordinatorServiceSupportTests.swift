@@ -127,7 +127,7 @@ final class CoordinatorProcess: @unchecked Sendable {
     }
 
     /// The worker processes it spawned (its direct children).
-    var workers: [Int32] { serviceChildren(of: pid) }
+    var workers: [Int32] { childProcesses(of: pid) }
 
     func signal(_ number: Int32) {
         if process.isRunning { kill(pid, number) }
@@ -189,19 +189,6 @@ final class CoordinatorProcess: @unchecked Sendable {
         }
         return job
     }
-}
-
-/// Direct children of `pid`, from /proc.
-func serviceChildren(of pid: Int32) -> [Int32] {
-    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
-    var children: [Int32] = []
-    for task in tasks {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8) else {
-            continue
-        }
-        children += text.split(separator: " ").compactMap { Int32($0) }
-    }
-    return children
 }
 
 /// True while the process exists and is not a zombie (an exited child not yet reaped still has a /proc entry).

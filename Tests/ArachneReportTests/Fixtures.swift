@@ -1,21 +1,7 @@
 import ArachneCore
 import ArachneReport
+import ArachneTestSupport
 import Foundation
-
-/// A small deterministic random generator (SplitMix64), so tests see the same "random" records every run.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 enum Fixtures {
     static let jobStart = 1_700_000_000.0
@@ -31,7 +17,7 @@ enum Fixtures {
     }
 
     /// Timings spread over six orders of magnitude (log-uniform), cumulative as curl reports them.
-    static func timings(_ random: inout SeededRandom) -> PhaseTimings {
+    static func timings(_ random: inout SeededGenerator) -> PhaseTimings {
         func spread(_ low: Double, _ high: Double) -> Int64 {
             Int64(exp(Double.random(in: log(low)...log(high), using: &random)))
         }
@@ -48,7 +34,7 @@ enum Fixtures {
 
     /// A mixed workload: several workers and hosts, some 404/500s, some failures without a response.
     static func records(count: Int, seed: UInt64 = 42, workers: Int = 3, hosts: Int = 4) -> [FetchRecord] {
-        var random = SeededRandom(seed: seed)
+        var random = SeededGenerator(seed: seed)
         return (0..<count).map { index in
             let host = "host\(index % hosts).test"
             let worker = "w\(index % workers + 1)"

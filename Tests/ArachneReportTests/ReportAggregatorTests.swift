@@ -1,4 +1,5 @@
 import ArachneCore
+import ArachneTestSupport
 import Foundation
 import Testing
 
@@ -172,7 +173,7 @@ func rawPercentile(_ sorted: [Int64], _ percentile: Double) -> Int64 {
 
     @Test func memoryDoesNotGrowWithTheNumberOfRecords() {
         var aggregator = ReportAggregator()
-        var random = SeededRandom(seed: 7)
+        var random = SeededGenerator(seed: 7)
         func addBatch(_ count: Int) {
             for index in 0..<count {
                 aggregator.add(Fixtures.record(

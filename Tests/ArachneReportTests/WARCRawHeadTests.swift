@@ -1,4 +1,5 @@
 @testable import ArachneArchive
+import ArachneTestSupport
 import Foundation
 import Testing
 
@@ -54,7 +55,7 @@ import Testing
 @Suite struct GzipMemberTests {
     /// Each member, cut out of the file alone, inflates (Python's zlib, an independent reader) to its input.
     @Test func storedAndCompressedMembersInflateToTheirInputs() throws {
-        var random = SeededRandom(seed: 11)
+        var random = SeededGenerator(seed: 11)
         let text = Array(String(repeating: "<p>Arachne keeps every body it fetched.</p>\n", count: 120).utf8)
         let inputs: [(bytes: [UInt8], compressed: Bool)] = [
             ([], false), ([], true), (Array("x".utf8), false), (text, true), (text, false),

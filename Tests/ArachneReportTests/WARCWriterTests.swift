@@ -1,5 +1,6 @@
 import ArachneArchive
 import ArachneCore
+import ArachneTestSupport
 import Foundation
 import Testing
 
@@ -106,7 +107,7 @@ extension Array where Element == UInt8 {
     }
 
     static func bodies() -> [Body] {
-        var random = SeededRandom(seed: 3)
+        var random = SeededGenerator(seed: 3)
         let large = (0..<300_000).map { _ in UInt8.random(in: 0...255, using: &random) }
         return [
             Body(url: "http://a.test/", status: 200, headers: [("content-type", "text/html")],
@@ -174,7 +175,7 @@ extension Array where Element == UInt8 {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         #expect(FileManager.default.createFile(atPath: directory + "/bodies-00004.warc.gz", contents: Data()))
         let writer = try WARCWriter(directory: directory, maxFileSize: 2_000)
-        var random = SeededRandom(seed: 9)
+        var random = SeededGenerator(seed: 9)
         var references: [BodyReference] = []
         for index in 0..<12 {
             let body = (0..<1_500).map { _ in UInt8.random(in: 0...255, using: &random) }
@@ -220,7 +221,7 @@ extension Array where Element == UInt8 {
     }
 
     @Test func incrementalUpdatesInOddPiecesMatchOneShot() {
-        var random = SeededRandom(seed: 5)
+        var random = SeededGenerator(seed: 5)
         let data = (0..<10_000).map { _ in UInt8.random(in: 0...255, using: &random) }
         var sha = SHA1()
         var offset = 0

@@ -1,4 +1,5 @@
 import ArachneCore
+import ArachneTestSupport
 import Testing
 
 @testable import ArachneScheduling

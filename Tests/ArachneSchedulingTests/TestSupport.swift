@@ -1,27 +1,11 @@
 import ArachneCore
+import ArachneTestSupport
 import Testing
 
 @testable import ArachneScheduling
 
 typealias Action = Scheduler.Action
 typealias Instant = Scheduler.Instant
-
-/// A small seeded generator (SplitMix64) so simulations are repeatable.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Every terminal record the coordinator would write, checked as it is written: never two for one key.
 struct Ledger {

@@ -160,3 +160,20 @@ public func expectValidReport(_ path: String, sourceLocation: SourceLocation = #
     let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     #expect(process.terminationStatus == 0, "report \(path) does not validate: \(message)", sourceLocation: sourceLocation)
 }
+
+/// A small seeded generator (SplitMix64), so simulations, fuzz tests and "random" fixtures are the same every run.
+public struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+
+    public init(seed: UInt64) {
+        state = seed
+    }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
