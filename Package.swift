@@ -20,11 +20,14 @@ let package = Package(
         .systemLibrary(name: "CArachneSQLite", path: "Sources/CArachneSQLite"),
         .systemLibrary(name: "CArachneISAL", path: "Sources/CArachneISAL"),
         .systemLibrary(name: "CArachneCrypto", path: "Sources/CArachneCrypto"),
+        .systemLibrary(name: "CArachneIDN2", path: "Sources/CArachneIDN2"),
 
         // Pure modules: values, state machines, encodings. No C, no I/O.
         .target(name: "ArachneCore"),
         .target(name: "ArachneProtocol", dependencies: ["ArachneCore"]),
         .target(name: "ArachneScheduling", dependencies: ["ArachneCore"]),
+        // The WHATWG URL parser; its only C is libidn2 for internationalized domain names.
+        .target(name: "ArachneURL", dependencies: ["CArachneIDN2"]),
         .target(
             name: "ArachneReport",
             dependencies: ["ArachneCore", .product(name: "Histogram", package: "hdrhistogram-swift")]
@@ -79,6 +82,7 @@ let package = Package(
         .testTarget(name: "ArachneFetchTests", dependencies: ["ArachneFetch", "ArachneSite", "ArachneEventLoop"]),
         .testTarget(name: "ArachneZMQTests", dependencies: ["ArachneZMQ", "ArachneEventLoop"]),
         .testTarget(name: "ArachneStoreTests", dependencies: ["ArachneStore"]),
+        .testTarget(name: "ArachneURLTests", dependencies: ["ArachneURL"]),
         .testTarget(name: "ArachneLadderTests", dependencies: ["ArachneLadder", "ArachneSite"]),
         // Integration tests run the real `arachne` binary: depending on it makes `swift test` build it.
         .target(
