@@ -24,7 +24,8 @@ struct HostileInputTests {
     func deepNesting() {
         for tag in ["div", "b", "a", "table", "template"] {
             let html =
-                String(repeating: "<\(tag)>", count: 100_000) + "<a href=/deep>" + String(repeating: "</x>", count: 1_000)
+                String(repeating: "<\(tag)>", count: 100_000) + "<a href=/deep>"
+                + String(repeating: "</x>", count: 1_000)
             let page = extract(html)
             #expect(page.links.last?.href == (tag == "template" ? nil : "/deep"), "\(tag)")
         }
