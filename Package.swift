@@ -21,6 +21,7 @@ let package = Package(
         .systemLibrary(name: "CArachneISAL", path: "Sources/CArachneISAL"),
         .systemLibrary(name: "CArachneCrypto", path: "Sources/CArachneCrypto"),
         .systemLibrary(name: "CArachneIDN2", path: "Sources/CArachneIDN2"),
+        .systemLibrary(name: "CArachneXML2", path: "Sources/CArachneXML2", pkgConfig: "libxml-2.0"),
 
         // Pure modules: values, state machines, encodings. No C, no I/O.
         .target(name: "ArachneCore"),
@@ -44,6 +45,7 @@ let package = Package(
             name: "ArachneArchive", dependencies: ["ArachneCore", "ArachneReport", "CArachneISAL", "CArachneCrypto"]),
         .target(name: "ArachneStore", dependencies: ["ArachneCore", "CArachneSQLite"]),
         .target(name: "ArachneSite", dependencies: ["ArachneCore", "ArachneEventLoop", "ArachneSystem", "CArachneZlib"]),
+        .target(name: "ArachneLinks", dependencies: ["CArachneXML2"]),
 
         // The product: cluster, IO-model ladder, command line.
         .target(
@@ -83,6 +85,7 @@ let package = Package(
         .testTarget(name: "ArachneZMQTests", dependencies: ["ArachneZMQ", "ArachneEventLoop"]),
         .testTarget(name: "ArachneStoreTests", dependencies: ["ArachneStore"]),
         .testTarget(name: "ArachneURLTests", dependencies: ["ArachneURL"]),
+        .testTarget(name: "ArachneLinksTests", dependencies: ["ArachneLinks"]),
         .testTarget(name: "ArachneLadderTests", dependencies: ["ArachneLadder", "ArachneSite"]),
         // Integration tests run the real `arachne` binary: depending on it makes `swift test` build it.
         .target(
