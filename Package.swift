@@ -20,6 +20,8 @@ let package = Package(
         .systemLibrary(name: "CArachneSQLite", path: "Sources/CArachneSQLite"),
         .systemLibrary(name: "CArachneISAL", path: "Sources/CArachneISAL"),
         .systemLibrary(name: "CArachneCrypto", path: "Sources/CArachneCrypto"),
+        .systemLibrary(name: "CArachnePSL", path: "Sources/CArachnePSL"),
+        .systemLibrary(name: "CArachnePCRE2", path: "Sources/CArachnePCRE2"),
 
         // Pure modules: values, state machines, encodings. No C, no I/O.
         .target(name: "ArachneCore"),
@@ -41,6 +43,8 @@ let package = Package(
             name: "ArachneArchive", dependencies: ["ArachneCore", "ArachneReport", "CArachneISAL", "CArachneCrypto"]),
         .target(name: "ArachneStore", dependencies: ["ArachneCore", "CArachneSQLite"]),
         .target(name: "ArachneSite", dependencies: ["ArachneCore", "ArachneEventLoop", "ArachneSystem", "CArachneZlib"]),
+        // Crawl rules: scope, filters, traps. Pure values, with libpsl and PCRE2 behind one wrapper file each.
+        .target(name: "ArachneCrawl", dependencies: ["CArachnePSL", "CArachnePCRE2"]),
 
         // The product: cluster, IO-model ladder, command line.
         .target(
@@ -79,6 +83,7 @@ let package = Package(
         .testTarget(name: "ArachneFetchTests", dependencies: ["ArachneFetch", "ArachneSite", "ArachneEventLoop"]),
         .testTarget(name: "ArachneZMQTests", dependencies: ["ArachneZMQ", "ArachneEventLoop"]),
         .testTarget(name: "ArachneStoreTests", dependencies: ["ArachneStore"]),
+        .testTarget(name: "ArachneCrawlTests", dependencies: ["ArachneCrawl"]),
         .testTarget(name: "ArachneLadderTests", dependencies: ["ArachneLadder", "ArachneSite"]),
         // Integration tests run the real `arachne` binary: depending on it makes `swift test` build it.
         .target(
