@@ -22,6 +22,8 @@ let package = Package(
         .systemLibrary(name: "CArachneCrypto", path: "Sources/CArachneCrypto"),
         .systemLibrary(name: "CArachneIDN2", path: "Sources/CArachneIDN2"),
         .systemLibrary(name: "CArachneXML2", path: "Sources/CArachneXML2", pkgConfig: "libxml-2.0"),
+        .systemLibrary(name: "CArachnePSL", path: "Sources/CArachnePSL"),
+        .systemLibrary(name: "CArachnePCRE2", path: "Sources/CArachnePCRE2"),
 
         // Pure modules: values, state machines, encodings. No C, no I/O.
         .target(name: "ArachneCore"),
@@ -46,6 +48,8 @@ let package = Package(
         .target(name: "ArachneStore", dependencies: ["ArachneCore", "CArachneSQLite"]),
         .target(name: "ArachneSite", dependencies: ["ArachneCore", "ArachneEventLoop", "ArachneSystem", "CArachneZlib"]),
         .target(name: "ArachneLinks", dependencies: ["CArachneXML2"]),
+        // Crawl rules: scope, filters, traps. Pure values, with libpsl and PCRE2 behind one wrapper file each.
+        .target(name: "ArachneCrawl", dependencies: ["CArachnePSL", "CArachnePCRE2"]),
 
         // The product: cluster, IO-model ladder, command line.
         .target(
@@ -86,6 +90,7 @@ let package = Package(
         .testTarget(name: "ArachneStoreTests", dependencies: ["ArachneStore"]),
         .testTarget(name: "ArachneURLTests", dependencies: ["ArachneURL"]),
         .testTarget(name: "ArachneLinksTests", dependencies: ["ArachneLinks"]),
+        .testTarget(name: "ArachneCrawlTests", dependencies: ["ArachneCrawl"]),
         .testTarget(name: "ArachneLadderTests", dependencies: ["ArachneLadder", "ArachneSite"]),
         // Integration tests run the real `arachne` binary: depending on it makes `swift test` build it.
         .target(
