@@ -22,12 +22,18 @@ public struct SiteCommand: AsyncParsableCommand {
     @Option(help: "The port to listen on; 0 lets the system pick a free one.")
     public var port: UInt16 = 8080
 
+    @Option(help: "How many pages the site has: /page/0 … /page/N-1 (10 to 10000000).")
+    public var pages: Int = DemoSite.defaultPageCount
+
     public init() {}
 
     public func validate() throws {
         var address = in_addr()
         guard inet_pton(AF_INET, host, &address) == 1 else {
             throw ValidationError("--host must be an IPv4 address such as 127.0.0.1, not \"\(host)\"")
+        }
+        guard DemoSite.pageCountRange.contains(pages) else {
+            throw ValidationError("--pages must be from 10 to 10000000, not \(pages)")
         }
     }
 
@@ -45,7 +51,7 @@ public struct SiteCommand: AsyncParsableCommand {
         let loop = try EventLoop(name: "arachne-site")
         let site: DemoSite
         do {
-            site = try DemoSite.start(on: loop, host: host, port: port)
+            site = try DemoSite.start(on: loop, host: host, port: port, pageCount: pages)
         } catch {
             loop.shutdown()
             throw error

@@ -20,9 +20,13 @@ import Synchronization
 /// writability.
 ///
 /// Routes (all deterministic; see docs/demo-site.md):
-/// - `/` — HTML index linking to `/page/0` … `/page/9`.
-/// - `/page/N` (N < 1000) — HTML page with text and five links to other pages (`DemoSite.pageLinks(N)`).
-/// - `/robots.txt` — disallows `/broken/`, `/delay/`, `/redirect-loop`.
+/// - `/` — HTML index linking to `/page/0` … `/page/9` and to the crawler test pages.
+/// - `/page/N` (N < the page count, 1000 by default) — HTML page with text and five links to other pages
+///   (`DemoSite.pageLinks(N, pageCount:)`).
+/// - `/robots.txt` — disallows `/broken/`, `/delay/`, `/redirect-loop`; names `/sitemap.xml`.
+/// - `/sitemap.xml` — a sitemap of `/`, the crawler test pages and the first 1,000 pages.
+/// - `/crawl/…`, `/files/data.csv`, `/moved/N` (301 to `/page/N`) — the crawler test set (`crawlResource(at:)`,
+///   `crawlExpectation(pageCount:maxDepth:)`).
 /// - `/bytes/N` — exactly N bytes (`DemoSite.body(count:)`), `application/octet-stream`; N ≤ 2^30.
 /// - `/status/CODE` — that status (200…599) with body `status CODE\n` (no body for 204 and 304).
 /// - `/delay/MS` — 200 after MS milliseconds (a loop timer); MS ≤ 600000.
@@ -51,6 +55,8 @@ public final class DemoSite: @unchecked Sendable {
     public let port: UInt16
     /// `http://HOST:PORT`, with 127.0.0.1 for a wildcard host.
     public let baseURL: String
+    /// Pages are `/page/0` … `/page/(pageCount - 1)`.
+    public let pageCount: Int
 
     private let accepted = Atomic<Int>(0)
     private let served = Atomic<Int>(0)
@@ -59,10 +65,16 @@ public final class DemoSite: @unchecked Sendable {
 
     private var listenerFD: Int32
     private var connections: [Int32: SiteConnection] = [:]
-    private var pages: [FixedResponse?] = Array(repeating: nil, count: DemoSite.pageCount)
+    /// Rendered pages, direct-mapped by page number: the whole default site, the most recent pages of a big one.
+    private var pageCache: [(page: Int, response: FixedResponse)?]
+    private static let pageCacheLimit = 16_384
     private var gzipCache: [Int: FixedResponse] = [:]
-    let indexResponse = FixedResponse(status: 200, contentType: "text/html; charset=utf-8", text: DemoSite.indexHTML)
-    let robotsResponse = FixedResponse(status: 200, contentType: "text/plain", text: DemoSite.robotsTxt)
+    private var sitemapCache: FixedResponse?
+    let indexResponse: FixedResponse
+    let robotsResponse: FixedResponse
+    let trapResponses: [FixedResponse] = DemoSite.trapPages.indices.map {
+        FixedResponse(status: 200, contentType: DemoSite.trapPages[$0].contentType, text: DemoSite.trapBody($0))
+    }
     let notFoundResponse = FixedResponse(status: 404, contentType: "text/plain", text: "not found\n")
     let redirectDoneResponse = FixedResponse(status: 200, contentType: "text/plain", text: "redirects done\n")
     let redirectLoopResponse = FixedResponse(
@@ -80,18 +92,31 @@ public final class DemoSite: @unchecked Sendable {
     /// Connections open now.
     public var openConnections: Int { open.load(ordering: .relaxed) }
 
-    private init(loop: EventLoop, listenerFD: Int32, address: IPv4Address) {
+    private init(loop: EventLoop, listenerFD: Int32, address: IPv4Address, pageCount: Int) {
         self.loop = loop
         self.listenerFD = listenerFD
         self.port = address.port
         self.host = address.host
+        self.pageCount = pageCount
         let urlHost = address.address == 0 ? "127.0.0.1" : address.host
         self.baseURL = "http://\(urlHost):\(address.port)"
+        pageCache = Array(repeating: nil, count: min(pageCount, Self.pageCacheLimit))
+        indexResponse = FixedResponse(
+            status: 200, contentType: "text/html; charset=utf-8", text: DemoSite.indexHTML(pageCount: pageCount))
+        robotsResponse = FixedResponse(
+            status: 200, contentType: "text/plain", text: DemoSite.robotsTxt(baseURL: baseURL))
     }
 
-    /// Listens on `host:port` (an IPv4 address; port 0 lets the kernel pick) and starts serving on `loop`.
-    /// Callable from any thread, the loop's included.
-    public static func start(on loop: EventLoop, host: String = "127.0.0.1", port: UInt16 = 0) throws -> DemoSite {
+    /// Listens on `host:port` (an IPv4 address; port 0 lets the kernel pick) and starts serving a site of
+    /// `pageCount` pages (within `pageCountRange`) on `loop`. Callable from any thread, the loop's included.
+    public static func start(
+        on loop: EventLoop, host: String = "127.0.0.1", port: UInt16 = 0, pageCount: Int = defaultPageCount
+    ) throws -> DemoSite {
+        guard pageCountRange.contains(pageCount) else {
+            throw DemoSiteError(
+                "demo site page count must be from \(pageCountRange.lowerBound) to \(pageCountRange.upperBound), "
+                    + "not \(pageCount)")
+        }
         guard let requested = IPv4Address(host, port: port) else {
             throw DemoSiteError("demo site host must be an IPv4 address such as 127.0.0.1, not \"\(host)\"")
         }
@@ -106,7 +131,7 @@ public final class DemoSite: @unchecked Sendable {
             try? Syscall.close(fd)
             throw DemoSiteError("demo site could not listen on \(requested): \(error)")
         }
-        let site = DemoSite(loop: loop, listenerFD: fd, address: address)
+        let site = DemoSite(loop: loop, listenerFD: fd, address: address, pageCount: pageCount)
         do {
             try site.onLoop { try site.registerListener() }
         } catch {
@@ -185,12 +210,24 @@ public final class DemoSite: @unchecked Sendable {
         served.add(1, ordering: .relaxed)
     }
 
-    /// `/page/n`, built on first use and kept.
+    /// `/page/n`, built on first use and kept until another page takes its cache slot.
     func pageResponse(_ n: Int) -> FixedResponse {
-        if let page = pages[n] { return page }
-        let page = FixedResponse(status: 200, contentType: "text/html; charset=utf-8", text: Self.pageHTML(n))
-        pages[n] = page
+        let slot = n % pageCache.count
+        if let cached = pageCache[slot], cached.page == n { return cached.response }
+        let page = FixedResponse(
+            status: 200, contentType: "text/html; charset=utf-8", body: Self.pageBytes(n, pageCount: pageCount))
+        pageCache[slot] = (n, page)
         return page
+    }
+
+    /// `/sitemap.xml`, built on first use.
+    func sitemapResponse() -> FixedResponse {
+        if let sitemap = sitemapCache { return sitemap }
+        let sitemap = FixedResponse(
+            status: 200, contentType: "application/xml",
+            text: Self.sitemapXML(baseURL: baseURL, pageCount: pageCount))
+        sitemapCache = sitemap
+        return sitemap
     }
 
     /// `/gzip/n`; the most recent few sizes are kept, since compressing a large body takes a while.

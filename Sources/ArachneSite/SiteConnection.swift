@@ -176,7 +176,8 @@ final class SiteConnection {
             site.methodNotAllowedResponse.append(to: &outbound, connection: connection, includeBody: true)
             return finish(persistent: persistent)
         }
-        let route = SiteRoute(path: UnsafeRawBufferPointer(rebasing: bytes[head.targetStart..<head.targetEnd]))
+        let route = SiteRoute(
+            path: UnsafeRawBufferPointer(rebasing: bytes[head.targetStart..<head.targetEnd]), pageCount: site.pageCount)
         switch route {
         case .index:
             site.indexResponse.append(to: &outbound, connection: connection, includeBody: includeBody)
@@ -186,6 +187,29 @@ final class SiteConnection {
             finish(persistent: persistent)
         case .page(let n):
             site.pageResponse(n).append(to: &outbound, connection: connection, includeBody: includeBody)
+            finish(persistent: persistent)
+        case .sitemap:
+            site.sitemapResponse().append(to: &outbound, connection: connection, includeBody: includeBody)
+            finish(persistent: persistent)
+        case .trap(let index):
+            site.trapResponses[index].append(to: &outbound, connection: connection, includeBody: includeBody)
+            finish(persistent: persistent)
+        case .moved(let n):
+            var location: [UInt8] = []
+            location.appendLiteral("/page/")
+            location.appendDecimal(n)
+            var body: [UInt8] = []
+            body.appendLiteral("moved to ")
+            body.append(contentsOf: location)
+            body.appendLiteral("\n")
+            outbound.appendHead(
+                status: 301, contentType: "text/plain", framing: .length(body.count), connection: connection
+            ) { head in
+                head.appendLiteral("Location: ")
+                head.append(contentsOf: location)
+                head.appendLiteral("\r\n")
+            }
+            if includeBody { outbound.append(contentsOf: body) }
             finish(persistent: persistent)
         case .notFound:
             site.notFoundResponse.append(to: &outbound, connection: connection, includeBody: includeBody)

@@ -1,11 +1,17 @@
 /// Every path the demo site answers, parsed from a request target. Pure: tests drive it without sockets.
 ///
 /// The numbers in paths are plain decimal (at most 10 digits); a query string is ignored. A path that matches no
-/// route, or a page number of 1000 or more, is `.notFound`; a number over a route's limit is `.outOfRange`.
+/// route, or a page number not below the site's page count, is `.notFound`; a number over a route's limit is
+/// `.outOfRange`.
 enum SiteRoute: Equatable, Sendable {
     case index
     case robots
+    case sitemap
     case page(Int)
+    /// `/moved/N`: 301 to `/page/N`.
+    case moved(Int)
+    /// `DemoSite.trapPages[i]`.
+    case trap(Int)
     case bytes(Int)
     case status(Int)
     case delay(milliseconds: Int)
@@ -30,26 +36,28 @@ enum SiteRoute: Equatable, Sendable {
     static let maxDelayMilliseconds = 600_000
     static let maxRedirects = 10_000
 
-    init(path target: UnsafeRawBufferPointer) {
+    init(path target: UnsafeRawBufferPointer, pageCount: Int = DemoSite.defaultPageCount) {
         var end = target.count
         if let query = HTTPRequestParser.firstIndex(of: UInt8(ascii: "?"), in: target, from: 0, to: end) {
             end = query
         }
         let path = UnsafeRawBufferPointer(rebasing: target[0..<end])
-        self = Self.route(path)
+        self = Self.route(path, pageCount: pageCount)
     }
 
-    init(path: String) {
+    init(path: String, pageCount: Int = DemoSite.defaultPageCount) {
         var path = path
-        self = path.withUTF8 { SiteRoute(path: UnsafeRawBufferPointer($0)) }
+        self = path.withUTF8 { SiteRoute(path: UnsafeRawBufferPointer($0), pageCount: pageCount) }
     }
 
-    private static func route(_ path: UnsafeRawBufferPointer) -> SiteRoute {
+    private static func route(_ path: UnsafeRawBufferPointer, pageCount: Int) -> SiteRoute {
+        if let n = number(path, after: "/page/") { return n < pageCount ? .page(n) : .notFound }
         if equals(path, "/") { return .index }
         if equals(path, "/robots.txt") { return .robots }
+        if equals(path, "/sitemap.xml") { return .sitemap }
         if equals(path, "/headers") { return .headers }
         if equals(path, "/redirect-loop") { return .redirectLoop }
-        if let n = number(path, after: "/page/") { return n < DemoSite.pageCount ? .page(n) : .notFound }
+        if let n = number(path, after: "/moved/") { return n < pageCount ? .moved(n) : .notFound }
         if let n = number(path, after: "/bytes/") {
             return n <= maxBytes ? .bytes(n) : .outOfRange("/bytes/N allows N up to \(maxBytes)")
         }
@@ -77,6 +85,9 @@ enum SiteRoute: Equatable, Sendable {
         if equals(path, "/broken/bad-status") { return .brokenBadStatus }
         if equals(path, "/broken/huge-header") { return .brokenHugeHeader }
         if equals(path, "/broken/interim") { return .brokenInterim }
+        for (index, trap) in DemoSite.trapPathBytes.enumerated() where trap.elementsEqual(path) {
+            return .trap(index)
+        }
         return .notFound
     }
 

@@ -3,13 +3,13 @@ import Testing
 
 @Suite struct DemoSiteContentTests {
     @Test func everyPageLinksToFiveOtherPagesStartingWithTheNext() {
-        for n in 0..<DemoSite.pageCount {
+        for n in 0..<DemoSite.defaultPageCount {
             let links = DemoSite.pageLinks(n)
             #expect(links.count == 5)
             #expect(Set(links).count == 5)
             #expect(!links.contains(n))
-            #expect(links[0] == (n + 1) % DemoSite.pageCount)
-            #expect(links.allSatisfy { (0..<DemoSite.pageCount).contains($0) })
+            #expect(links[0] == (n + 1) % DemoSite.defaultPageCount)
+            #expect(links.allSatisfy { (0..<DemoSite.defaultPageCount).contains($0) })
         }
         #expect(DemoSite.pageLinks(3) == DemoSite.pageLinks(3))
         #expect(DemoSite.pageLinks(3) != DemoSite.pageLinks(4))

@@ -30,9 +30,28 @@ import Testing
         ("/broken/other", .notFound),
         ("/nothing", .notFound),
         ("/bytes/12345678901", .notFound),
+        ("/sitemap.xml", .sitemap),
+        ("/moved/4", .moved(4)),
+        ("/moved/1000", .notFound),
+        ("/crawl/relative/", .trap(0)),
+        ("/crawl/relative/?y=2", .trap(0)),
+        ("/crawl/base", .trap(2)),
+        ("/crawl/nothing", .notFound),
+        ("/page/%35", .notFound),
     ])
     func routes(path: String, route: SiteRoute) {
         #expect(SiteRoute(path: path) == route, "\(path)")
+    }
+
+    @Test func thePageCountBoundsPagesAndMoves() {
+        #expect(SiteRoute(path: "/page/19", pageCount: 20) == .page(19))
+        #expect(SiteRoute(path: "/page/20", pageCount: 20) == .notFound)
+        #expect(SiteRoute(path: "/page/9999999999", pageCount: 10_000_000) == .notFound)
+        #expect(SiteRoute(path: "/moved/19", pageCount: 20) == .moved(19))
+        #expect(SiteRoute(path: "/moved/20", pageCount: 20) == .notFound)
+        for (index, trap) in DemoSite.trapPages.enumerated() {
+            #expect(SiteRoute(path: trap.path.description) == .trap(index))
+        }
     }
 
     @Test(arguments: ["/status/199", "/status/600", "/bytes/2000000000", "/gzip/9000000", "/delay/600001",

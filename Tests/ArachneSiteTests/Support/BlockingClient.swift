@@ -184,10 +184,10 @@ final class SiteFixture: Sendable {
     let loop: EventLoop
     let site: DemoSite
 
-    init() throws {
+    init(pageCount: Int = DemoSite.defaultPageCount) throws {
         loop = try EventLoop(name: "site-test")
         do {
-            site = try DemoSite.start(on: loop)
+            site = try DemoSite.start(on: loop, pageCount: pageCount)
         } catch {
             loop.shutdown()
             throw error
@@ -212,8 +212,10 @@ final class SiteFixture: Sendable {
 }
 
 /// Starts a site, runs `body`, and stops the site whatever happens.
-func withSite(_ body: (SiteFixture) async throws -> Void) async throws {
-    let fixture = try SiteFixture()
+func withSite(
+    pageCount: Int = DemoSite.defaultPageCount, _ body: (SiteFixture) async throws -> Void
+) async throws {
+    let fixture = try SiteFixture(pageCount: pageCount)
     do {
         try await body(fixture)
     } catch {
