@@ -2,7 +2,8 @@ import ArachneCore
 
 /// Hand-written JSON for one `FetchRecord` line of records.ndjson: the contract's keys, in a fixed order, appended to
 /// a byte buffer with no intermediate objects. It runs for every record (50k+ per second), which is why it is not
-/// `JSONEncoder`. The output decodes with `JSONDecoder` as `FetchRecord` (tests check it).
+/// `JSONEncoder`. The output decodes with `JSONDecoder` as `FetchRecord` (tests check it). A crawl record (any crawl
+/// field set) carries all six crawl keys after `redirects`, null where unset; a list job's record carries none.
 enum RecordJSON {
     /// `"queue":`, `,"namelookup":`, … in `Phase.allCases` order, encoded once.
     private static let timingKeys: [[UInt8]] = Phase.allCases.enumerated().map { index, phase in
@@ -18,6 +19,13 @@ enum RecordJSON {
     private static let bytesKey = Array(#","bytes":"#.utf8)
     private static let finalURLKey = Array(#","final_url":"#.utf8)
     private static let redirectsKey = Array(#","redirects":"#.utf8)
+    private static let depthKey = Array(#","depth":"#.utf8)
+    private static let parentKey = Array(#","parent":"#.utf8)
+    private static let viaKey = Array(#","via":"#.utf8)
+    private static let linksKey = Array(#","links":"#.utf8)
+    private static let contentTypeKey = Array(#","content_type":"#.utf8)
+    private static let locationKey = Array(#","location":"#.utf8)
+    private static let null = Array("null".utf8)
     private static let timingsKey = Array(#","timings":{"#.utf8)
     private static let errorKindKey = Array(#"},"error":{"kind":"#.utf8)
     private static let errorMessageKey = Array(#","message":"#.utf8)
@@ -50,6 +58,7 @@ enum RecordJSON {
         appendString(record.finalURL, to: &out)
         out.append(contentsOf: redirectsKey)
         appendInteger(Int64(record.redirects), to: &out)
+        if record.hasCrawlFields { appendCrawlFields(record, to: &out) }
 
         out.append(contentsOf: timingsKey)
         for (index, phase) in Phase.allCases.enumerated() {
@@ -84,6 +93,22 @@ enum RecordJSON {
         out.append(contentsOf: finishedAtKey)
         appendSeconds(record.finishedAt, to: &out)
         out.append(contentsOf: lineEnd)
+    }
+
+    /// `,"depth":…,"parent":…,"via":…,"links":…,"content_type":…,"location":…`, null where unset.
+    private static func appendCrawlFields(_ record: FetchRecord, to out: inout [UInt8]) {
+        out.append(contentsOf: depthKey)
+        if let depth = record.depth { appendInteger(Int64(depth), to: &out) } else { out.append(contentsOf: null) }
+        out.append(contentsOf: parentKey)
+        if let parent = record.parent { appendString(parent, to: &out) } else { out.append(contentsOf: null) }
+        out.append(contentsOf: viaKey)
+        if let via = record.via { appendString(via.rawValue, to: &out) } else { out.append(contentsOf: null) }
+        out.append(contentsOf: linksKey)
+        if let links = record.links { appendInteger(Int64(links), to: &out) } else { out.append(contentsOf: null) }
+        out.append(contentsOf: contentTypeKey)
+        if let type = record.contentType { appendString(type, to: &out) } else { out.append(contentsOf: null) }
+        out.append(contentsOf: locationKey)
+        if let location = record.location { appendString(location, to: &out) } else { out.append(contentsOf: null) }
     }
 
     /// A JSON string: quotes, backslashes and control characters escaped; other UTF-8 passes through.

@@ -1,8 +1,8 @@
 import ArachneCore
 
 /// Parses one records.ndjson line into a `FetchRecord`: strict JSON, the contract's keys (unknown keys are skipped,
-/// missing or mistyped ones are errors naming the key; a missing `error` or `body` reads as null, as `JSONDecoder`
-/// would). Hand-written for the same reason as `RecordJSON`: resuming
+/// missing or mistyped ones are errors naming the key; a missing `error`, `body` or crawl field reads as null, as
+/// `JSONDecoder` would). Hand-written for the same reason as `RecordJSON`: resuming
 /// a job reads millions of lines, and `JSONDecoder` spent about ten times longer per line.
 struct RecordParser {
     /// What was wrong, and where in the line (0-based byte offset).
@@ -36,6 +36,7 @@ struct RecordParser {
         var size: Int64?, finishedAt: Double?
         var timings: PhaseTimings?
         var error: FetchFailure??, body: BodyReference??
+        var depth: Int?, parent: String?, via: CrawlVia?, links: Int?, contentType: String?, location: String?
         try object { (parser: inout RecordParser, key: String) throws(Failure) in
             switch key {
             case "url": url = try parser.string(key)
@@ -52,6 +53,16 @@ struct RecordParser {
             case "body":
                 if try parser.null() { body = .some(nil) } else { body = .some(try parser.bodyObject()) }
             case "finished_at": finishedAt = try parser.number(key)
+            case "depth": depth = try parser.null() ? nil : Int(try parser.integer(key))
+            case "parent": parent = try parser.null() ? nil : try parser.string(key)
+            case "via":
+                guard !(try parser.null()) else { via = nil; break }
+                let text = try parser.string(key)
+                guard let known = CrawlVia(rawValue: text) else { throw parser.failure("unknown via \"\(text)\"") }
+                via = known
+            case "links": links = try parser.null() ? nil : Int(try parser.integer(key))
+            case "content_type": contentType = try parser.null() ? nil : try parser.string(key)
+            case "location": location = try parser.null() ? nil : try parser.string(key)
             default: try parser.skipValue()
             }
         }
@@ -61,7 +72,8 @@ struct RecordParser {
             status: try required(status, "status"), bytes: try required(size, "bytes"),
             finalURL: try required(finalURL, "final_url"), redirects: try required(redirects, "redirects"),
             timings: try required(timings, "timings"), error: error ?? nil, body: body ?? nil,
-            finishedAt: try required(finishedAt, "finished_at"))
+            finishedAt: try required(finishedAt, "finished_at"), depth: depth, parent: parent, via: via, links: links,
+            contentType: contentType, location: location)
     }
 
     private mutating func timings() throws(Failure) -> PhaseTimings {

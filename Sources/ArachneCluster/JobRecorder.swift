@@ -61,6 +61,8 @@ public final class JobRecorder: @unchecked Sendable {
     private var records: RecordsWriter
     private var warc: WARCWriter?
     private var aggregators: [String: ReportAggregator] = [:]
+    /// A crawl's figures that do not come from records (link counts, frontier samples); nil for list jobs.
+    private var crawlFigures: ReportAggregator?
     private var failure: ArchiveError?
     private var recorded = 0
     private var onRecords: (([(RequestKey, FetchRecord)]) throws -> Void)?
@@ -117,6 +119,35 @@ public final class JobRecorder: @unchecked Sendable {
         }
         for record in replayed { aggregators[record.worker, default: ReportAggregator()].add(record) }
         recorded += replayed.count
+    }
+
+    /// Marks the job as a crawl: its report gets a crawl section even before any crawl figure is counted.
+    public func markCrawl() {
+        onThread { $0.markCrawl() }
+    }
+
+    /// Adds link counts (a worker's batch, or what the coordinator's scope check, filters and seen-set decided) to
+    /// the crawl section of the job's report.
+    public func addLinks(_ counts: CrawlLinkCounts) {
+        onThread { $0.addLinks(counts) }
+    }
+
+    /// Samples the crawl's frontier: `size` URLs waiting at `time` (seconds since the Unix epoch, like records'
+    /// `finishedAt`), and `discovered`, the running count of distinct in-scope URLs found. Sample about once a
+    /// second; the report keeps the last sample of each second.
+    public func noteFrontier(size: Int, at time: Double, discovered: Int? = nil) {
+        onThread { $0.noteFrontier(size: size, at: time, discovered: discovered) }
+    }
+
+    /// Runs `change` on the crawl figures, on the writer thread.
+    private func onThread(_ change: @escaping @Sendable (inout ReportAggregator) -> Void) {
+        guard thread.inEventLoop else {
+            thread.execute { [self] in onThread(change) }
+            return
+        }
+        var figures = crawlFigures ?? ReportAggregator()
+        change(&figures)
+        crawlFigures = figures
     }
 
     private func write(_ entries: [RecordEntry]) {
@@ -188,6 +219,7 @@ public final class JobRecorder: @unchecked Sendable {
             if let failure { throw failure }
             var total = ReportAggregator()
             for (_, aggregator) in aggregators.sorted(by: { $0.key < $1.key }) { total.merge(aggregator) }
+            if let crawlFigures { total.merge(crawlFigures) }
             for worker in workers {
                 total.setWorkerInfo(id: worker.id, host: worker.host, pid: worker.pid,
                                     busySeconds: worker.busySeconds)

@@ -36,8 +36,10 @@ public struct BodyReference: Codable, Sendable, Hashable {
     }
 }
 
-/// The terminal record of one (URL, repetition): fetched, failed with a classified error, or cancelled.
-/// One line of `records.ndjson`.
+/// The terminal record of one (URL, repetition): fetched, failed with a classified error, or cancelled; in a crawl,
+/// also a URL the crawl skipped (`error.kind.isSkip`). One line of `records.ndjson`.
+///
+/// The crawl fields (`depth` … `location`) are nil for list jobs, and records.ndjson then leaves their keys out.
 public struct FetchRecord: Codable, Sendable, Hashable {
     public var url: String
     public var repetition: Int
@@ -57,9 +59,26 @@ public struct FetchRecord: Codable, Sendable, Hashable {
     /// When the request finished, in seconds since the Unix epoch.
     public var finishedAt: Double
 
+    // Crawl fields: nil in list jobs.
+
+    /// Link hops from a seed (seeds are 0; a redirect target keeps its source's depth).
+    public var depth: Int?
+    /// The URL of the page this URL was first found on (or redirected from); nil for seeds.
+    public var parent: String?
+    /// How the crawl came to this URL.
+    public var via: CrawlVia?
+    /// Followable links found on the page (nil when the page was not parsed for links).
+    public var links: Int?
+    /// The response's media type, lower-case, without parameters (`text/html`); nil without a response or header.
+    public var contentType: String?
+    /// A 3xx response's `Location` header, resolved; in crawl mode the target enters the frontier.
+    public var location: String?
+
     public init(
         url: String, repetition: Int, worker: String, attempts: Int, status: Int, bytes: Int64, finalURL: String,
-        redirects: Int, timings: PhaseTimings, error: FetchFailure?, body: BodyReference?, finishedAt: Double
+        redirects: Int, timings: PhaseTimings, error: FetchFailure?, body: BodyReference?, finishedAt: Double,
+        depth: Int? = nil, parent: String? = nil, via: CrawlVia? = nil, links: Int? = nil,
+        contentType: String? = nil, location: String? = nil
     ) {
         self.url = url
         self.repetition = repetition
@@ -73,6 +92,12 @@ public struct FetchRecord: Codable, Sendable, Hashable {
         self.error = error
         self.body = body
         self.finishedAt = finishedAt
+        self.depth = depth
+        self.parent = parent
+        self.via = via
+        self.links = links
+        self.contentType = contentType
+        self.location = location
     }
 
     enum CodingKeys: String, CodingKey {
@@ -80,8 +105,19 @@ public struct FetchRecord: Codable, Sendable, Hashable {
         case finalURL = "final_url"
         case redirects, timings, error, body
         case finishedAt = "finished_at"
+        case depth, parent, via, links
+        case contentType = "content_type"
+        case location
     }
 
     /// True when a response arrived without a failure (any status).
     public var succeeded: Bool { error == nil && status > 0 }
+
+    /// True for a URL a crawl decided not to fetch: not a request, counted as `skipped` in reports.
+    public var skipped: Bool { error?.kind.isSkip == true }
+
+    /// True when any crawl field is set: records.ndjson then writes all six crawl keys (null where unset).
+    public var hasCrawlFields: Bool {
+        depth != nil || parent != nil || via != nil || links != nil || contentType != nil || location != nil
+    }
 }

@@ -19,10 +19,12 @@ public struct Report: Codable, Sendable, Hashable {
     public var records: String
     /// WARC files holding the kept bodies, relative to `job.output_dir`.
     public var bodies: [String]
+    /// The crawl's figures; nil (and absent from report.json) for list jobs.
+    public var crawl: Crawl?
 
     public init(
         job: Job, summary: Summary, timings: PhaseTable, workers: [WorkerSummary], hosts: [HostSummary],
-        timeline: [TimelinePoint], records: String, bodies: [String]
+        timeline: [TimelinePoint], records: String, bodies: [String], crawl: Crawl? = nil
     ) {
         self.schema = Report.schemaIdentifier
         self.job = job
@@ -33,6 +35,7 @@ public struct Report: Codable, Sendable, Hashable {
         self.timeline = timeline
         self.records = records
         self.bodies = bodies
+        self.crawl = crawl
     }
 
     /// Who ran what, when, and where its output is.
@@ -84,7 +87,8 @@ public struct Report: Codable, Sendable, Hashable {
 
     /// The job's key figures.
     public struct Summary: Codable, Sendable, Hashable {
-        /// Terminal records: one per (URL, repetition) that finished, failed or was cancelled.
+        /// Terminal records: one per (URL, repetition) that finished, failed or was cancelled. A crawl's skip
+        /// records are not requests: they are counted in `skipped`.
         public var requests: Int
         public var succeeded: Int
         public var failed: Int
@@ -98,11 +102,13 @@ public struct Report: Codable, Sendable, Hashable {
         public var errors: [String: Int]
         public var reassignedBatches: Int
         public var retries: Int
+        /// Crawl only (nil and absent for list jobs): URLs the crawl decided not to fetch, one record each.
+        public var skipped: Int?
 
         public init(
             requests: Int, succeeded: Int, failed: Int, wallSeconds: Double, requestsPerSecond: Double,
             bytesReceived: Int64, statusCodes: [String: Int], errors: [String: Int], reassignedBatches: Int,
-            retries: Int
+            retries: Int, skipped: Int? = nil
         ) {
             self.requests = requests
             self.succeeded = succeeded
@@ -114,10 +120,11 @@ public struct Report: Codable, Sendable, Hashable {
             self.errors = errors
             self.reassignedBatches = reassignedBatches
             self.retries = retries
+            self.skipped = skipped
         }
 
         enum CodingKeys: String, CodingKey {
-            case requests, succeeded, failed
+            case requests, succeeded, failed, skipped
             case wallSeconds = "wall_seconds"
             case requestsPerSecond = "requests_per_second"
             case bytesReceived = "bytes_received"
@@ -190,11 +197,15 @@ public struct Report: Codable, Sendable, Hashable {
         public var completed: Int
         /// Of those, the failed ones.
         public var failed: Int
+        /// Crawl only: the frontier's size at the end of this second (the last sample up to then); nil for list
+        /// jobs and before the first sample.
+        public var frontier: Int?
 
-        public init(second: Int, completed: Int, failed: Int) {
+        public init(second: Int, completed: Int, failed: Int, frontier: Int? = nil) {
             self.second = second
             self.completed = completed
             self.failed = failed
+            self.frontier = frontier
         }
     }
 }

@@ -7,6 +7,10 @@ import Foundation
 /// Memory does not grow with the number of records: seven phase histograms, a small map per worker, at most
 /// `hostLimit` named hosts (the rest are folded into `(other)`), and one entry per second of the timeline. Two
 /// aggregators merge without loss, so the cluster can keep one per worker and merge them for the job's total.
+///
+/// In a crawl it also keeps the report's crawl section (ReportAggregator+Crawl.swift): pages by depth and content
+/// type and skips by kind from the records, link counts and frontier samples from the caller. A crawl's skip
+/// records count only as `skipped`: requests, rates, latency, workers, hosts and the timeline cover fetched URLs.
 public struct ReportAggregator: Codable, Sendable {
     /// Named hosts an aggregator keeps by default before folding the rest into `(other)`.
     public static let defaultHostLimit = 256
@@ -41,10 +45,13 @@ public struct ReportAggregator: Codable, Sendable {
     /// The last URL's host key: jobs repeat their URLs, and parsing the host out of every record's URL showed in
     /// the writer's profile. Not part of the aggregate (not encoded).
     private var lastHost: (url: String, key: String)?
+    /// The crawl figures; nil for a list job.
+    var crawlState: CrawlAggregate?
 
     private enum CodingKeys: String, CodingKey {
         case hostLimit, requests, succeeded, bytesReceived, reassignedBatches, retries, phases, statusCodes, errors,
              workers, hosts, timeline, bodyFiles, firstStart, lastFinish
+        case crawlState = "crawl"
     }
 
     public init(hostLimit: Int = ReportAggregator.defaultHostLimit) {
@@ -56,8 +63,17 @@ public struct ReportAggregator: Codable, Sendable {
     /// Failed records: everything added that did not succeed.
     public var failed: Int { requests - succeeded }
 
-    /// Counts one terminal record.
+    /// Counts one terminal record: a request, or in a crawl a skip (counted in the crawl section only).
     public mutating func add(_ record: FetchRecord) {
+        if let kind = record.error?.kind, kind.isSkip {
+            markCrawl()
+            crawlState!.addSkip(record)
+            return
+        }
+        if record.hasCrawlFields {
+            markCrawl()
+            crawlState!.addPage(record)
+        }
         let succeededNow = record.succeeded
         requests += 1
         if succeededNow { succeeded += 1 }
@@ -130,6 +146,10 @@ public struct ReportAggregator: Codable, Sendable {
         bodyFiles.formUnion(other.bodyFiles)
         if let start = other.firstStart { firstStart = Swift.min(firstStart ?? start, start) }
         if let finish = other.lastFinish { lastFinish = Swift.max(lastFinish ?? finish, finish) }
+        if let crawl = other.crawlState {
+            markCrawl()
+            crawlState!.merge(crawl)
+        }
     }
 
     /// Records what the coordinator knows about a worker; a worker that fetched nothing still appears in the report.
@@ -147,7 +167,7 @@ public struct ReportAggregator: Codable, Sendable {
             + workers.values.reduce(0) { $0 + $1.total.footprintBytes + 96 + $1.host.utf8.count }
             + hosts.reduce(0) { $0 + $1.value.total.footprintBytes + 64 + $1.key.utf8.count }
         let maps = (statusCodes.count + errors.count) * 48 + timeline.count * 40 + bodyFiles.count * 64
-        return histograms + maps + 512
+        return histograms + maps + (crawlState?.footprintBytes ?? 0) + 512
     }
 
     /// The histogram of one phase across every record added, for callers that want more than the report's summary.
@@ -174,7 +194,8 @@ public struct ReportAggregator: Codable, Sendable {
             requests: requests, succeeded: succeeded, failed: failed, wallSeconds: wallRounded,
             requestsPerSecond: rate, bytesReceived: bytesReceived,
             statusCodes: Dictionary(uniqueKeysWithValues: statusCodes.map { (String($0.key), $0.value) }),
-            errors: errors, reassignedBatches: reassignedBatches, retries: retries)
+            errors: errors, reassignedBatches: reassignedBatches, retries: retries,
+            skipped: crawlState.map { $0.skipped.values.reduce(0, +) })
         let jobPart = Report.Job(
             id: job.id, state: job.state, submittedAt: job.submittedAt?.reportTimestamp,
             startedAt: job.startedAt?.reportTimestamp, finishedAt: job.finishedAt?.reportTimestamp,
@@ -196,19 +217,22 @@ public struct ReportAggregator: Codable, Sendable {
         return Report(
             job: jobPart, summary: summary, timings: PhaseTable { histogram(for: $0).summary }, workers: workerRows,
             hosts: hostRows, timeline: timelinePoints(origin: origin), records: job.recordsFile,
-            bodies: bodyFiles.sorted())
+            bodies: bodyFiles.sorted(), crawl: crawlState?.section(hosts: hostRows))
     }
 
     private func timelinePoints(origin: Double?) -> [Report.TimelinePoint] {
-        let seconds = timeline.keys.sorted()
+        // Seconds in which something ended, and in a crawl those with a frontier sample.
+        let seconds = crawlState.map { Set(timeline.keys).union($0.frontier.keys).sorted() } ?? timeline.keys.sorted()
         guard let first = seconds.first, let last = seconds.last else { return [] }
         let base = origin.map { Int($0.rounded(.down)) } ?? first
-        let point = { (second: Int) -> Report.TimelinePoint in
+        let listed = last - first < Self.zeroFillLimit ? Array(first...last) : seconds
+        let frontier = crawlState?.frontierSizes(at: listed)
+        return listed.enumerated().map { index, second in
             let counts = timeline[second] ?? SecondCounts()
-            return Report.TimelinePoint(second: second - base, completed: counts.completed, failed: counts.failed)
+            return Report.TimelinePoint(
+                second: second - base, completed: counts.completed, failed: counts.failed,
+                frontier: frontier?[index])
         }
-        if last - first < Self.zeroFillLimit { return (first...last).map(point) }
-        return seconds.map(point)
     }
 
     /// The authority of a URL (`name[:port]`, lower-cased, without user info), or `(none)` when it has none.

@@ -31,7 +31,8 @@ public enum ReportDiff {
     }
 
     /// The compared figures, in display order: throughput, wall time, total-time percentiles, time to first byte,
-    /// failures, bytes, then every status code and error kind present in either report.
+    /// failures, bytes, then every status code and error kind present in either report; then, when either report is
+    /// a crawl's, the crawl figures (ReportDiff+Crawl.swift).
     public static func rows(_ a: Report, _ b: Report) -> [Row] {
         let sa = a.summary
         let sb = b.summary
@@ -70,7 +71,7 @@ public enum ReportDiff {
                 Row(name: "error \(kind)", a: Double(sa.errors[kind] ?? 0), b: Double(sb.errors[kind] ?? 0),
                     unit: .count))
         }
-        return rows
+        return rows + crawlRows(a, b)
     }
 
     /// The comparison as an aligned table, ending with a newline.

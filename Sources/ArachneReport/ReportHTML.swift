@@ -7,8 +7,11 @@ import Foundation
 ///
 /// The script marks each drawn chart with `data-drawn` and the body with `data-charts-drawn="N"`; script errors are
 /// listed on the page and counted in the body's `data-script-errors` attribute (tests check both).
+///
+/// A crawl's page adds cards, a pages-by-depth chart, a frontier-over-time chart and crawl tables
+/// (ReportHTML+Crawl.swift); a list job's page has none of them.
 public enum ReportHTML {
-    /// Charts the page draws.
+    /// Charts a list job's page draws (`chartCount(for:)` counts a crawl's too).
     public static let chartCount = 5
 
     public static func render(_ report: Report) -> String {
@@ -44,9 +47,14 @@ public enum ReportHTML {
             \(card("failed", failed))
             \(card("p50 / p99 total", totals))
             \(card("received", TextFormat.bytes(summary.bytesReceived)))
+
+            """
+        if let crawl = report.crawl { page += crawlCards(crawl) }
+        page += """
             </section>
 
             """
+        if let crawl = report.crawl { page += crawlSections(crawl) }
         page += section("Latency by phase (ms, log scale)", chart: "chart-latency", table: latencyTable(report))
         page += section("Throughput and failures per second", chart: "chart-timeline", table: "")
         page += section("Status codes", chart: "chart-status", table: "")
@@ -58,7 +66,7 @@ public enum ReportHTML {
             records <code>\(escape(report.records))</code> · bodies \(report.bodies.count) WARC file(s) ·
             schema \(escape(report.schema))</footer>
             <script type="application/json" id="report-data">\(embeddedJSON(report))</script>
-            <script>\(chartScript)</script>
+            <script>\(report.crawl == nil ? chartScript : crawlPageScript)</script>
             </body>
             </html>
 

@@ -1,7 +1,8 @@
 import ArachneCore
 
 /// Renders a report for a terminal: the headline figures (the "spend time" first), an aligned table of phases ×
-/// percentiles in milliseconds, status codes, the most frequent errors, the slowest hosts and one line per worker.
+/// percentiles in milliseconds, status codes, the most frequent errors, the slowest hosts and one line per worker;
+/// for a crawl, also a crawl block after the headline figures (ReportRenderer+Crawl.swift).
 public enum ReportRenderer {
     /// Rows listed in the error, host and worker sections before the rest is summarised in one line.
     static let topErrors = 5
@@ -22,7 +23,9 @@ public enum ReportRenderer {
         out.append("")
         out.append("  spend time   \(TextFormat.seconds(summary.wallSeconds)) s")
         let expected = options.urlCount * options.repeatCount
-        let progress = job.state == .completed || expected == 0 ? "" : " of \(TextFormat.count(expected))"
+        // A crawl's URL count is its seeds: no expected total.
+        let progress = job.state == .completed || expected == 0 || report.crawl != nil
+            ? "" : " of \(TextFormat.count(expected))"
         out.append(
             "  requests     \(TextFormat.count(summary.requests))\(progress): "
                 + "\(TextFormat.count(summary.succeeded)) succeeded, \(TextFormat.count(summary.failed)) failed "
@@ -32,6 +35,10 @@ public enum ReportRenderer {
                 + "\(TextFormat.bytes(summary.bytesReceived)) received")
         out.append("  retries      \(summary.retries), reassigned batches \(summary.reassignedBatches)")
         out.append("")
+        if let crawl = report.crawl {
+            out += crawlLines(crawl)
+            out.append("")
+        }
 
         out.append("Latency (ms)")
         var rows = [["phase", "count", "min", "mean", "p50", "p90", "p95", "p99", "p99.9", "max"]]

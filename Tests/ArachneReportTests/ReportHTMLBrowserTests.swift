@@ -63,6 +63,20 @@ struct ReportHTMLBrowserTests {
         #expect(Browser.content(dom, id: "chart-status").contains(">404<"))
     }
 
+    @Test func chromiumDrawsTheCrawlCharts() throws {
+        let report = Fixtures.crawlReport()
+        let dom = try Browser.dumpDOM(html: ReportHTML.render(report))
+        #expect(dom.contains("data-charts-drawn=\"\(ReportHTML.chartCount(for: report))\""))
+        #expect(!dom.contains("data-script-errors=\""), "script errors: \(Browser.content(dom, id: "script-errors"))")
+        for chart in ["chart-depth", "chart-frontier"] {
+            #expect(Browser.openingTag(dom, id: chart)?.contains("data-drawn=\"true\"") == true, "\(chart) drawn")
+        }
+        // One bar per depth; one frontier curve.
+        #expect(Browser.count("<rect", in: Browser.content(dom, id: "chart-depth")) == 4)
+        #expect(Browser.content(dom, id: "chart-depth").contains(">depth 3<"))
+        #expect(Browser.count("class=\"series\"", in: Browser.content(dom, id: "chart-frontier")) == 1)
+    }
+
     @Test func anEmptyReportStillRendersWithoutErrors() throws {
         let report = ReportAggregator().makeReport(job: Fixtures.jobInfo(state: .queued))
         let dom = try Browser.dumpDOM(html: ReportHTML.render(report))

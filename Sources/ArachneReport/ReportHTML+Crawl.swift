@@ -1,0 +1,103 @@
+import ArachneCore
+
+extension ReportHTML {
+    /// Charts a crawl's page draws beyond a list job's: pages by depth and the frontier over time.
+    public static let crawlChartCount = 2
+
+    /// Charts the page for `report` draws.
+    public static func chartCount(for report: Report) -> Int {
+        chartCount + (report.crawl == nil ? 0 : crawlChartCount)
+    }
+
+    /// The cards a crawl adds to the headline row.
+    static func crawlCards(_ crawl: Report.Crawl) -> String {
+        [
+            card("pages", TextFormat.count(crawl.pages)),
+            card("skipped", TextFormat.count(crawl.skippedTotal)),
+            card("discovered", TextFormat.count(crawl.frontier.discovered)),
+        ].joined(separator: "\n") + "\n"
+    }
+
+    /// The crawl's sections: pages by depth (chart and table), the frontier over time (chart), then tables of
+    /// content types, links, skips and the top hosts.
+    static func crawlSections(_ crawl: Report.Crawl) -> String {
+        var html = section(
+            "Crawl: pages by depth", chart: "chart-depth",
+            table: htmlTable(
+                ["depth", "pages"], crawl.depthRows.map { [String($0.depth), TextFormat.count($0.pages)] },
+                numeric: [0, 1]))
+        let frontier = crawl.frontier
+        html += section(
+            "Crawl: frontier over time", chart: "chart-frontier",
+            table: htmlTable(
+                ["discovered", "remaining", "peak"],
+                [[TextFormat.count(frontier.discovered), TextFormat.count(frontier.remaining),
+                  TextFormat.count(frontier.peak)]], numeric: [0, 1, 2]))
+        let links = crawl.links
+        var linkRows = [
+            ["found (followable links extracted)", TextFormat.count(links.found)],
+            ["new (first seen, queued)", TextFormat.count(links.new)],
+            ["duplicate (already seen)", TextFormat.count(links.duplicate)],
+            ["out of scope", TextFormat.count(links.outOfScope)],
+            ["nofollow", TextFormat.count(links.nofollow)],
+        ]
+        linkRows += byCount(links.filtered).map { ["filtered: \($0.key)", TextFormat.count($0.value)] }
+        html += section(
+            "Crawl: content types, links, skips, hosts", chart: nil,
+            table: htmlTable(
+                ["content type", "pages"], byCount(crawl.pagesByContentType).map { [$0.key, TextFormat.count($0.value)] },
+                numeric: [1])
+                + htmlTable(["links", "count"], linkRows, numeric: [1])
+                + htmlTable(
+                    ["skipped because", "records"], byCount(crawl.skipped).map { [$0.key, TextFormat.count($0.value)] },
+                    numeric: [1])
+                + htmlTable(
+                    ["host", "pages"], crawl.hosts.map { [$0.host, TextFormat.count($0.pages)] }, numeric: [1]))
+        return html
+    }
+
+    /// Counts, largest first (ties by key).
+    static func byCount(_ counts: [String: Int]) -> [(key: String, value: Int)] {
+        counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+    }
+
+    /// Where the crawl charts' script goes in `chartScript`: before the drawn charts are counted.
+    static let crawlScriptAnchor = "  document.body.setAttribute('data-charts-drawn'"
+
+    /// Draws pages by depth (bars) and the frontier's size per second (a line); runs inside `chartScript`.
+    static let crawlChartScript = """
+          function frontier() {
+            const id = 'chart-frontier', H = 240, root = svg(id, H);
+            const points = report.timeline.filter(p => p.frontier !== undefined && p.frontier !== null);
+            if (!points.length) { empty(root, H, 'no frontier samples'); return done(id); }
+            const first = points[0].second, span = Math.max(1, points[points.length - 1].second - first);
+            const most = largest(points.map(p => p.frontier));
+            const x = s => L + (s - first) / span * (W - L - R);
+            const y = v => H - B - v / most * (H - T - B);
+            [0, most / 2, most].forEach(v => {
+              line(root, L, y(v), W - R, y(v), 'grid');
+              el('text', {x: L - 6, y: y(v) + 4, 'text-anchor': 'end'}, root, String(Math.round(v)));
+            });
+            for (let i = 0; i <= 4; i++) {
+              const s = first + span * i / 4;
+              el('text', {x: x(s), y: H - B + 18, 'text-anchor': 'middle'}, root, Math.round(s) + ' s');
+            }
+            el('path', {d: path(points.map(p => [x(p.second), y(p.frontier)])), fill: 'none', stroke: '#76b7b2',
+                        'stroke-width': 2, class: 'series'}, root);
+            el('text', {x: W - R + 8, y: T + 10, fill: '#76b7b2'}, root, 'frontier size');
+            done(id);
+          }
+          const depths = report.crawl.pages_by_depth;
+          bars('chart-depth', Object.keys(depths).map(Number).sort((a, b) => a - b).map(d => ({
+            label: 'depth ' + d, value: depths[String(d)], color: '#4e79a7', text: n(depths[String(d)])})),
+            'no pages');
+          frontier();
+
+        """
+
+    /// `chartScript` with the crawl charts added.
+    static var crawlPageScript: String {
+        precondition(chartScript.contains(crawlScriptAnchor), "chartScript lost the crawl charts' anchor")
+        return chartScript.replacingOccurrences(of: crawlScriptAnchor, with: crawlChartScript + crawlScriptAnchor)
+    }
+}
