@@ -49,14 +49,14 @@ let package = Package(
         .target(name: "ArachneSite", dependencies: ["ArachneCore", "ArachneEventLoop", "ArachneSystem", "CArachneZlib"]),
         .target(name: "ArachneLinks", dependencies: ["CArachneXML2"]),
         // Crawl rules: scope, filters, traps. Pure values, with libpsl and PCRE2 behind one wrapper file each.
-        .target(name: "ArachneCrawl", dependencies: ["CArachnePSL", "CArachnePCRE2"]),
+        .target(name: "ArachneCrawl", dependencies: ["ArachneCore", "ArachneURL", "ArachneLinks", "CArachnePSL", "CArachnePCRE2"]),
 
         // The product: cluster, IO-model ladder, command line.
         .target(
             name: "ArachneCluster",
             dependencies: [
                 "ArachneCore", "ArachneProtocol", "ArachneScheduling", "ArachneReport", "ArachneArchive",
-                "ArachneStore", "ArachneFetch", "ArachneZMQ", "ArachneEventLoop",
+                "ArachneStore", "ArachneFetch", "ArachneZMQ", "ArachneEventLoop", "ArachneCrawl", "ArachneURL", "ArachneLinks",
             ]
         ),
         .target(
@@ -69,7 +69,7 @@ let package = Package(
             name: "ArachneCLI",
             dependencies: [
                 "ArachneCore", "ArachneFetch", "ArachneReport", "ArachneArchive", "ArachneCluster", "ArachneSite",
-                "ArachneLadder", "ArachneEventLoop",
+                "ArachneLadder", "ArachneEventLoop", "ArachneCrawl", "ArachneURL", "ArachneLinks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

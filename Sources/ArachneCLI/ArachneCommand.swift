@@ -12,7 +12,7 @@ public struct ArachneCommand: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            FetchCommand.self, RunCommand.self, DemoCommand.self,
+            CrawlCommand.self, FetchCommand.self, RunCommand.self, DemoCommand.self, LinksCommand.self,
             WorkerCommand.self, CoordinatorCommand.self, SubmitCommand.self, JobsCommand.self, StatusCommand.self,
             CancelCommand.self,
             ReportCommand.self, DiffCommand.self, LadderCommand.self, SiteCommand.self,

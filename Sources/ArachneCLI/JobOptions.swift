@@ -31,6 +31,11 @@ struct JobInputOptions: ParsableArguments {
     /// Reads and checks every URL. Bad lines are reported on standard error with their line numbers and skipped;
     /// a job with no usable URL cannot run.
     func loadURLs() throws -> [TargetURL] {
+        try Self.loadURLs(arguments: urls, urlFile: urlFile)
+    }
+
+    /// Reads and checks URLs given as arguments and in a URL file (or standard input, for "-").
+    static func loadURLs(arguments urls: [String], urlFile: String?) throws -> [TargetURL] {
         var list = URLList()
         for (index, url) in urls.enumerated() { list.add(url, source: "argument", line: index + 1) }
         if let urlFile {

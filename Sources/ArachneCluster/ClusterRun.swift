@@ -1,6 +1,7 @@
 import ArachneCore
 import ArachneReport
 import ArachneScheduling
+import ArachneStore
 import Foundation
 
 /// A one-shot cluster: a coordinator in this process, `workers` worker processes of the `arachne` binary, one job,
@@ -12,6 +13,8 @@ public enum ClusterRun {
         public var spec: JobSpec
         public var outputDirectory: String
         public var workers: Int
+        /// With `workers == 0`: run one worker inside this process instead of none (`arachne crawl --workers 0`).
+        public var inProcessWorker = false
         /// Extra endpoints for workers on other machines, e.g. `tcp://0.0.0.0:5555`.
         public var listen: [String]
         /// The `arachne` binary the workers run.
@@ -72,6 +75,16 @@ public enum ClusterRun {
             await coordinator.shutdown()
             throw CoordinatorError("cannot start workers (\(options.executable.path)): \(error)")
         }
+        var inProcess: Task<Void, Never>?
+        if options.workers == 0 && options.inProcessWorker {
+            let configuration = WorkerConfiguration(
+                endpoint: coordinator.endpoints[0], workerID: "local-0", capacity: options.spec.concurrency)
+            inProcess = Task {
+                if case .failed(let reason) = (try? await Worker.run(configuration)) ?? .failed("did not start") {
+                    log("in-process worker: \(reason)")
+                }
+            }
+        }
         var startup = 0.0
         if options.awaitWorkers {
             let clock = ContinuousClock.now
@@ -83,7 +96,13 @@ public enum ClusterRun {
             let (seconds, attoseconds) = (ContinuousClock.now - clock).components
             startup = Double(seconds) + Double(attoseconds) / 1e18
         }
-        try await coordinator.submit(id: options.id, spec: options.spec, recorder: recorder)
+        if options.spec.isCrawl {
+            let path = socketDirectory + "/frontier.sqlite"
+            try await coordinator.submitCrawl(id: options.id, spec: options.spec, recorder: recorder,
+                                              openStore: { try FrontierStore.standalone(path: path) })
+        } else {
+            try await coordinator.submit(id: options.id, spec: options.spec, recorder: recorder)
+        }
         stop.onSet { Task { await coordinator.cancel(options.id) } }
 
         let total = options.spec.totalRequests
@@ -97,8 +116,9 @@ public enum ClusterRun {
                     try? await Task.sleep(for: .milliseconds(250))
                     let elapsed = Date().timeIntervalSince(started)
                     if let snapshot = await coordinator.progress(of: options.id) {
-                        progress?(JobProgressSnapshot(done: snapshot.done, total: total, failed: snapshot.failed,
-                                                      elapsedSeconds: elapsed))
+                        progress?(JobProgressSnapshot(
+                            done: snapshot.done, total: options.spec.isCrawl ? snapshot.total : total,
+                            failed: snapshot.failed, elapsedSeconds: elapsed, isCrawl: options.spec.isCrawl))
                     }
                     if !warned, elapsed > options.workerStartTimeout,
                        await coordinator.workerCounts().everJoined == 0
@@ -122,6 +142,7 @@ public enum ClusterRun {
         pool.stopRestarting()
         await coordinator.shutdown(reason: "job \(options.id) finished")
         pool.stop()
+        await inProcess?.value
         let report = try await recorder.writeReport(
             info: info, workers: completion.workers, reassignedBatches: completion.progress.reassignedBatches,
             retries: completion.progress.retries)

@@ -3,6 +3,7 @@ import ArachneEventLoop
 import ArachneProtocol
 import ArachneReport
 import ArachneScheduling
+import ArachneStore
 import ArachneZMQ
 import Foundation
 import Synchronization
@@ -55,6 +56,38 @@ public final class Coordinator: Sendable {
                                        reassignedBatches: 0, retries: 0)
             core.value.addJob(ActiveJob(id: id, spec: spec, recorder: recorder, batcher: batcher,
                                         progress: progress), resume: resume)
+        }
+    }
+
+    /// Starts a crawl job: its frontier is made on the recorder's thread from `openStore` (seeded with the spec's
+    /// URLs, or resumed from the store when `resume` is given, `isRecorded` saying which keys have their record),
+    /// and the job's keys grow as the frontier admits URLs.
+    func submitCrawl(
+        id: String, spec: JobSpec, recorder: JobRecorder, resume: JobResume? = nil,
+        openStore: @escaping @Sendable () throws -> FrontierStore,
+        isRecorded: @escaping @Sendable (Int) -> Bool = { _ in false }
+    ) async throws {
+        guard let options = spec.crawl else { preconditionFailure("job \(id) is not a crawl") }
+        let core = core
+        let loop = loop
+        let seeds = spec.urls
+        let resuming = resume != nil
+        let (urlCount, unfinished) = try await recorder.attachFrontier({
+            let store = try openStore()
+            let frontier = resuming
+                ? try CrawlFrontier(resuming: store, options: options, isRecorded: isRecorded)
+                : try CrawlFrontier(store: store, options: options, seeds: seeds)
+            return (FrontierBox(frontier), FrontierStart(urlCount: frontier.nextIndex, urls: frontier.unfinishedURLs))
+        }, onDelta: { delta in
+            loop.execute { core.value.applyFrontierDelta(id, delta) }
+        }).tuple
+        try await loop.submit {
+            let batcher = RecordBatcher(loop: loop, recorder: recorder)
+            let progress = JobProgress(total: urlCount, done: 0, failed: 0, cancelled: 0, outstanding: 0,
+                                       reassignedBatches: 0, retries: 0)
+            let job = ActiveJob(id: id, spec: spec, recorder: recorder, batcher: batcher, progress: progress)
+            for (index, url) in unfinished { job.crawlURLs[index] = url }
+            core.value.addJob(job, resume: resume, urlCount: urlCount)
         }
     }
 
@@ -116,4 +149,11 @@ public final class Coordinator: Sendable {
 public struct CoordinatorError: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// Where a crawl's frontier starts: its key count and the URLs still to fetch.
+struct FrontierStart: Sendable {
+    var urlCount: Int
+    var urls: [(index: Int, url: String)]
+    var tuple: (Int, [(index: Int, url: String)]) { (urlCount, urls) }
 }

@@ -19,6 +19,20 @@ final class ActiveJob {
     var waiters: [CheckedContinuation<JobCompletion, Never>] = []
     /// Per worker: when it first got work of this job and when its last result came.
     var workerActivity: [String: (first: UInt64, last: UInt64)] = [:]
+    /// A crawl's URLs without a record yet, by key index (a list job's URLs are `spec.urls`).
+    var crawlURLs: [Int: String] = [:]
+
+    var isCrawl: Bool { spec.crawl != nil }
+
+    /// The URL of key index `index`.
+    func url(at index: Int) -> String {
+        isCrawl ? crawlURLs[index] ?? "" : spec.urls[index]
+    }
+
+    /// The URL of a key whose record is being written: a crawl forgets it (the key is terminal).
+    func takeURL(at index: Int) -> String {
+        isCrawl ? crawlURLs.removeValue(forKey: index) ?? "" : spec.urls[index]
+    }
 
     init(id: String, spec: JobSpec, recorder: JobRecorder, batcher: RecordBatcher, progress: JobProgress) {
         self.id = id
@@ -97,11 +111,20 @@ final class CoordinatorCore {
 
     // MARK: Jobs
 
-    func addJob(_ job: ActiveJob, resume: JobResume?) {
+    func addJob(_ job: ActiveJob, resume: JobResume?, urlCount: Int? = nil) {
         Trace.log("coordinator: job \(job.id) added")
         jobs[job.id] = job
-        perform(scheduler.addJob(id: job.id, urlCount: job.spec.urls.count, repeatCount: job.spec.repeatCount,
-                                 perWorkerLimit: job.spec.concurrency, resume: resume, now: now))
+        perform(scheduler.addJob(id: job.id, urlCount: urlCount ?? job.spec.urls.count,
+                                 repeatCount: job.spec.repeatCount, perWorkerLimit: job.spec.concurrency,
+                                 resume: resume, growable: job.isCrawl, now: now))
+    }
+
+    /// A crawl's frontier admitted URLs (or settled a batch's discoveries): the scheduler grows the job.
+    func applyFrontierDelta(_ id: String, _ delta: FrontierDelta) {
+        guard let job = jobs[id] else { return }
+        for (index, url) in delta.added { job.crawlURLs[index] = url }
+        perform(scheduler.extendJob(id, urlCount: delta.urlCount, terminal: delta.skipped, settled: delta.settled,
+                                    now: now))
     }
 
     func cancelJob(_ id: String) {
@@ -199,9 +222,12 @@ final class CoordinatorCore {
                 continue
             }
             job.workerActivity[worker, default: (monotonic, monotonic)].last = monotonic
-            job.batcher.add(RecordEntry(
-                key: result.key, url: job.spec.urls[result.key.urlIndex], worker: worker, attempts: attempts,
-                outcome: result.outcome, finishedAt: result.finishedAt, archived: result.archived))
+            var entry = RecordEntry(
+                key: result.key, url: job.takeURL(at: result.key.urlIndex), worker: worker, attempts: attempts,
+                outcome: result.outcome, finishedAt: result.finishedAt, archived: result.archived)
+            entry.crawl = result.crawl
+            entry.settlesDiscovery = job.isCrawl
+            job.batcher.add(entry)
             actions += decision.actions
         }
         perform(actions)
@@ -249,7 +275,8 @@ final class CoordinatorCore {
                     leaseTimeoutMs: Int(configuration.leaseTimeoutMs))), to: worker)
             case .sendJobSettings(let worker, let job):
                 guard let active = jobs[job] else { continue }
-                send(.jobSettings(job: job, settings: active.spec.settings), to: worker)
+                let crawl = active.spec.crawl.map { CrawlJobSettings(options: $0, seeds: active.spec.urls) }
+                send(.jobSettings(job: job, settings: active.spec.settings, crawl: crawl), to: worker)
             case .sendLease(let lease):
                 guard let active = jobs[lease.job] else { continue }
                 if withholdingLeases {
@@ -260,7 +287,7 @@ final class CoordinatorCore {
                 if active.workerActivity[lease.worker] == nil {
                     active.workerActivity[lease.worker] = (monotonic, monotonic)
                 }
-                let items = lease.keys.map { LeaseItem(key: $0, url: active.spec.urls[$0.urlIndex]) }
+                let items = lease.keys.map { LeaseItem(key: $0, url: active.url(at: $0.urlIndex)) }
                 send(.lease(BatchLease(batch: lease.batch, job: lease.job, deadlineMs: lease.deadlineMs,
                                        items: items)), to: lease.worker)
             case .sendHeartbeat(let worker):
@@ -281,7 +308,7 @@ final class CoordinatorCore {
                 let finishedAt = Date().timeIntervalSince1970
                 for lost in keys {
                     active.batcher.add(RecordEntry(
-                        key: lost.key, url: active.spec.urls[lost.key.urlIndex], worker: "", attempts: lost.attempts,
+                        key: lost.key, url: active.takeURL(at: lost.key.urlIndex), worker: "", attempts: lost.attempts,
                         outcome: FetchOutcome(failure: Scheduler.workerLostFailure(attempts: lost.attempts)),
                         finishedAt: finishedAt))
                 }
@@ -290,7 +317,7 @@ final class CoordinatorCore {
                 let finishedAt = Date().timeIntervalSince1970
                 for key in keys {
                     active.batcher.add(RecordEntry(
-                        key: key, url: active.spec.urls[key.urlIndex], worker: "", attempts: 0,
+                        key: key, url: active.takeURL(at: key.urlIndex), worker: "", attempts: 0,
                         outcome: .failed(.cancelled, "job cancelled before this request was fetched"),
                         finishedAt: finishedAt))
                 }

@@ -15,6 +15,10 @@ public struct RecordEntry: Sendable {
     public var finishedAt: Double
     /// The body as WARC members a worker built; nil when the recorder builds them from `outcome` (or keeps none).
     public var archived: ArchivedBody?
+    /// A crawl page's findings (media type, Location, links), when the worker sent them.
+    var crawl: CrawlFindings?
+    /// True for a crawl key's accepted result: the scheduler waits for its discoveries to be settled.
+    var settlesDiscovery = false
 
     public init(key: RequestKey, url: String, worker: String, attempts: Int, outcome: FetchOutcome,
                 finishedAt: Double, archived: ArchivedBody? = nil)
@@ -63,6 +67,9 @@ public final class JobRecorder: @unchecked Sendable {
     private var aggregators: [String: ReportAggregator] = [:]
     /// A crawl's figures that do not come from records (link counts, frontier samples); nil for list jobs.
     private var crawlFigures: ReportAggregator?
+    /// A crawl's frontier (writer thread only), and where its admissions go (the coordinator's loop).
+    private var frontier: CrawlFrontier?
+    private var onFrontierDelta: (@Sendable (FrontierDelta) -> Void)?
     private var failure: ArchiveError?
     private var recorded = 0
     private var onRecords: (([(RequestKey, FetchRecord)]) throws -> Void)?
@@ -121,6 +128,22 @@ public final class JobRecorder: @unchecked Sendable {
         recorded += replayed.count
     }
 
+    /// Makes the job a crawl whose records feed `frontier` (built by `make` on the writer thread, where it stays);
+    /// what it admits goes to `onDelta`. Returns what `make` returns besides the frontier.
+    func attachFrontier<T: Sendable>(
+        _ make: @escaping @Sendable () throws -> (FrontierBox, T), onDelta: @escaping @Sendable (FrontierDelta) -> Void
+    ) async throws -> T {
+        try await thread.submit { [self] in
+            let (box, extra) = try make()
+            frontier = box.frontier
+            onFrontierDelta = onDelta
+            var figures = crawlFigures ?? ReportAggregator()
+            figures.markCrawl()
+            crawlFigures = figures
+            return extra
+        }
+    }
+
     /// Marks the job as a crawl: its report gets a crawl section even before any crawl figure is counted.
     public func markCrawl() {
         onThread { $0.markCrawl() }
@@ -177,8 +200,10 @@ public final class JobRecorder: @unchecked Sendable {
                     timings: outcome.timings, error: outcome.failure, body: body, finishedAt: entry.finishedAt)
                 batch.append((entry.key, record))
             }
-            if let onRecords {
-                try warc?.flush()
+            if onRecords != nil { try warc?.flush() }
+            if let frontier {
+                try admitDiscoveries(entries, into: &batch, frontier: frontier)
+            } else if let onRecords {
                 do {
                     try onRecords(batch)
                 } catch {
@@ -190,9 +215,62 @@ public final class JobRecorder: @unchecked Sendable {
                 aggregators[record.worker, default: ReportAggregator()].add(record)
             }
             recorded += batch.count
+            if let frontier { sampleFrontier(frontier) }
         } catch {
             failure = error
         }
+    }
+
+    /// A crawl's batch: fills in each record's crawl fields, admits the pages' links to the frontier (skip records
+    /// join the batch), and stores records and new URLs in one transaction; then tells the coordinator what the
+    /// frontier admitted.
+    private func admitDiscoveries(
+        _ entries: [RecordEntry], into batch: inout [(RequestKey, FetchRecord)], frontier: CrawlFrontier
+    ) throws(ArchiveError) {
+        var delta = FrontierDelta(urlCount: frontier.nextIndex, added: [], skipped: [], settled: 0)
+        var counts = CrawlLinkCounts()
+        do {
+            try frontier.store.transaction {
+                for position in entries.indices {
+                    let entry = entries[position]
+                    guard let page = frontier.takeEntry(entry.key.urlIndex) else { continue }
+                    batch[position].1.depth = page.depth
+                    batch[position].1.parent = page.parentURL
+                    batch[position].1.via = page.via
+                    if let findings = entry.crawl {
+                        batch[position].1.contentType = findings.contentType.isEmpty ? nil : findings.contentType
+                        batch[position].1.location = findings.location
+                        batch[position].1.links = findings.linksFound
+                        counts.merge(findings.counts)
+                        counts.merge(try frontier.admit(
+                            findings.links, foundOn: page, jobID: "", records: &batch, delta: &delta))
+                    }
+                }
+                delta.settled = entries.reduce(0) { $0 + ($1.settlesDiscovery ? 1 : 0) }
+                try onRecords?(batch)
+            }
+        } catch {
+            throw ArchiveError(path: directory, operation: "store the crawl's records and frontier", reason: "\(error)")
+        }
+        delta.urlCount = frontier.nextIndex
+        if !counts.isEmpty {
+            var figures = crawlFigures ?? ReportAggregator()
+            figures.addLinks(counts)
+            crawlFigures = figures
+        }
+        if delta.settled > 0 || !delta.added.isEmpty || !delta.skipped.isEmpty { onFrontierDelta?(delta) }
+    }
+
+    private var lastFrontierSample = 0.0
+
+    /// About once a second: the frontier's size for the report's timeline.
+    private func sampleFrontier(_ frontier: CrawlFrontier) {
+        let now = Date().timeIntervalSince1970
+        guard now - lastFrontierSample >= 1 else { return }
+        lastFrontierSample = now
+        var figures = crawlFigures ?? ReportAggregator()
+        figures.noteFrontier(size: frontier.remaining, at: now, discovered: frontier.nextIndex)
+        crawlFigures = figures
     }
 
     /// Waits until everything submitted so far is written and flushed to the files.
@@ -219,6 +297,12 @@ public final class JobRecorder: @unchecked Sendable {
             if let failure { throw failure }
             var total = ReportAggregator()
             for (_, aggregator) in aggregators.sorted(by: { $0.key < $1.key }) { total.merge(aggregator) }
+            if let frontier {
+                var figures = crawlFigures ?? ReportAggregator()
+                figures.noteFrontier(size: frontier.remaining, at: Date().timeIntervalSince1970,
+                                     discovered: frontier.nextIndex)
+                crawlFigures = figures
+            }
             if let crawlFigures { total.merge(crawlFigures) }
             for worker in workers {
                 total.setWorkerInfo(id: worker.id, host: worker.host, pid: worker.pid,
@@ -239,6 +323,8 @@ public final class JobRecorder: @unchecked Sendable {
         try await thread.submit { [self] in
             try warc?.close()
             try records.close()
+            frontier?.store.close()
+            frontier = nil
         }
         if ownsThread { thread.shutdown() }
     }

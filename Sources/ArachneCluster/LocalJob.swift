@@ -10,12 +10,15 @@ public struct JobProgressSnapshot: Sendable {
     public var total: Int
     public var failed: Int
     public var elapsedSeconds: Double
+    /// For a crawl: true, and `total` is the URLs discovered so far (it grows); `total - done` is the frontier.
+    public var isCrawl: Bool
 
-    public init(done: Int, total: Int, failed: Int, elapsedSeconds: Double) {
+    public init(done: Int, total: Int, failed: Int, elapsedSeconds: Double, isCrawl: Bool = false) {
         self.done = done
         self.total = total
         self.failed = failed
         self.elapsedSeconds = elapsedSeconds
+        self.isCrawl = isCrawl
     }
 }
 

@@ -1,5 +1,6 @@
 import ArachneArchive
 import ArachneCore
+import ArachneCrawl
 import ArachneEventLoop
 import ArachneFetch
 import ArachneProtocol
@@ -57,6 +58,8 @@ final class WorkerRuntime {
     private var keepsBodies: Set<String> = []
     private let archiver = WARCRecordBuilder()
     private var cancelledJobs: Set<String> = []
+    /// Crawl jobs: how each extracts and judges the links of the pages it fetches.
+    private var harvesters: [String: PageHarvester] = [:]
     private var batchRemaining: [UInt64: Int] = [:]
     private var pendingResults: [FetchResult] = []
     private var pendingBatchesDone: [UInt64] = []
@@ -151,8 +154,22 @@ final class WorkerRuntime {
             scheduleFlush()
         case .refuse(let reason):
             stop(.refused(reason))
-        case .jobSettings(let job, let settings):
-            profiles[job] = FetchProfile(settings: settings)
+        case .jobSettings(let job, let settings, let crawl):
+            var fetchSettings = settings
+            harvesters.removeValue(forKey: job)
+            if let crawl {
+                do {
+                    harvesters[job] = try PageHarvester(
+                        options: crawl.options, seeds: crawl.seeds, userAgent: settings.userAgent)
+                } catch {
+                    log("job \(job): cannot follow its links: \(error)")
+                }
+                // A crawl parses every page (bodies and heads kept in memory even when not archived) and records
+                // redirects instead of following them: their targets enter the frontier.
+                fetchSettings.keepBodies = true
+                fetchSettings.maxRedirects = 0
+            }
+            profiles[job] = FetchProfile(settings: fetchSettings)
             if settings.keepBodies { keepsBodies.insert(job) } else { keepsBodies.remove(job) }
             cancelledJobs.remove(job)
         case .lease(let lease):
@@ -203,14 +220,27 @@ final class WorkerRuntime {
         pendingCredits += 1
         if !cancelledJobs.contains(item.job) {
             let finishedAt = Date().timeIntervalSince1970
+            var findings: CrawlFindings?
+            if let harvester = harvesters[item.job], outcome.status > 0 {
+                findings = harvester.harvest(
+                    url: item.url, status: outcome.status, rawHeader: outcome.rawHeader, body: outcome.body)
+            }
             if keepsBodies.contains(item.job) && outcome.status > 0 {
-                pendingResults.append(archive(item, outcome, finishedAt: finishedAt))
+                var result = archive(item, outcome, finishedAt: finishedAt)
+                result.crawl = findings
+                pendingResults.append(result)
             } else {
                 var travelling = outcome
                 // The request's own URL travels as "" (the coordinator has it): most results were not redirected.
                 if travelling.finalURL == item.url { travelling.finalURL = "" }
+                if findings != nil {
+                    // Kept only to be parsed: the job keeps no bodies.
+                    travelling.body = []
+                    travelling.rawHeader = []
+                }
                 pendingResults.append(FetchResult(
-                    job: item.job, batch: item.batch, key: item.key, outcome: travelling, finishedAt: finishedAt))
+                    job: item.job, batch: item.batch, key: item.key, outcome: travelling, finishedAt: finishedAt,
+                    crawl: findings))
             }
         }
         if let remaining = batchRemaining[item.batch] {

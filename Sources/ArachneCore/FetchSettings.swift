@@ -62,10 +62,13 @@ public struct JobSpec: Codable, Sendable, Hashable {
     public var settings: FetchSettings
     /// A label for people; not unique.
     public var name: String?
+    /// Set for a crawl: `urls` are its seeds and links are followed by these options. Nil for a list job.
+    public var crawl: CrawlOptionsSpec?
 
     public init(urls: [String], repeatCount: Int = 1, concurrency: Int = 64, settings: FetchSettings = .init(),
-                name: String? = nil)
+                name: String? = nil, crawl: CrawlOptionsSpec? = nil)
     {
+        self.crawl = crawl
         self.urls = urls
         self.repeatCount = repeatCount
         self.concurrency = concurrency
@@ -73,12 +76,15 @@ public struct JobSpec: Codable, Sendable, Hashable {
         self.name = name
     }
 
-    /// Terminal records the job will have: one per (URL, repetition).
+    /// Terminal records the job will have: one per (URL, repetition). For a crawl, the seeds: the rest is discovered.
     public var totalRequests: Int { urls.count * repeatCount }
+
+    /// True for a crawl job.
+    public var isCrawl: Bool { crawl != nil }
 
     enum CodingKeys: String, CodingKey {
         case urls
         case repeatCount = "repeat"
-        case concurrency, settings, name
+        case concurrency, settings, name, crawl
     }
 }

@@ -1,21 +1,11 @@
+import ArachneCore
+
 /// Which discovered links belong to the crawl, decided from its seeds: the first and cheapest of the link rules.
 ///
 /// Links out of scope are only counted, never recorded (DESIGN.md, "Crawling").
 public struct CrawlScope: Sendable {
-    /// How far from its seeds a crawl may go.
-    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
-        /// Same scheme, host and port as a seed.
-        case host
-        /// Same registrable domain as a seed (Public Suffix List, private section included), any scheme or port.
-        /// An IP address, or a host with no registrable domain (`localhost`, a bare public suffix), must equal a
-        /// seed's host instead.
-        case domain
-        /// Under a seed's directory: same scheme, host and port, and a path that starts with the seed's path up to
-        /// and including its last `/`.
-        case prefix
-        /// Every http(s) URL.
-        case any
-    }
+    /// How far from its seeds a crawl may go (defined in ArachneCore, where job specs carry it).
+    public typealias Kind = CrawlScopeKind
 
     /// Scheme, host and port: what `host` and `prefix` scope compare.
     struct Origin: Hashable, Sendable {

@@ -1,3 +1,5 @@
+import ArachneCore
+
 /// The parts of an absolute, already-resolved and canonicalised http(s) URL that crawl rules look at.
 ///
 /// The rules never parse URLs themselves: whoever resolves a link (the WHATWG parser) fills this in once, and every

@@ -1,3 +1,5 @@
+import ArachneCore
+
 /// What the crawl does with one discovered link.
 ///
 /// Scope and filter drops are only counted; a trap ends as a record whose error kind is the `TrapKind` raw value.

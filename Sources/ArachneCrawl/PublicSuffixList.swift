@@ -1,3 +1,5 @@
+import ArachneCore
+
 import CArachnePSL
 
 /// The Public Suffix List, through libpsl: which part of a host name is a public suffix (`co.uk`, `github.io`) and

@@ -1,3 +1,5 @@
+import ArachneCore
+
 import CArachnePCRE2
 
 /// A pattern that failed to compile: the pattern, where PCRE2 stopped, and PCRE2's own message, so the user can fix

@@ -1,3 +1,5 @@
+import ArachneCore
+
 /// Why a link was taken for a crawler trap. The raw values are stable: they become record error kinds.
 public enum TrapKind: String, Sendable, Hashable, Codable, CaseIterable {
     /// The canonical URL is longer than `TrapRules.maxURLBytes`.

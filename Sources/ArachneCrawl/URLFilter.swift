@@ -1,3 +1,5 @@
+import ArachneCore
+
 /// The user's include and exclude patterns: a URL passes when it matches at least one include pattern (if there are
 /// any) and no exclude pattern. Patterns are PCRE2 searches over the whole canonical URL string.
 public struct URLFilter: Sendable {

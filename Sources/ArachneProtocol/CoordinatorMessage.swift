@@ -28,6 +28,17 @@ public struct LeaseItem: Hashable, Sendable {
     }
 }
 
+/// What a worker needs to judge a crawl job's links: the options and the seeds that define its scope.
+public struct CrawlJobSettings: Codable, Sendable, Hashable {
+    public var options: CrawlOptionsSpec
+    public var seeds: [String]
+
+    public init(options: CrawlOptionsSpec, seeds: [String]) {
+        self.options = options
+        self.seeds = seeds
+    }
+}
+
 /// A batch of requests leased to one worker.
 public struct BatchLease: Hashable, Sendable {
     /// Unique per coordinator run; results and `batchDone` name it.
@@ -53,8 +64,9 @@ public enum CoordinatorMessage: Sendable, Hashable {
     /// The worker is not accepted (another protocol version, a duplicate id, ...). Its layout is the same in every
     /// protocol version, so a worker of any version can read the reason.
     case refuse(reason: String)
-    /// How to fetch a job's URLs; sent to a worker before its first lease of that job.
-    case jobSettings(job: String, settings: FetchSettings)
+    /// How to fetch a job's URLs; sent to a worker before its first lease of that job. A crawl job's settings carry
+    /// its crawl options and seeds, so the worker can extract and judge links.
+    case jobSettings(job: String, settings: FetchSettings, crawl: CrawlJobSettings? = nil)
     /// Work to do.
     case lease(BatchLease)
     /// Stop the job's requests; report what completed, then `batchDone` for each of its leases.
@@ -87,10 +99,16 @@ public enum CoordinatorMessage: Sendable, Hashable {
             var writer = WireWriter(.refuse)
             writer.string(reason)
             return [writer.bytes]
-        case .jobSettings(let job, let settings):
+        case .jobSettings(let job, let settings, let crawl):
             var writer = WireWriter(.jobSettings, reserving: 512)
             writer.string(job)
             writer.blob(JSONPayload.encode(settings))
+            if let crawl {
+                writer.bool(true)
+                writer.blob(JSONPayload.encode(crawl))
+            } else {
+                writer.bool(false)
+            }
             return [writer.bytes]
         case .lease(let lease):
             var writer = WireWriter(.lease, reserving: 24 + lease.job.utf8.count + lease.items.count * 48)
@@ -143,9 +161,13 @@ public enum CoordinatorMessage: Sendable, Hashable {
         case .jobSettings:
             let job = try reader.string("job id")
             let json = try reader.blob("settings")
-            message = .jobSettings(
-                job: job, settings: try JSONPayload.decode(FetchSettings.self, from: json[...], message: type.name)
-            )
+            let settings = try JSONPayload.decode(FetchSettings.self, from: json[...], message: type.name)
+            var crawl: CrawlJobSettings?
+            if try reader.bool("crawl") {
+                let crawlJSON = try reader.blob("crawl settings")
+                crawl = try JSONPayload.decode(CrawlJobSettings.self, from: crawlJSON[...], message: type.name)
+            }
+            message = .jobSettings(job: job, settings: settings, crawl: crawl)
         case .lease:
             let batch = try reader.uvarint("batch id")
             let job = try reader.string("job id")

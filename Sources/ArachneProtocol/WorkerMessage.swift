@@ -51,10 +51,13 @@ public struct FetchResult: Sendable {
     /// The body archived as WARC members by the worker (bodies kept); `outcome.body` and `outcome.rawHeader` are
     /// then empty, since the members hold them.
     public var archived: ArchivedBody?
+    /// For a crawl job: the page's media type, redirect target and links (nil for list jobs).
+    public var crawl: CrawlFindings?
 
     public init(job: String, batch: UInt64, key: RequestKey, outcome: FetchOutcome, finishedAt: Double,
-                archived: ArchivedBody? = nil)
+                archived: ArchivedBody? = nil, crawl: CrawlFindings? = nil)
     {
+        self.crawl = crawl
         self.job = job
         self.batch = batch
         self.key = key
@@ -183,7 +186,7 @@ public enum WorkerMessage: Sendable {
 
 extension FetchResult {
     /// The fewest bytes one result's metadata takes in frame 0.
-    static let minimumEncodedSize = 29
+    static let minimumEncodedSize = 30
 }
 
 extension WireWriter {
@@ -225,6 +228,41 @@ extension WireWriter {
             bool(false)
         }
         double(result.finishedAt)
+        if let crawl = result.crawl {
+            bool(true)
+            encode(crawl)
+        } else {
+            bool(false)
+        }
+    }
+
+    /// A crawl result's findings: media type, Location, counts, then the links.
+    mutating func encode(_ crawl: CrawlFindings) {
+        string(crawl.contentType)
+        if let location = crawl.location {
+            bool(true)
+            string(location)
+        } else {
+            bool(false)
+        }
+        int(crawl.linksFound)
+        let counts = crawl.counts
+        int(counts.found)
+        int(counts.duplicate)
+        int(counts.outOfScope)
+        int(counts.nofollow)
+        uvarint(UInt64(counts.filtered.count))
+        for (rule, count) in counts.filtered.sorted(by: { $0.key < $1.key }) {
+            string(rule)
+            int(count)
+        }
+        uvarint(UInt64(crawl.links.count))
+        for link in crawl.links {
+            string(link.url)
+            string(link.identity)
+            string(link.via.rawValue)
+            string(link.trap?.rawValue ?? "")
+        }
     }
 }
 
@@ -275,7 +313,42 @@ extension WireReader {
                                 requestLength: archived.requestLength, digest: archived.digest)
             offset += archived.length
         }
+        var crawl: CrawlFindings?
+        if try bool("crawl") { crawl = try decodeFindings() }
         return FetchResult(job: job, batch: batch, key: key, outcome: outcome, finishedAt: finishedAt,
-                           archived: body)
+                           archived: body, crawl: crawl)
+    }
+
+    mutating func decodeFindings() throws(ProtocolError) -> CrawlFindings {
+        var crawl = CrawlFindings(contentType: try string("content type"))
+        if try bool("has location") { crawl.location = try string("location") }
+        crawl.linksFound = try nonNegative("links found")
+        crawl.counts.found = try nonNegative("links.found")
+        crawl.counts.duplicate = try nonNegative("links.duplicate")
+        crawl.counts.outOfScope = try nonNegative("links.out_of_scope")
+        crawl.counts.nofollow = try nonNegative("links.nofollow")
+        let rules = try count("filter rule count", minElementSize: 2)
+        for _ in 0..<rules {
+            let rule = try string("filter rule")
+            crawl.counts.filtered[rule] = try nonNegative("filtered count")
+        }
+        let links = try count("link count", minElementSize: 4)
+        crawl.links.reserveCapacity(links)
+        for _ in 0..<links {
+            let url = try string("link url")
+            let identity = try string("link identity")
+            let viaName = try string("link via")
+            guard let via = CrawlVia(rawValue: viaName) else { throw invalid("link via", "unknown '\(viaName)'") }
+            let trapName = try string("link trap")
+            var trap: FetchErrorKind?
+            if !trapName.isEmpty {
+                guard let kind = FetchErrorKind(rawValue: trapName), kind.isSkip else {
+                    throw invalid("link trap", "'\(trapName)' is not a skip kind")
+                }
+                trap = kind
+            }
+            crawl.links.append(DiscoveredLink(url: url, identity: identity, via: via, trap: trap))
+        }
+        return crawl
     }
 }

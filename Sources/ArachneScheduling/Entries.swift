@@ -1,8 +1,14 @@
 /// A job inside the scheduler. Memory is one bit per key plus entries for keys in flight or leased more than once.
 struct JobEntry: Sendable {
     let id: String
-    let space: KeySpace
+    /// Grows for a crawl, as its frontier admits URLs (one repetition).
+    var space: KeySpace
     let weight: Int
+    /// A crawl: keys are added by `extendJob` as the frontier admits URLs, and the job is not complete while a
+    /// result's discoveries are still on their way to the frontier.
+    var growable = false
+    /// Accepted results of a growable job whose links the frontier has not yet settled (`extendJob`'s `settled`).
+    var awaitingDiscoveries = 0
     /// Keys of this job one worker may hold at most (leased, not reported) when the worker's capacity is larger: the
     /// job's own concurrency, which a worker with more lanes does not override. `Int.max` for none.
     let perWorkerLimit: Int
@@ -63,6 +69,7 @@ struct JobEntry: Sendable {
         case .fetched: break
         case .failed: failed += 1
         case .cancelled: cancelled += 1
+        case .skipped: break
         }
     }
 

@@ -28,6 +28,7 @@ public struct JobResume: Sendable {
         case .fetched: break
         case .failed: failed += 1
         case .cancelled: cancelled += 1
+        case .skipped: break
         }
         return true
     }

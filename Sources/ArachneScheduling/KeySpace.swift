@@ -32,7 +32,7 @@ struct KeySpace: Hashable, Sendable {
 /// One bit per key of a job: a million keys take 125 KB.
 struct KeyBitmap: Hashable, Sendable {
     private var words: [UInt64]
-    let count: Int
+    private(set) var count: Int
 
     init(count: Int) {
         self.count = count
@@ -41,6 +41,14 @@ struct KeyBitmap: Hashable, Sendable {
 
     func contains(_ index: Int) -> Bool {
         words[index >> 6] & (1 << UInt64(index & 63)) != 0
+    }
+
+    /// Makes room for `newCount` keys (new bits clear). Never shrinks.
+    mutating func grow(to newCount: Int) {
+        guard newCount > count else { return }
+        let needed = (newCount + 63) / 64
+        if needed > words.count { words.append(contentsOf: repeatElement(0, count: needed - words.count)) }
+        count = newCount
     }
 
     /// Sets the bit; returns false if it was already set.

@@ -72,12 +72,15 @@ extension Scheduler {
         case failed
         /// The request was cancelled.
         case cancelled
+        /// A crawl decided not to fetch the URL (a limit or trap rule): terminal, neither fetched nor failed.
+        case skipped
 
         /// The kind of a record with this failure (nil: fetched).
         public init(_ failure: FetchFailure?) {
             switch failure?.kind {
             case nil: self = .fetched
             case .cancelled: self = .cancelled
+            case .some(let kind) where kind.isSkip: self = .skipped
             case .some: self = .failed
             }
         }

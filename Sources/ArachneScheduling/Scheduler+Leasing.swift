@@ -162,7 +162,8 @@ extension Scheduler {
 
     /// When every key of the job has its record: announces it and forgets the job.
     mutating func finishIfComplete(_ jobPosition: Int, into actions: inout [Action]) {
-        guard jobs[jobPosition].done == jobs[jobPosition].space.total else { return }
+        guard jobs[jobPosition].done == jobs[jobPosition].space.total, jobs[jobPosition].awaitingDiscoveries == 0
+        else { return }
         let job = jobs.remove(at: jobPosition)
         jobIndex = Dictionary(uniqueKeysWithValues: jobs.enumerated().map { ($1.id, $0) })
         for position in workers.indices { workers[position].knownJobs.remove(job.id) }

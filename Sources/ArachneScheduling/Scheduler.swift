@@ -98,13 +98,15 @@ public struct Scheduler: Sendable {
     /// `resume` names keys that already have their terminal record (from the durable store): they are never leased.
     public mutating func addJob(
         id: String, urlCount: Int, repeatCount: Int, weight: Int = 1, perWorkerLimit: Int? = nil,
-        resume: JobResume? = nil, now: Instant
+        resume: JobResume? = nil, growable: Bool = false, now: Instant
     ) -> [Action] {
+        precondition(!growable || repeatCount == 1, "a growable (crawl) job fetches each URL once")
         precondition(jobIndex[id] == nil, "job '\(id)' is already in the scheduler")
         precondition((1...10_000).contains(weight), "a job's weight must be between 1 and 10000")
         precondition((perWorkerLimit ?? 1) >= 1, "a job's per-worker limit must be at least 1")
         let space = KeySpace(urlCount: urlCount, repeatCount: repeatCount)
         var job = JobEntry(id: id, space: space, weight: weight, perWorkerLimit: perWorkerLimit ?? .max)
+        job.growable = growable
         if let resume {
             precondition(resume.space == space, "resume state of job '\(id)' has another shape than the job")
             job.terminal = resume.completed
@@ -162,6 +164,45 @@ public struct Scheduler: Sendable {
             actions.append(.sendCancelJob(worker: workers[workerPosition].id, job: id))
         }
         finishIfComplete(index, into: &actions)
+        return actions
+    }
+
+    /// A crawl's frontier admitted URLs: the job now has `urlCount` keys (it never shrinks). Of the new keys, those in
+    /// `terminal` already have their record (skipped by a limit or trap rule, written with them); the rest are leased
+    /// like any key — or end as `cancelled` at once when the job is being cancelled. `settled` accepted results have
+    /// had their discoveries admitted: a growable job completes only when none is still awaited.
+    public mutating func extendJob(_ id: String, urlCount: Int, terminal: [Int] = [], settled: Int, now: Instant)
+        -> [Action]
+    {
+        guard let position = jobIndex[id] else { return [] }
+        precondition(jobs[position].growable, "job '\(id)' is not growable")
+        var actions: [Action] = []
+        let old = jobs[position].space.total
+        if urlCount > old {
+            jobs[position].space = KeySpace(urlCount: urlCount, repeatCount: 1)
+            jobs[position].terminal.grow(to: urlCount)
+        }
+        for index in terminal {
+            precondition(index >= old && index < jobs[position].space.total, "skipped key \(index) is not new")
+            jobs[position].finish(index, .skipped)
+        }
+        if jobs[position].isCancelling, urlCount > old {
+            // Keys past the cancel cursor count as terminal; the new ones still need their `cancelled` records.
+            let range = old..<urlCount
+            let count = range.count - terminal.count
+            jobs[position].cursor = urlCount
+            if count > 0 {
+                jobs[position].done += count
+                jobs[position].cancelled += count
+                actions.append(.recordCancelled(CancelledKeys(
+                    job: id, space: jobs[position].space, listed: [], range: range, skip: jobs[position].terminal,
+                    count: count)))
+            }
+        }
+        precondition(settled <= jobs[position].awaitingDiscoveries, "job '\(id)': more discoveries settled than awaited")
+        jobs[position].awaitingDiscoveries -= settled
+        finishIfComplete(position, into: &actions)
+        dispatch(now: now, into: &actions)
         return actions
     }
 
@@ -258,6 +299,7 @@ public struct Scheduler: Sendable {
             return ResultDecision(verdict: .drop(.duplicate), actions: [])
         }
         jobs[jobPosition].finish(index, kind)
+        if jobs[jobPosition].growable { jobs[jobPosition].awaitingDiscoveries += 1 }
         let attempts = jobs[jobPosition].attempts.removeValue(forKey: index) ?? 1
         var actions: [Action] = []
         var holder: Int?

@@ -167,6 +167,8 @@ public final class JobStore {
         return job
     }
 
+    func cacheResolved(_ id: String, _ job: ResolvedJob) { resolved[id] = job }
+
     static func unknown(_ id: String) -> JobStoreError {
         JobStoreError(.unknownJob, jobID: id, "no job with id '\(id)'")
     }

@@ -109,7 +109,8 @@ public final class SQLiteDatabase {
     /// Runs `body` in a transaction that takes the write lock at once (`BEGIN IMMEDIATE`), committing when it
     /// returns and rolling back when it throws. Once this returns, the commit is in the WAL file.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        precondition(sqlite3_get_autocommit(connection) != 0, "nested transaction on \(path)")
+        // Inside another transaction, join it: a crawl's frontier rows and its records commit together.
+        if sqlite3_get_autocommit(connection) == 0 { return try body() }
         try run("BEGIN IMMEDIATE")
         do {
             let result = try body()

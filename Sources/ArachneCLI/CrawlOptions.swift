@@ -1,0 +1,84 @@
+import ArachneCore
+import ArachneCrawl
+import ArachneURL
+import ArgumentParser
+
+/// How a crawl follows links: scope, filters, limits, traps, nofollow. Shared by `crawl` and `submit --crawl`.
+struct CrawlOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Which links to follow: host (the seeds' scheme, host and port), domain (the seeds' registrable domains by "
+            + "the Public Suffix List), prefix (under a seed's directory), any.",
+        valueName: "host|domain|prefix|any"))
+    var scope: CrawlScopeKind = .host
+
+    @Option(help: ArgumentHelp(
+        "Follow only links whose absolute URL matches this PCRE2 pattern (repeatable: any may match).",
+        valueName: "regex"))
+    var include: [String] = []
+
+    @Option(help: ArgumentHelp(
+        "Do not follow links whose absolute URL matches this PCRE2 pattern (repeatable).", valueName: "regex"))
+    var exclude: [String] = []
+
+    @Option(name: .customLong("max-depth"), help: "Links to follow from a seed (seeds are depth 0).")
+    var maxDepth: Int = 20
+
+    @Option(name: .customLong("max-pages"), help: "Pages fetched in the whole crawl at most (default: no limit).")
+    var maxPages: Int?
+
+    @Option(name: .customLong("max-pages-per-host"), help: "Pages fetched from one host at most (default: no limit).")
+    var maxPagesPerHost: Int?
+
+    @Flag(name: .customLong("no-trap-defences"), help: ArgumentHelp(
+        "Fetch URLs the trap rules would skip (longer than 2,048 bytes, more than 20 path segments, a run of "
+            + "segments repeated 3 times)."))
+    var noTrapDefences = false
+
+    @Flag(name: .customLong("follow-nofollow"), help: ArgumentHelp(
+        "Follow rel=nofollow links and links of pages whose robots meta tag or X-Robots-Tag says nofollow."))
+    var followNofollow = false
+
+    var spec: CrawlOptionsSpec {
+        CrawlOptionsSpec(
+            scope: scope, include: include, exclude: exclude, maxDepth: maxDepth, maxPages: maxPages,
+            maxPagesPerHost: maxPagesPerHost, trapDefences: !noTrapDefences, followNofollow: followNofollow)
+    }
+
+    func validate() throws {
+        do {
+            try spec.validate()
+        } catch {
+            throw ValidationError(
+                error.description.replacingOccurrences(of: "crawl option ", with: "--")
+                    .replacingOccurrences(of: "max_depth", with: "max-depth")
+                    .replacingOccurrences(of: "max_pages_per_host", with: "max-pages-per-host")
+                    .replacingOccurrences(of: "max_pages", with: "max-pages"))
+        }
+    }
+
+    /// The seeds de-duplicated by URL identity (a second spelling of a seed is dropped with a warning), so each
+    /// seed is one key of the crawl.
+    static func uniqueSeeds(_ urls: [TargetURL]) -> [String] {
+        var seen: Set<String> = []
+        var seeds: [String] = []
+        for url in urls {
+            let identity = (try? WebURL.parse(url.string)).map(URLIdentity.canonical) ?? url.string
+            if seen.insert(identity).inserted {
+                seeds.append(url.string)
+            } else {
+                Terminal.warn("seed \(url.string) is the same URL as an earlier seed; crawled once")
+            }
+        }
+        return seeds
+    }
+
+    /// The job spec of a crawl: redirects are not followed inside a fetch (their targets enter the frontier).
+    func jobSpec(seeds: [String], concurrency: Int, settings: FetchSettings, name: String? = nil) -> JobSpec {
+        var settings = settings
+        settings.maxRedirects = 0
+        return JobSpec(urls: seeds, repeatCount: 1, concurrency: concurrency, settings: settings, name: name,
+                       crawl: spec)
+    }
+}
+
+extension CrawlScopeKind: ExpressibleByArgument {}

@@ -1,0 +1,71 @@
+/// How far from its seeds a crawl may go.
+public enum CrawlScopeKind: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Same scheme, host and port as a seed.
+    case host
+    /// Same registrable domain as a seed (Public Suffix List, private section included), any scheme or port.
+    /// An IP address, or a host with no registrable domain (`localhost`, a bare public suffix), must equal a
+    /// seed's host instead.
+    case domain
+    /// Under a seed's directory: same scheme, host and port, and a path that starts with the seed's path up to
+    /// and including its last `/`.
+    case prefix
+    /// Every http(s) URL.
+    case any
+}
+
+/// A crawl's link options as they travel from the coordinator to workers, in JSON with snake_case keys. Absent keys
+/// take the defaults, so older or terser senders still decode.
+public struct CrawlOptionsSpec: Codable, Sendable, Hashable {
+    /// How far from the seeds links are followed (default `host`).
+    public var scope: CrawlScopeKind
+    /// PCRE2 patterns; when any are given, a link must match one of them.
+    public var include: [String]
+    /// PCRE2 patterns; a link matching any of them is dropped.
+    public var exclude: [String]
+    /// The most links followed from a seed to a page (default 20; 0 fetches the seeds only).
+    public var maxDepth: Int
+    /// The most pages fetched in the whole crawl; nil for no limit.
+    public var maxPages: Int?
+    /// The most pages fetched from one host; nil for no limit.
+    public var maxPagesPerHost: Int?
+    /// Whether the trap rules apply (default true).
+    public var trapDefences: Bool
+    /// Whether `rel="nofollow"` links are followed too (default false).
+    public var followNofollow: Bool
+
+    public init(
+        scope: CrawlScopeKind = .host, include: [String] = [], exclude: [String] = [], maxDepth: Int = 20,
+        maxPages: Int? = nil, maxPagesPerHost: Int? = nil, trapDefences: Bool = true, followNofollow: Bool = false
+    ) {
+        self.scope = scope
+        self.include = include
+        self.exclude = exclude
+        self.maxDepth = maxDepth
+        self.maxPages = maxPages
+        self.maxPagesPerHost = maxPagesPerHost
+        self.trapDefences = trapDefences
+        self.followNofollow = followNofollow
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case scope, include, exclude
+        case maxDepth = "max_depth"
+        case maxPages = "max_pages"
+        case maxPagesPerHost = "max_pages_per_host"
+        case trapDefences = "trap_defences"
+        case followNofollow = "follow_nofollow"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let defaults = CrawlOptionsSpec()
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        scope = try container.decodeIfPresent(CrawlScopeKind.self, forKey: .scope) ?? defaults.scope
+        include = try container.decodeIfPresent([String].self, forKey: .include) ?? defaults.include
+        exclude = try container.decodeIfPresent([String].self, forKey: .exclude) ?? defaults.exclude
+        maxDepth = try container.decodeIfPresent(Int.self, forKey: .maxDepth) ?? defaults.maxDepth
+        maxPages = try container.decodeIfPresent(Int.self, forKey: .maxPages)
+        maxPagesPerHost = try container.decodeIfPresent(Int.self, forKey: .maxPagesPerHost)
+        trapDefences = try container.decodeIfPresent(Bool.self, forKey: .trapDefences) ?? defaults.trapDefences
+        followNofollow = try container.decodeIfPresent(Bool.self, forKey: .followNofollow) ?? defaults.followNofollow
+    }
+}

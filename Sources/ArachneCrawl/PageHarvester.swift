@@ -1,0 +1,208 @@
+import ArachneCore
+import ArachneLinks
+import ArachneURL
+
+/// One link of a page as a crawl judges it: where it resolves, its identity, and whether it is followed or why not.
+/// `arachne links --json` prints these; a worker keeps only the verdicts.
+public struct JudgedLink: Sendable, Hashable {
+    /// Why a link is not followed.
+    public enum Drop: Sendable, Hashable {
+        /// The href does not parse against the base (the parser's message).
+        case invalid(String)
+        /// It resolves to a scheme a crawl does not fetch (`mailto`, `javascript`, `ftp`...).
+        case unsupportedScheme(String)
+        /// `rel="nofollow"`, or the page says nofollow (meta robots, X-Robots-Tag).
+        case nofollow
+        /// Outside the crawl's scope.
+        case outOfScope
+        /// Dropped by an include or exclude pattern (`include`, or `exclude:PATTERN`).
+        case filtered(String)
+        /// Same identity as an earlier link of the page.
+        case duplicateOnPage
+
+        /// A short name for output: `invalid-url`, `unsupported-scheme`, `nofollow`, `out-of-scope`, `filtered`,
+        /// `duplicate`.
+        public var name: String {
+            switch self {
+            case .invalid: "invalid-url"
+            case .unsupportedScheme: "unsupported-scheme"
+            case .nofollow: "nofollow"
+            case .outOfScope: "out-of-scope"
+            case .filtered: "filtered"
+            case .duplicateOnPage: "duplicate"
+            }
+        }
+
+        /// What a person reads.
+        public var detail: String {
+            switch self {
+            case .invalid(let message): "does not parse: \(message)"
+            case .unsupportedScheme(let scheme): "scheme '\(scheme)' is not crawled (only http and https)"
+            case .nofollow: "nofollow"
+            case .outOfScope: "outside the crawl's scope"
+            case .filtered(let rule): "filtered by \(rule)"
+            case .duplicateOnPage: "the same URL as an earlier link on this page"
+            }
+        }
+    }
+
+    /// The link as the page has it.
+    public var link: PageLinks.Link
+    /// The resolved URL without its fragment; nil when it did not parse.
+    public var url: String?
+    /// The canonical identity; nil when it did not parse.
+    public var canonical: String?
+    /// nil when followed.
+    public var drop: Drop?
+    /// Set when followed but caught by a trap rule: it will end as a skip record of this kind.
+    public var trap: TrapKind?
+}
+
+/// Turns a fetched page into the links a crawl follows: extracts them with libxml2, resolves each by the WHATWG URL
+/// Standard against the page's `<base>` (or the page's URL), drops the nofollow ones, computes each identity, and
+/// judges scope, filters and traps. Workers run one per crawl job; `arachne links` runs the same code.
+public struct PageHarvester: Sendable {
+    public let rules: LinkRules
+    public let followNofollow: Bool
+    /// The product token X-Robots-Tag directives are matched against (from the user agent).
+    public let agent: String
+
+    public init(rules: LinkRules, followNofollow: Bool, agent: String) {
+        self.rules = rules
+        self.followNofollow = followNofollow
+        self.agent = agent
+    }
+
+    /// The harvester a crawl job's options describe; `seeds` are its URLs (unparsable seeds are ignored: the
+    /// coordinator already refused them).
+    public init(options: CrawlOptionsSpec, seeds: [String], userAgent: String) throws(CrawlOptionsError) {
+        let seedURLs = seeds.compactMap { try? WebURL.parse($0) }.compactMap(CrawlURL.init)
+        self.init(rules: try LinkRules(options: options, seeds: seedURLs), followNofollow: options.followNofollow,
+                  agent: Self.productToken(userAgent))
+    }
+
+    /// The product token of a User-Agent: its first word up to `/` ("arachne/0.1 (+url)" → "arachne").
+    public static func productToken(_ userAgent: String) -> String {
+        let first = userAgent.split(whereSeparator: { $0 == " " || $0 == "/" }).first.map(String.init) ?? userAgent
+        return first.isEmpty ? "arachne" : first
+    }
+
+    /// What a crawl learns from one response of `url`.
+    public func harvest(url: String, status: Int, rawHeader: [UInt8], body: [UInt8]) -> CrawlFindings {
+        let contentTypeHeader = ResponseHead.value(of: "content-type", in: rawHeader)
+        var findings = CrawlFindings(contentType: ResponseHead.mediaType(contentTypeHeader))
+        guard status > 0, let document = try? WebURL.parse(url) else { return findings }
+        if (300...399).contains(status), let location = ResponseHead.value(of: "location", in: rawHeader) {
+            findings.location = location
+            if let target = try? WebURL.parse(location, base: document), let crawlURL = CrawlURL(target) {
+                findings.linksFound = 1
+                findings.counts.addFound()
+                consider(crawlURL, href: target.hrefWithoutFragment, via: .redirect, into: &findings)
+            }
+            return findings
+        }
+        guard (200...299).contains(status), LinkExtractor.isHTML(contentType: contentTypeHeader) else {
+            return findings
+        }
+        let page = LinkExtractor.extract(from: body, charset: LinkExtractor.charset(contentType: contentTypeHeader))
+        let headerRobots = RobotsDirectives(
+            xRobotsTag: ResponseHead.values(of: "x-robots-tag", in: rawHeader), agent: agent)
+        var seen: Set<String> = []
+        for judged in judge(page, documentURL: document, headerRobots: headerRobots) {
+            switch judged.drop {
+            case .nofollow: findings.counts.addNofollow()
+            case .invalid, .unsupportedScheme: break
+            case .outOfScope:
+                findings.linksFound += 1
+                findings.counts.addFound()
+                findings.counts.addOutOfScope()
+            case .filtered(let rule):
+                findings.linksFound += 1
+                findings.counts.addFound()
+                findings.counts.addFiltered(by: rule)
+            case .duplicateOnPage:
+                findings.linksFound += 1
+                findings.counts.addFound()
+                findings.counts.addDuplicate()
+            case nil:
+                guard let url = judged.url, let canonical = judged.canonical, seen.insert(canonical).inserted else {
+                    continue
+                }
+                findings.linksFound += 1
+                findings.counts.addFound()
+                findings.links.append(DiscoveredLink(
+                    url: url, identity: canonical == url ? "" : canonical, via: .link,
+                    trap: judged.trap.flatMap { FetchErrorKind(rawValue: $0.rawValue) }))
+            }
+        }
+        return findings
+    }
+
+    /// Every link of `page`, resolved and judged, in document order.
+    public func judge(_ page: PageLinks, documentURL: WebURL, headerRobots: RobotsDirectives = RobotsDirectives())
+        -> [JudgedLink]
+    {
+        // The document base URL: the first <base href> resolved against the document's URL, if it parses.
+        var base = documentURL
+        if let baseHref = page.baseHref, let parsed = try? WebURL.parse(baseHref, base: documentURL) { base = parsed }
+        let pageNofollow = !followNofollow && (page.robots.nofollow || headerRobots.nofollow)
+        var seen: Set<String> = []
+        var judged: [JudgedLink] = []
+        judged.reserveCapacity(page.links.count)
+        for link in page.links {
+            var entry = JudgedLink(link: link, url: nil, canonical: nil, drop: nil, trap: nil)
+            let resolved: WebURL
+            do {
+                resolved = try WebURL.parse(link.href, base: base)
+            } catch {
+                entry.drop = .invalid(error.description)
+                judged.append(entry)
+                continue
+            }
+            entry.url = resolved.hrefWithoutFragment
+            entry.canonical = URLIdentity.canonical(resolved)
+            guard let crawlURL = CrawlURL(resolved) else {
+                entry.drop = .unsupportedScheme(resolved.scheme)
+                judged.append(entry)
+                continue
+            }
+            if pageNofollow || (link.nofollow && !followNofollow) {
+                entry.drop = .nofollow
+            } else if !seen.insert(crawlURL.absolute).inserted {
+                entry.drop = .duplicateOnPage
+            } else {
+                switch rules.judge(crawlURL) {
+                case .follow: break
+                case .outOfScope: entry.drop = .outOfScope
+                case .filtered(let pattern, let include): entry.drop = .filtered(include ? "include" : "exclude:\(pattern)")
+                case .trap(let kind): entry.trap = kind
+                }
+            }
+            judged.append(entry)
+        }
+        return judged
+    }
+
+    private func consider(_ url: CrawlURL, href: String, via: CrawlVia, into findings: inout CrawlFindings) {
+        switch rules.judge(url) {
+        case .follow:
+            findings.links.append(DiscoveredLink(url: href, identity: url.absolute == href ? "" : url.absolute, via: via))
+        case .outOfScope: findings.counts.addOutOfScope()
+        case .filtered(let pattern, let include): findings.counts.addFiltered(by: include ? "include" : "exclude:\(pattern)")
+        case .trap(let kind):
+            findings.links.append(DiscoveredLink(
+                url: href, identity: url.absolute == href ? "" : url.absolute, via: via,
+                trap: FetchErrorKind(rawValue: kind.rawValue)))
+        }
+    }
+}
+
+extension CrawlURL {
+    /// The crawl's view of a parsed URL, identity-canonicalised; nil unless it is http or https with a host.
+    public init?(_ url: WebURL) {
+        guard url.scheme == "http" || url.scheme == "https", let host = url.host, let port = url.effectivePort else {
+            return nil
+        }
+        self.init(absolute: URLIdentity.canonical(url), scheme: url.scheme, host: host, port: port, path: url.pathname)
+    }
+}

@@ -1,0 +1,51 @@
+/// Header values read from a response's raw head (status line and header lines, as the fetchers keep them).
+///
+/// Only what a crawl worker needs: `Content-Type`, `Location` and `X-Robots-Tag`. Names compare ASCII
+/// case-insensitively; values are trimmed of spaces and tabs; obsolete line folding is not joined (RFC 9112 §5.2
+/// lets a recipient reject it, and these three headers never need it).
+public enum ResponseHead {
+    /// Every value of the header `name` in `raw`, in order.
+    public static func values(of name: String, in raw: [UInt8]) -> [String] {
+        let wanted = Array(name.utf8).map(lowercased)
+        var values: [String] = []
+        var lineStart = 0
+        var index = 0
+        let count = raw.count
+        while index <= count {
+            if index == count || raw[index] == UInt8(ascii: "\n") {
+                var lineEnd = index
+                if lineEnd > lineStart && raw[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
+                if let value = value(in: raw, from: lineStart, to: lineEnd, named: wanted) { values.append(value) }
+                lineStart = index + 1
+            }
+            index += 1
+        }
+        return values
+    }
+
+    /// The first value of `name`, or nil.
+    public static func value(of name: String, in raw: [UInt8]) -> String? {
+        values(of: name, in: raw).first
+    }
+
+    /// The media type of a Content-Type value: lower-case, parameters and spaces removed ("" for none).
+    public static func mediaType(_ contentType: String?) -> String {
+        guard let contentType else { return "" }
+        let type = contentType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        return String(String.UnicodeScalarView(type.unicodeScalars.filter { $0 != " " && $0 != "\t" })).lowercased()
+    }
+
+    private static func value(in raw: [UInt8], from start: Int, to end: Int, named wanted: [UInt8]) -> String? {
+        guard end - start > wanted.count, raw[start + wanted.count] == UInt8(ascii: ":") else { return nil }
+        for offset in 0..<wanted.count where lowercased(raw[start + offset]) != wanted[offset] { return nil }
+        var valueStart = start + wanted.count + 1
+        var valueEnd = end
+        while valueStart < valueEnd, raw[valueStart] == 0x20 || raw[valueStart] == 0x09 { valueStart += 1 }
+        while valueEnd > valueStart, raw[valueEnd - 1] == 0x20 || raw[valueEnd - 1] == 0x09 { valueEnd -= 1 }
+        return String(decoding: raw[valueStart..<valueEnd], as: UTF8.self)
+    }
+
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        (byte >= 0x41 && byte <= 0x5A) ? byte + 0x20 : byte
+    }
+}
