@@ -54,9 +54,16 @@ enum ClusterCommandSupport {
                 Terminal.endProgress()
                 Terminal.warn(message)
             }) { progress in
-                Terminal.progress(Terminal.progressLine(
-                    done: progress.done, total: progress.total, failed: progress.failed,
-                    elapsed: progress.elapsedSeconds))
+                if progress.isCrawl {
+                    let growing = CrawlGrowth.shared.observe(progress.total, at: progress.elapsedSeconds)
+                    Terminal.progress(Terminal.crawlProgressLine(
+                        done: progress.done, discovered: progress.total, failed: progress.failed,
+                        elapsed: progress.elapsedSeconds, growing: growing))
+                } else {
+                    Terminal.progress(Terminal.progressLine(
+                        done: progress.done, total: progress.total, failed: progress.failed,
+                        elapsed: progress.elapsedSeconds))
+                }
             }
             Terminal.endProgress()
             return report
@@ -64,5 +71,24 @@ enum ClusterCommandSupport {
             Terminal.endProgress()
             throw JobCannotRun("\(error)")
         }
+    }
+}
+
+/// Whether a crawl's discovered count is still growing: it grew within the last 2 seconds.
+final class CrawlGrowth: @unchecked Sendable {
+    // Safety: progress callbacks come one at a time from one task; the lock makes that a guarantee.
+    static let shared = CrawlGrowth()
+    private let lock = NSLock()
+    private var last = -1
+    private var changedAt = 0.0
+
+    func observe(_ discovered: Int, at elapsed: Double) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if discovered != last {
+            last = discovered
+            changedAt = elapsed
+        }
+        return elapsed - changedAt < 2
     }
 }

@@ -31,10 +31,22 @@ struct SubmitCommand: AsyncParsableCommand {
     @Flag(help: "Wait for the job to end: live progress on a terminal, then the summary.")
     var wait = false
 
+    @Flag(help: "Crawl: the URLs are seeds, and links are followed by the crawl options.")
+    var crawl = false
+
+    @OptionGroup(title: "Crawl options (with --crawl)") var crawlOptions: CrawlOptions
+
+    func validate() throws {
+        if crawl && input.repeatCount != 1 { throw ValidationError("--repeat cannot be used with --crawl") }
+    }
+
     func run() async throws {
         let urls = try input.loadURLs()
-        let spec = JobSpec(urls: urls.map(\.string), repeatCount: input.repeatCount, concurrency: input.concurrency,
-                           settings: fetch.settings, name: name)
+        let spec = crawl
+            ? crawlOptions.jobSpec(seeds: CrawlOptions.uniqueSeeds(urls), concurrency: input.concurrency,
+                                   settings: fetch.settings, name: name)
+            : JobSpec(urls: urls.map(\.string), repeatCount: input.repeatCount, concurrency: input.concurrency,
+                      settings: fetch.settings, name: name)
         let session = try connection.session()
         let reply = try await session.expect(.submit(spec))
         guard case .submitted(let job) = reply else { throw session.unexpected(reply, for: "submit") }
@@ -76,9 +88,15 @@ enum JobFollower {
                     return
                 case .queued, .running, .cancelling:
                     let started = status.startedAt ?? status.submittedAt ?? Date().timeIntervalSince1970
-                    Terminal.progress(Terminal.progressLine(
-                        done: status.done, total: status.total, failed: status.failed,
-                        elapsed: max(0, Date().timeIntervalSince1970 - started)))
+                    let elapsed = max(0, Date().timeIntervalSince1970 - started)
+                    if status.crawl == true {
+                        Terminal.progress(Terminal.crawlProgressLine(
+                            done: status.done, discovered: status.total, failed: status.failed, elapsed: elapsed,
+                            growing: CrawlGrowth.shared.observe(status.total, at: elapsed)))
+                    } else {
+                        Terminal.progress(Terminal.progressLine(
+                            done: status.done, total: status.total, failed: status.failed, elapsed: elapsed))
+                    }
                 }
             }
             try await Task.sleep(for: .milliseconds(250))

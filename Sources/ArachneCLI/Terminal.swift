@@ -27,6 +27,17 @@ enum Terminal {
             + "\(grouped(Int(rate))) req/s  \(failed) failed  ETA \(String(format: "%.1f", eta))s"
     }
 
+    /// "1,234 pages  frontier 567  890 discovered  321 pages/s  2 failed": a crawl's total grows, so no ETA
+    /// until the frontier has stopped growing (`growing` false), and then an estimate from the current rate.
+    static func crawlProgressLine(done: Int, discovered: Int, failed: Int, elapsed: Double, growing: Bool) -> String {
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let frontier = max(0, discovered - done)
+        var line = "  \(grouped(done)) pages  frontier \(grouped(frontier))  \(grouped(discovered)) discovered  "
+            + "\(grouped(Int(rate))) pages/s  \(failed) failed"
+        if !growing && rate > 0 { line += "  ETA \(String(format: "%.1f", Double(frontier) / rate))s" }
+        return line
+    }
+
     static func grouped(_ value: Int) -> String {
         let digits = String(abs(value))
         var result = ""

@@ -93,12 +93,14 @@ final class LiveJob {
         } else {
             state = .running
         }
-        return JobStatus(
+        var status = JobStatus(
             id: row.id, name: row.name, state: state, total: progress.total, done: progress.done,
             failed: progress.failed, cancelled: progress.cancelled, rate: rate,
             reassignedBatches: progress.reassignedBatches, retries: progress.retries,
             submittedAt: row.submittedAt.timeIntervalSince1970, startedAt: row.startedAt?.timeIntervalSince1970,
             finishedAt: nil, outputDir: row.outputDirectory)
+        status.crawl = spec.isCrawl ? true : nil
+        return status
     }
 
     func reportInfo(state: ReportJobState, finishedAt: Date?, startedAt: Date? = nil) -> ReportJobInfo {

@@ -242,6 +242,14 @@ public actor CoordinatorService {
                 return "URL \(index + 1) ('\(url.prefix(200))') cannot be fetched: \(error)"
             }
         }
+        if let crawl = spec.crawl {
+            if spec.repeatCount != 1 { return "a crawl fetches each URL once (got a repeat count of \(spec.repeatCount))" }
+            do {
+                try crawl.validate()
+            } catch {
+                return "\(error)"
+            }
+        }
         return nil
     }
 
@@ -264,10 +272,18 @@ public actor CoordinatorService {
                     throw CoordinatorError("job \(row.id) cannot start: \(message)")
                 }
             }
-            try await coordinator.submit(id: row.id, spec: spec, recorder: recorder)
+            if spec.isCrawl {
+                let id = row.id
+                try await coordinator.submitCrawl(id: id, spec: spec, recorder: recorder,
+                                                  openStore: { try store.store.frontier(of: id) })
+            } else {
+                try await coordinator.submit(id: row.id, spec: spec, recorder: recorder)
+            }
             let running = try await writer.submit { try store.store.setState(row.id, .running) }
             live[row.id] = LiveJob(row: running, spec: spec, recorder: recorder, tally: tally)
-            log("job \(row.id) submitted: \(spec.urls.count) URLs × \(spec.repeatCount) → \(row.outputDirectory)")
+            log(spec.isCrawl
+                ? "job \(row.id) submitted: a crawl from \(spec.urls.count) seed(s) → \(row.outputDirectory)"
+                : "job \(row.id) submitted: \(spec.urls.count) URLs × \(spec.repeatCount) → \(row.outputDirectory)")
             return .submitted(job: row.id)
         } catch {
             return .error(message: "\(error)")
@@ -417,7 +433,7 @@ public actor CoordinatorService {
         if state == .cancelled { cancelledCounts[id] = completion.progress.cancelled }
         await coordinator.remove(id)
         live.removeValue(forKey: id)
-        log("job \(id) \(state.rawValue): \(counters.done)/\(job.row.totalRequests) records, \(counters.failed) failed"
+        log("job \(id) \(state.rawValue): \(counters.done)/\(job.spec.isCrawl ? counters.done : job.row.totalRequests) records, \(counters.failed) failed"
             + (message.map { " — \($0)" } ?? ""))
     }
 
@@ -507,8 +523,16 @@ public actor CoordinatorService {
                 let resumed = try await writer.submit {
                     try Self.rebuild(row, store: store, tally: tally, writer: writer)
                 }
-                try await coordinator.submit(id: row.id, spec: resumed.spec, recorder: resumed.recorder,
-                                             resume: resumed.resume)
+                if resumed.spec.isCrawl {
+                    let id = row.id
+                    let resume = resumed.resume
+                    try await coordinator.submitCrawl(
+                        id: id, spec: resumed.spec, recorder: resumed.recorder, resume: resume,
+                        openStore: { try store.store.frontier(of: id) }, isRecorded: { resume.isCompleted(index: $0) })
+                } else {
+                    try await coordinator.submit(id: row.id, spec: resumed.spec, recorder: resumed.recorder,
+                                                 resume: resumed.resume)
+                }
                 let running = try await writer.submit { try store.store.setState(row.id, .running) }
                 let job = LiveJob(row: running, spec: resumed.spec, recorder: resumed.recorder, tally: tally)
                 live[row.id] = job
@@ -544,7 +568,10 @@ public actor CoordinatorService {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
 
         let records = try RecordsWriter(path: directory + "/" + RecordsWriter.fileName)
-        var resume = JobResume(urlCount: spec.urls.count, repeatCount: spec.repeatCount)
+        // A crawl's keys are the URLs its frontier knows (seeds first), not only the seeds.
+        let urlCount = spec.isCrawl ? max(spec.urls.count, try store.frontier(of: row.id).count()) : spec.urls.count
+        if spec.isCrawl { try store.setURLCount(row.id, urlCount) }
+        var resume = JobResume(urlCount: urlCount, repeatCount: spec.repeatCount)
         resume.reassignedBatches = row.counters.reassignedBatches
         resume.retries = row.counters.retries
         var bodyEnds: [String: Int64] = [:]
@@ -604,6 +631,10 @@ public actor CoordinatorService {
             directory: directory, keepBodies: spec.settings.keepBodies, warcInfo: [("arachne-job", job)],
             thread: writer, resumeRecordsAt: resumeRecordsAt
         ) { batch in
+            if spec.isCrawl, let last = batch.map(\.0.urlIndex).max() {
+                // The crawl's key space grows with its frontier (same transaction as these records).
+                try store.store.setURLCount(job, last + 1)
+            }
             var failed = 0
             for (_, record) in batch where Scheduler.RecordKind(record.error) == .failed { failed += 1 }
             let counters = tally.adding(done: batch.count, failed: failed)

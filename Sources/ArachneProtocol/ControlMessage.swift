@@ -43,6 +43,8 @@ public struct JobStatus: Codable, Sendable, Hashable {
     public var outputDir: String
     /// Why the job failed, when `state` is `failed`.
     public var error: String?
+    /// True for a crawl: `total` is the URLs discovered so far and grows; `total - done` is the frontier.
+    public var crawl: Bool?
 
     public init(
         id: String, name: String? = nil, state: State, total: Int, done: Int = 0, failed: Int = 0,
@@ -74,7 +76,7 @@ public struct JobStatus: Codable, Sendable, Hashable {
         case startedAt = "started_at"
         case finishedAt = "finished_at"
         case outputDir = "output_dir"
-        case error
+        case error, crawl
     }
 }
 

@@ -33,6 +33,11 @@ public struct JobResume: Sendable {
         return true
     }
 
+    /// Whether the key at `index` (repetition-major, as in the job's key space) was marked.
+    public func isCompleted(index: Int) -> Bool {
+        index < completed.count && completed.contains(index)
+    }
+
     /// Keys marked so far.
     public var completedCount: Int { done }
 }

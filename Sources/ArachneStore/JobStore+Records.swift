@@ -1,3 +1,4 @@
+import Foundation
 import ArachneCore
 
 extension JobStore {
@@ -91,14 +92,16 @@ extension JobStore {
         INSERT OR IGNORE INTO records (
             job, url_index, repetition, url, worker, attempts, status, bytes, final_url, redirects,
             t_queue, t_namelookup, t_connect, t_appconnect, t_pretransfer, t_starttransfer, t_total,
-            error_kind, error_message, body_file, body_offset, body_length, body_digest, body_truncated, finished_at
-        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            error_kind, error_message, body_file, body_offset, body_length, body_digest, body_truncated, finished_at,
+            crawl
+        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
 
     private static let selectRecord = """
         SELECT url_index, repetition, url, worker, attempts, status, bytes, final_url, redirects,
             t_queue, t_namelookup, t_connect, t_appconnect, t_pretransfer, t_starttransfer, t_total,
-            error_kind, error_message, body_file, body_offset, body_length, body_digest, body_truncated, finished_at
+            error_kind, error_message, body_file, body_offset, body_length, body_digest, body_truncated, finished_at,
+            crawl
         FROM records
         """
 
@@ -133,6 +136,12 @@ extension JobStore {
             try statement.bind(body.truncated ? 1 : 0, at: 24)
         }
         try statement.bind(record.finishedAt, at: 25)
+        if record.hasCrawlFields {
+            let fields = StoredCrawlFields(
+                depth: record.depth, parent: record.parent, via: record.via, links: record.links,
+                contentType: record.contentType, location: record.location)
+            try statement.bind(String(decoding: try JSONEncoder().encode(fields), as: UTF8.self), at: 26)
+        }
     }
 
     private static func record(_ row: SQLiteStatement, jobID: String) throws -> (RequestKey, FetchRecord) {
@@ -153,10 +162,31 @@ extension JobStore {
                 file: file, offset: row.int64(at: 19), length: row.int64(at: 20), digest: row.text(at: 21),
                 truncated: row.int(at: 22) != 0)
         }
-        let record = FetchRecord(
+        var record = FetchRecord(
             url: row.text(at: 2), repetition: key.repetition, worker: row.text(at: 3), attempts: row.int(at: 4),
             status: row.int(at: 5), bytes: row.int64(at: 6), finalURL: row.text(at: 7), redirects: row.int(at: 8),
             timings: timings, error: failure, body: body, finishedAt: row.double(at: 23))
+        if let json = row.optionalText(at: 24) {
+            guard let fields = try? JSONDecoder().decode(StoredCrawlFields.self, from: Data(json.utf8)) else {
+                throw JobStoreError(.corruptJob, jobID: jobID, "job \(jobID): record \(key) has unreadable crawl fields")
+            }
+            record.depth = fields.depth
+            record.parent = fields.parent
+            record.via = fields.via
+            record.links = fields.links
+            record.contentType = fields.contentType
+            record.location = fields.location
+        }
         return (key, record)
     }
+}
+
+/// A crawl record's own fields, stored as one JSON text in `records.crawl`.
+struct StoredCrawlFields: Codable {
+    var depth: Int?
+    var parent: String?
+    var via: CrawlVia?
+    var links: Int?
+    var contentType: String?
+    var location: String?
 }

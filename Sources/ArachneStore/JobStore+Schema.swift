@@ -55,6 +55,12 @@ extension JobStore {
         CREATE INDEX records_by_job ON records (job);
         """
 
+    /// Schema version 2 (crawls): a record's crawl fields (depth, parent, via, links, content type, Location) as one
+    /// JSON text, NULL for list jobs; the frontier's table is created by `FrontierStore`.
+    static let schemaV2Changes = """
+        ALTER TABLE records ADD COLUMN crawl TEXT;
+        """
+
     /// Creates the schema in an empty file, or checks that an existing file is an Arachne store this code can read.
     func migrate() throws {
         try database.transaction {
@@ -64,6 +70,7 @@ extension JobStore {
                 let tables = try database.first("SELECT count(*) FROM sqlite_schema") { $0.int(at: 0) } ?? 0
                 guard tables == 0 else { throw notAStore() }
                 try database.execute(Self.schemaV1)
+                try database.execute(Self.schemaV2Changes)
                 try database.pragma("application_id", String(Self.applicationID))
                 try database.pragma("user_version", String(Self.schemaVersion))
                 return
@@ -73,6 +80,10 @@ extension JobStore {
                 throw JobStoreError(
                     .schemaTooNew, "\(databasePath) has schema version \(version), written by a newer Arachne; "
                         + "this one reads up to version \(Self.schemaVersion)")
+            }
+            if version < 2 {
+                try database.execute(Self.schemaV2Changes)
+                try database.pragma("user_version", "2")
             }
         }
     }

@@ -8,7 +8,7 @@ import Foundation
 /// Not thread-safe by design, like the `SQLiteDatabase` under it: the coordinator actor that opens it owns it.
 public final class JobStore {
     /// The schema this code writes, kept in `PRAGMA user_version`.
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
     /// `PRAGMA application_id` of an Arachne store: "ARAC".
     public static let applicationID: Int32 = 0x4152_4143
     /// The database's file name inside the data directory.
