@@ -34,6 +34,8 @@ final class CrawlFrontier {
     private var seen: Set<UInt64> = []
     private var seenIsComplete: Bool
     static let seenBudget = 4_000_000
+    /// The crawl's link counts so far, stored with every batch so a resumed crawl's report keeps them.
+    private(set) var linkCounts = CrawlLinkCounts()
 
     /// A new crawl: the seeds are keys 0..<seeds.count, depth 0.
     init(store: FrontierStore, options: CrawlOptionsSpec, seeds: [String]) throws {
@@ -64,7 +66,15 @@ final class CrawlFrontier {
         admission = FrontierAdmission(options: options, admitted: counts.total, admittedPerHost: counts.perHost)
         nextIndex = try store.count()
         seenIsComplete = false
+        linkCounts = try store.loadCounts()
         for entry in try store.unfinished(isRecorded: isRecorded) { pending[entry.index] = entry }
+    }
+
+    /// Adds a batch's link counts and stores the total (inside the batch's transaction).
+    func count(_ counts: CrawlLinkCounts) throws {
+        guard !counts.isEmpty else { return }
+        linkCounts.merge(counts)
+        try store.saveCounts(linkCounts)
     }
 
     /// Admitted URLs without a record.

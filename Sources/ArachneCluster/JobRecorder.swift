@@ -139,6 +139,8 @@ public final class JobRecorder: @unchecked Sendable {
             onFrontierDelta = onDelta
             var figures = crawlFigures ?? ReportAggregator()
             figures.markCrawl()
+            // A resumed crawl's counts from before the restart.
+            figures.addLinks(box.frontier.linkCounts)
             crawlFigures = figures
             return extra
         }
@@ -247,6 +249,7 @@ public final class JobRecorder: @unchecked Sendable {
                     }
                 }
                 delta.settled = entries.reduce(0) { $0 + ($1.settlesDiscovery ? 1 : 0) }
+                try frontier.count(counts)
                 try onRecords?(batch)
             }
         } catch {

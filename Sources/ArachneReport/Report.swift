@@ -308,6 +308,8 @@ public struct ReportJobOptions: Codable, Sendable, Hashable {
     public var caCertPath: String?
     public var headers: [String]
     public var forbidReuse: Bool
+    /// A crawl's options; nil (absent) for a list job.
+    public var crawl: CrawlOptionsSpec?
 
     /// Header names whose values never appear in a report.
     static let redactedHeaders: Set<String> = ["authorization", "proxy-authorization", "cookie"]
@@ -332,6 +334,7 @@ public struct ReportJobOptions: Codable, Sendable, Hashable {
         caCertPath = settings.caCertPath
         headers = settings.headers.map(ReportJobOptions.redacted)
         forbidReuse = settings.forbidReuse
+        crawl = spec.crawl
     }
 
     static func redacted(_ header: String) -> String {
@@ -348,6 +351,7 @@ public struct ReportJobOptions: Codable, Sendable, Hashable {
         case connectTimeoutMs = "connect_timeout_ms"
         case totalTimeoutMs = "total_timeout_ms"
         case maxRedirects = "max_redirects"
+        case crawl
         case userAgent = "user_agent"
         case acceptEncoding = "accept_encoding"
         case perHostConnections = "per_host_connections"

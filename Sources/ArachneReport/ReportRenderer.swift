@@ -17,9 +17,18 @@ public enum ReportRenderer {
         let options = job.options
         let name = options.name.map { " \"\($0)\"" } ?? ""
         out.append("Arachne report: job \(job.id)\(name) (\(job.state.rawValue))")
-        out.append(
-            "  \(TextFormat.count(options.urlCount)) URL(s) × \(TextFormat.count(options.repeatCount)) repetition(s), "
-                + "concurrency \(options.concurrency), output \(job.outputDir)")
+        if let crawl = options.crawl {
+            var limits = "scope \(crawl.scope.rawValue), max depth \(crawl.maxDepth)"
+            if let maxPages = crawl.maxPages { limits += ", max pages \(TextFormat.count(maxPages))" }
+            if let perHost = crawl.maxPagesPerHost { limits += ", max pages per host \(TextFormat.count(perHost))" }
+            out.append(
+                "  a crawl from \(TextFormat.count(options.urlCount)) seed(s), \(limits), "
+                    + "concurrency \(options.concurrency), output \(job.outputDir)")
+        } else {
+            out.append(
+                "  \(TextFormat.count(options.urlCount)) URL(s) × \(TextFormat.count(options.repeatCount)) "
+                    + "repetition(s), concurrency \(options.concurrency), output \(job.outputDir)")
+        }
         out.append("")
         out.append("  spend time   \(TextFormat.seconds(summary.wallSeconds)) s")
         let expected = options.urlCount * options.repeatCount

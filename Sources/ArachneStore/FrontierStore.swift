@@ -46,6 +46,10 @@ public final class FrontierStore {
             PRIMARY KEY (job, idx)
         );
         CREATE UNIQUE INDEX IF NOT EXISTS frontier_seen ON frontier_urls (job, fingerprint);
+        CREATE TABLE IF NOT EXISTS frontier_counts (
+            job INTEGER PRIMARY KEY,
+            counts TEXT NOT NULL
+        );
         """
 
     init(database: SQLiteDatabase, job: Int64, ownsDatabase: Bool) throws {
@@ -92,6 +96,22 @@ public final class FrontierStore {
         try statement.bind(skip?.rawValue, at: 9)
         _ = try statement.step()
         return database.changes == 1
+    }
+
+    /// Stores the crawl's link counts so far (with the records of the pages they were counted on).
+    public func saveCounts(_ counts: CrawlLinkCounts) throws {
+        let json = String(decoding: try JSONEncoder().encode(counts), as: UTF8.self)
+        try database.run(
+            "INSERT INTO frontier_counts (job, counts) VALUES (?, ?) ON CONFLICT (job) DO UPDATE SET counts = excluded.counts",
+            .integer(job), .text(json))
+    }
+
+    /// The link counts stored by `saveCounts`, or empty counts.
+    public func loadCounts() throws -> CrawlLinkCounts {
+        guard let json = try database.first("SELECT counts FROM frontier_counts WHERE job = ?", .integer(job), read: {
+            $0.text(at: 0)
+        }) else { return CrawlLinkCounts() }
+        return (try? JSONDecoder().decode(CrawlLinkCounts.self, from: Data(json.utf8))) ?? CrawlLinkCounts()
     }
 
     /// Whether the fingerprint is known.
