@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "ArachneStoreTests", dependencies: ["ArachneStore"]),
         .testTarget(name: "ArachneURLTests", dependencies: ["ArachneURL"]),
         .testTarget(name: "ArachneLinksTests", dependencies: ["ArachneLinks"]),
-        .testTarget(name: "ArachneCrawlTests", dependencies: ["ArachneCrawl"]),
+        .testTarget(name: "ArachneCrawlTests", dependencies: ["ArachneCrawl", "ArachneCore"]),
         .testTarget(name: "ArachneLadderTests", dependencies: ["ArachneLadder", "ArachneSite"]),
         // Integration tests run the real `arachne` binary: depending on it makes `swift test` build it.
         .target(

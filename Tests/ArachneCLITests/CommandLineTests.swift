@@ -146,12 +146,16 @@ OPTIONS:
   -h, --help              Show help information.
 
 SUBCOMMANDS:
+  crawl                   Crawl from seed URLs with local worker processes,
+                          following links, write the report, and exit.
   fetch                   Fetch URLs in this process (no cluster) and write a
                           report.
   run                     Run one job on a coordinator with local worker
                           processes, write its report, and exit.
   demo                    Start the built-in demo site on loopback and crawl it
                           with a local cluster.
+  links                   Print the links a page yields, resolved by the WHATWG
+                          URL Standard, in document order.
   worker                  Run a worker that fetches batches leased by a
                           coordinator.
   coordinator             Run a long-running coordinator with local workers;

@@ -1,3 +1,4 @@
+import ArachneCore
 import Testing
 
 @testable import ArachneCrawl

@@ -1,3 +1,4 @@
+import ArachneCore
 import ArachneCrawl
 
 extension CrawlURL {

@@ -7,7 +7,7 @@ import Testing
 struct CoordinatorMessageTests {
     static let messages: [CoordinatorMessage] = [
         .welcome(Welcome(workerID: "local-2", heartbeatIntervalMs: 1000, leaseTimeoutMs: 4000)),
-        .refuse(reason: "protocol version 3 not supported; this coordinator speaks 2"),
+        .refuse(reason: "protocol version 4 not supported; this coordinator speaks 3"),
         .jobSettings(
             job: "j-1",
             settings: FetchSettings(
@@ -15,6 +15,14 @@ struct CoordinatorMessageTests {
                 resolve: ["a.test:80:127.0.0.1"],
                 caCertPath: "/etc/ca.pem", headers: ["X-A: b"], forbidReuse: true
             )
+        ),
+        .jobSettings(
+            job: "j-crawl", settings: FetchSettings(maxRedirects: 0),
+            crawl: CrawlJobSettings(
+                options: CrawlOptionsSpec(scope: .domain, include: ["^https?://a\\."], exclude: ["\\.pdf$"],
+                                          maxDepth: 3, maxPages: 100, maxPagesPerHost: 10, trapDefences: false,
+                                          followNofollow: true),
+                seeds: ["http://a.test/", "https://b.test/x"])
         ),
         .lease(
             BatchLease(
@@ -41,8 +49,8 @@ struct CoordinatorMessageTests {
     @Test("a refusal names both versions")
     func refusalText() {
         #expect(
-            CoordinatorMessage.refusal(peerVersion: ProtocolVersion(3))
-                == .refuse(reason: "protocol version 3 not supported; this coordinator speaks 2")
+            CoordinatorMessage.refusal(peerVersion: ProtocolVersion(4))
+                == .refuse(reason: "protocol version 4 not supported; this coordinator speaks 3")
         )
     }
 
@@ -55,10 +63,10 @@ struct CoordinatorMessageTests {
 
     @Test("any other message from another version is a version mismatch")
     func otherVersion() {
-        let frames = withVersion(3, CoordinatorMessage.heartbeat.encode())
+        let frames = withVersion(4, CoordinatorMessage.heartbeat.encode())
         guard let error = decodeError(CoordinatorMessage.decode, frames) else { return }
         #expect(error.code == .versionMismatch)
-        #expect(error.peerVersion == ProtocolVersion(3))
+        #expect(error.peerVersion == ProtocolVersion(4))
     }
 
     @Test("job settings with broken JSON name the problem")

@@ -71,6 +71,40 @@ struct WorkerMessageTests {
         for (a, b) in zip(decoded, results) { expectSame(a, b) }
     }
 
+    @Test("a crawl result's findings round-trip: media type, Location, counts, links with identity, via and trap")
+    func crawlFindings() throws {
+        var result = sampleResult(index: 1, failed: false)
+        var counts = CrawlLinkCounts(found: 9, duplicate: 2, outOfScope: 3, nofollow: 4)
+        counts.addFiltered(by: "exclude:\\.pdf$", 1)
+        counts.addFiltered(by: "include", 2)
+        let findings = CrawlFindings(
+            contentType: "text/html", location: "/next", linksFound: 9,
+            links: [
+                DiscoveredLink(url: "http://a.test/x", via: .link),
+                DiscoveredLink(url: "http://a.test/%7Ey", identity: "http://a.test/~y", via: .redirect),
+                DiscoveredLink(url: "http://a.test/a/a/a/", via: .link, trap: .repeatedSegments),
+            ],
+            counts: counts)
+        result.crawl = findings
+        let plain = sampleResult(index: 2, failed: false)
+        guard case .results(let decoded) = try WorkerMessage.decode(WorkerMessage.results([result, plain]).encode())
+        else {
+            Issue.record("not results")
+            return
+        }
+        #expect(decoded[0].crawl == findings)
+        #expect(decoded[1].crawl == nil)
+        expectSame(decoded[1], plain)
+    }
+
+    @Test("a link whose trap is not a skip kind is a malformed message")
+    func crawlTrapMustBeASkip() {
+        var result = sampleResult(index: 1, failed: false)
+        result.crawl = CrawlFindings(links: [DiscoveredLink(url: "http://a.test/", via: .link, trap: .dns)])
+        guard let error = decodeError(WorkerMessage.decode, WorkerMessage.results([result]).encode()) else { return }
+        #expect(error.message.contains("not a skip kind"))
+    }
+
     @Test("a binary body with every byte value travels untouched")
     func binaryBody() throws {
         var result = sampleResult()
