@@ -107,7 +107,6 @@ public struct PageHarvester: Sendable {
         let page = LinkExtractor.extract(from: body, charset: LinkExtractor.charset(contentType: contentTypeHeader))
         let headerRobots = RobotsDirectives(
             xRobotsTag: ResponseHead.values(of: "x-robots-tag", in: rawHeader), agent: agent)
-        var seen: Set<String> = []
         for judged in judge(page, documentURL: document, headerRobots: headerRobots) {
             switch judged.drop {
             case .nofollow: findings.counts.addNofollow()
@@ -125,9 +124,8 @@ public struct PageHarvester: Sendable {
                 findings.counts.addFound()
                 findings.counts.addDuplicate()
             case nil:
-                guard let url = judged.url, let canonical = judged.canonical, seen.insert(canonical).inserted else {
-                    continue
-                }
+                // `judge` marked later links of the same identity `duplicateOnPage`.
+                guard let url = judged.url, let canonical = judged.canonical else { continue }
                 findings.linksFound += 1
                 findings.counts.addFound()
                 findings.links.append(DiscoveredLink(
@@ -160,8 +158,9 @@ public struct PageHarvester: Sendable {
                 continue
             }
             entry.url = resolved.hrefWithoutFragment
-            entry.canonical = URLIdentity.canonical(resolved)
-            guard let crawlURL = CrawlURL(resolved) else {
+            let canonical = URLIdentity.canonical(resolved)
+            entry.canonical = canonical
+            guard let crawlURL = CrawlURL(resolved, canonical: canonical) else {
                 entry.drop = .unsupportedScheme(resolved.scheme)
                 judged.append(entry)
                 continue
@@ -200,9 +199,15 @@ public struct PageHarvester: Sendable {
 extension CrawlURL {
     /// The crawl's view of a parsed URL, identity-canonicalised; nil unless it is http or https with a host.
     public init?(_ url: WebURL) {
-        guard url.scheme == "http" || url.scheme == "https", let host = url.host, let port = url.effectivePort else {
-            return nil
-        }
-        self.init(absolute: URLIdentity.canonical(url), scheme: url.scheme, host: host, port: port, path: url.pathname)
+        self.init(url, canonical: nil)
+    }
+
+    /// The same, with the URL's canonical identity when the caller has already computed it.
+    init?(_ url: WebURL, canonical: String?) {
+        guard url.isSpecial, url.scheme == "http" || url.scheme == "https", let host = url.host,
+            let port = url.effectivePort
+        else { return nil }
+        self.init(absolute: canonical ?? URLIdentity.canonical(url), scheme: url.scheme, host: host, port: port,
+                  path: url.pathname)
     }
 }

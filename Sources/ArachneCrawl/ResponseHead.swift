@@ -31,8 +31,15 @@ public enum ResponseHead {
     /// The media type of a Content-Type value: lower-case, parameters and spaces removed ("" for none).
     public static func mediaType(_ contentType: String?) -> String {
         guard let contentType else { return "" }
-        let type = contentType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        return String(String.UnicodeScalarView(type.unicodeScalars.filter { $0 != " " && $0 != "\t" })).lowercased()
+        // Bytes, not Characters: this runs once per fetched page.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        for byte in contentType.utf8 {
+            if byte == UInt8(ascii: ";") { break }
+            if byte == 0x20 || byte == 0x09 { continue }
+            bytes.append(lowercased(byte))
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static func value(in raw: [UInt8], from start: Int, to end: Int, named wanted: [UInt8]) -> String? {
