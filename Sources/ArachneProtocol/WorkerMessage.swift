@@ -302,6 +302,8 @@ extension WireReader {
             guard let kind = FetchErrorKind(rawValue: kindName) else {
                 throw invalid("error kind", "unknown kind '\(kindName)'")
             }
+            // Skip kinds are the coordinator's decisions about URLs it never leased; a fetch cannot end with one.
+            guard !kind.isSkip else { throw invalid("error kind", "'\(kindName)' is a skip kind, not a fetch failure") }
             outcome.failure = FetchFailure(kind: kind, message: try string("error message"))
         }
         let finishedAt = try double("finished at")

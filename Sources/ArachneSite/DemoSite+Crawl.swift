@@ -74,7 +74,7 @@ public struct DemoSiteResource: Sendable, Equatable {
 /// What a correct host-scoped crawl of the demo site from `/` does (see `DemoSite.crawlExpectation`).
 public struct DemoSiteCrawlExpectation: Sendable, Equatable {
     /// Every URL a correct crawl fetches, exactly once, as path and query, with its depth: the number of links
-    /// followed from `/` (a redirect's `Location` counts as a link). `/robots.txt` is fetched too but is not a page
+    /// followed from `/` (a redirect's `Location` keeps the depth of the response that sent it). `/robots.txt` is fetched too but is not a page
     /// and is not listed.
     public let depths: [String: Int]
     /// Paths (with query) a correct crawl never requests: targets of links that are not links (nofollow, comments,

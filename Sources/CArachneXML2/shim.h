@@ -2,6 +2,12 @@
 // fields ArachneLinks reads and a way to silence the errors libxml2 raises without a context.
 #ifndef C_ARACHNE_XML2_SHIM_H
 #define C_ARACHNE_XML2_SHIM_H
+#include <libxml/xmlversion.h>
+// Debian builds libxml2 with ICU, and its encoding.h then includes ICU's headers, whose types clash with the copy of
+// ICU inside Foundation ("'UErrorCode' has different definitions in different modules", on some clean builds).
+// Arachne uses no ICU converter, so the ICU part is hidden: it only adds two fields at the end of
+// xmlCharEncodingHandler, which this code never allocates and reads no further into than `name`.
+#undef LIBXML_ICU_ENABLED
 #include <libxml/HTMLparser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/xmlerror.h>

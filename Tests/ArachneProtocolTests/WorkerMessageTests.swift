@@ -117,10 +117,15 @@ struct WorkerMessageTests {
         #expect(decoded[0].outcome.body == result.outcome.body)
     }
 
-    @Test("every error kind round-trips", arguments: FetchErrorKind.allCases)
+    @Test("every fetch error kind round-trips; a skip kind is refused", arguments: FetchErrorKind.allCases)
     func errorKinds(kind: FetchErrorKind) throws {
         var result = sampleResult(failed: true)
         result.outcome.failure = FetchFailure(kind: kind, message: "because \(kind)")
+        if kind.isSkip {
+            let error = decodeError(WorkerMessage.decode, WorkerMessage.results([result]).encode())
+            #expect(error?.message.contains("skip kind") == true)
+            return
+        }
         guard case .results(let decoded) = try WorkerMessage.decode(WorkerMessage.results([result]).encode()) else {
             Issue.record("not results")
             return
