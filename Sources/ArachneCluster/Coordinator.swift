@@ -72,7 +72,7 @@ public final class Coordinator: Sendable {
         let loop = loop
         let seeds = spec.urls
         let resuming = resume != nil
-        let (urlCount, unfinished) = try await recorder.attachFrontier({
+        let start = try await recorder.attachFrontier({
             let store = try openStore()
             let frontier = resuming
                 ? try CrawlFrontier(resuming: store, options: options, isRecorded: isRecorded)
@@ -80,14 +80,14 @@ public final class Coordinator: Sendable {
             return (FrontierBox(frontier), FrontierStart(urlCount: frontier.nextIndex, urls: frontier.unfinishedURLs))
         }, onDelta: { delta in
             loop.execute { core.value.applyFrontierDelta(id, delta) }
-        }).tuple
+        })
         try await loop.submit {
             let batcher = RecordBatcher(loop: loop, recorder: recorder)
-            let progress = JobProgress(total: urlCount, done: 0, failed: 0, cancelled: 0, outstanding: 0,
+            let progress = JobProgress(total: start.urlCount, done: 0, failed: 0, cancelled: 0, outstanding: 0,
                                        reassignedBatches: 0, retries: 0)
             let job = ActiveJob(id: id, spec: spec, recorder: recorder, batcher: batcher, progress: progress)
-            for (index, url) in unfinished { job.crawlURLs[index] = url }
-            core.value.addJob(job, resume: resume, urlCount: urlCount)
+            for (index, url) in start.urls { job.crawlURLs[index] = url }
+            core.value.addJob(job, resume: resume, urlCount: start.urlCount)
         }
     }
 
@@ -155,5 +155,4 @@ public struct CoordinatorError: Error, CustomStringConvertible, Sendable {
 struct FrontierStart: Sendable {
     var urlCount: Int
     var urls: [(index: Int, url: String)]
-    var tuple: (Int, [(index: Int, url: String)]) { (urlCount, urls) }
 }

@@ -91,7 +91,7 @@ final class CrawlFrontier {
     /// Admits the links of one page (`parent`, the page's own entry), appending skip records to `records` and the
     /// admitted keys to `delta`. Returns the page's new/duplicate counts.
     func admit(
-        _ links: [DiscoveredLink], foundOn parent: FrontierEntry, jobID: String,
+        _ links: [DiscoveredLink], foundOn parent: FrontierEntry,
         records: inout [(RequestKey, FetchRecord)], delta: inout FrontierDelta
     ) throws -> CrawlLinkCounts {
         var counts = CrawlLinkCounts()

@@ -245,7 +245,7 @@ public final class JobRecorder: @unchecked Sendable {
                         batch[position].1.links = findings.linksFound
                         counts.merge(findings.counts)
                         counts.merge(try frontier.admit(
-                            findings.links, foundOn: page, jobID: "", records: &batch, delta: &delta))
+                            findings.links, foundOn: page, records: &batch, delta: &delta))
                     }
                 }
                 delta.settled = entries.reduce(0) { $0 + ($1.settlesDiscovery ? 1 : 0) }
