@@ -5,6 +5,8 @@ public enum URLIdentity {
     /// The canonical string of `url` (see the type's comment). Escapes in the userinfo and an opaque host are
     /// upper-cased but not decoded: servers treat those bytes as opaque.
     public static func canonical(_ url: WebURL) -> String {
+        // Most links have no fragment and no escape: their identity is their href, already serialized.
+        if url.record.fragment == nil, !hasEscape(url.record) { return url.href }
         var record = url.record
         record.fragment = nil
         record.username = normalizeEscapes(record.username, decodeUnreserved: false)
@@ -51,6 +53,13 @@ public enum URLIdentity {
             }
         }
         return output
+    }
+
+    private static func hasEscape(_ record: URLRecord) -> Bool {
+        if record.username.contains(0x25) || record.password.contains(0x25) { return true }
+        if record.host?.contains(0x25) == true || record.query?.contains(0x25) == true { return true }
+        if record.opaquePath?.contains(0x25) == true { return true }
+        return record.path.contains { $0.contains(0x25) }
     }
 
     private static func isUnreserved(_ byte: UInt8) -> Bool {
