@@ -8,6 +8,8 @@ enum HostParser {
             return [0x5B] + address.serialized() + [0x5D]
         }
         if isOpaque { return try parseOpaqueHost(input) }
+        // The common IPv4 literal ("127.0.0.2") already in its serialized form: no decoding, no IDNA, no rebuild.
+        if isCanonicalDottedDecimal(input) { return Array(input) }
 
         let domain = percentDecode(input)
         let asciiDomain = try IDNA.domainToASCII(domain)
@@ -27,6 +29,30 @@ enum HostParser {
             output.appendEncoding(byte, .c0Control)
         }
         return output
+    }
+
+    /// Four decimal parts of 0–255 without leading zeros: a host that parses, as IPv4, to exactly itself.
+    static func isCanonicalDottedDecimal(_ input: ArraySlice<UInt8>) -> Bool {
+        var parts = 0
+        var value = 0
+        var digits = 0
+        var first: UInt8 = 0
+        for byte in input {
+            if byte == 0x2E {
+                guard digits > 0, parts < 3 else { return false }
+                parts += 1
+                value = 0
+                digits = 0
+            } else if byte >= 0x30 && byte <= 0x39 {
+                if digits == 0 { first = byte } else if first == 0x30 { return false }
+                digits += 1
+                value = value * 10 + Int(byte - 0x30)
+                guard digits <= 3, value <= 255 else { return false }
+            } else {
+                return false
+            }
+        }
+        return parts == 3 && digits > 0
     }
 
     /// The Standard's "ends in a number": the last label (ignoring one trailing empty label) is all digits or parses

@@ -1,4 +1,4 @@
-import ArachneURL
+@testable import ArachneURL
 import Testing
 
 /// Host parsing: IPv4 numbers, IPv6 addresses, internationalized domains, opaque hosts.
@@ -102,4 +102,21 @@ import Testing
     @Test(arguments: ipv6) func ipv6Addresses(_ parse: ParseCase) { parse.run() }
     @Test(arguments: domains) func domainsToASCII(_ parse: ParseCase) { parse.run() }
     @Test(arguments: opaqueHosts) func nonSpecialHosts(_ parse: ParseCase) { parse.run() }
+}
+
+@Suite struct DottedDecimalFastPathTests {
+    /// The fast path takes only hosts that the IPv4 parser would serialize to themselves; the rest go the long way.
+    @Test(arguments: [
+        ("1.2.3.4", true), ("0.0.0.0", true), ("255.255.255.255", true), ("127.0.0.2", true),
+        ("01.2.3.4", false), ("256.1.1.1", false), ("1.2.3", false), ("1.2.3.4.", false), ("1.2.3.4.5", false),
+        ("0x7f.0.0.1", false), ("1..2.3", false), (".1.2.3", false), ("1.2.3.1000", false), ("", false),
+        ("a.b.c.d", false), ("1.2.3.04", false),
+    ])
+    func fastPathTakesOnlyCanonicalIPv4(host: String, expected: Bool) throws {
+        #expect(HostParser.isCanonicalDottedDecimal(Array(host.utf8)[...]) == expected)
+        if expected {
+            // And the long way agrees: the same serialization.
+            #expect(try WebURL.parse("http://\(host)/").host == host)
+        }
+    }
 }
