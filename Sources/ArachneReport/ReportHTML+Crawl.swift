@@ -70,18 +70,7 @@ extension ReportHTML {
             const id = 'chart-frontier', H = 240, root = svg(id, H);
             const points = report.timeline.filter(p => p.frontier !== undefined && p.frontier !== null);
             if (!points.length) { empty(root, H, 'no frontier samples'); return done(id); }
-            const first = points[0].second, span = Math.max(1, points[points.length - 1].second - first);
-            const most = largest(points.map(p => p.frontier));
-            const x = s => L + (s - first) / span * (W - L - R);
-            const y = v => H - B - v / most * (H - T - B);
-            [0, most / 2, most].forEach(v => {
-              line(root, L, y(v), W - R, y(v), 'grid');
-              el('text', {x: L - 6, y: y(v) + 4, 'text-anchor': 'end'}, root, String(Math.round(v)));
-            });
-            for (let i = 0; i <= 4; i++) {
-              const s = first + span * i / 4;
-              el('text', {x: x(s), y: H - B + 18, 'text-anchor': 'middle'}, root, Math.round(s) + ' s');
-            }
+            const {x, y} = timeAxes(root, H, points, p => p.frontier);
             el('path', {d: path(points.map(p => [x(p.second), y(p.frontier)])), fill: 'none', stroke: '#76b7b2',
                         'stroke-width': 2, class: 'series'}, root);
             el('text', {x: W - R + 8, y: T + 10, fill: '#76b7b2'}, root, 'frontier size');

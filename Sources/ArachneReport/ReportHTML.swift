@@ -244,11 +244,10 @@ public enum ReportHTML {
             done(id);
           }
 
-          function timeline() {
-            const id = 'chart-timeline', H = 240, root = svg(id, H), points = report.timeline;
-            if (!points.length) { empty(root, H, 'no records yet'); return done(id); }
+          // Axes of a chart over the timeline's seconds: a grid at 0, half and the largest value, five time labels.
+          function timeAxes(root, H, points, value) {
             const first = points[0].second, span = Math.max(1, points[points.length - 1].second - first);
-            const most = largest(points.map(p => p.completed));
+            const most = largest(points.map(value));
             const x = s => L + (s - first) / span * (W - L - R);
             const y = v => H - B - v / most * (H - T - B);
             [0, most / 2, most].forEach(v => {
@@ -259,8 +258,15 @@ public enum ReportHTML {
               const s = first + span * i / 4;
               el('text', {x: x(s), y: H - B + 18, 'text-anchor': 'middle'}, root, Math.round(s) + ' s');
             }
+            return {x, y};
+          }
+
+          function timeline() {
+            const id = 'chart-timeline', H = 240, root = svg(id, H), points = report.timeline;
+            if (!points.length) { empty(root, H, 'no records yet'); return done(id); }
+            const {x, y} = timeAxes(root, H, points, p => p.completed);
             const curve = points.map(p => [x(p.second), y(p.completed)]);
-            const area = curve.concat([[x(points[points.length - 1].second), y(0)], [x(first), y(0)]]);
+            const area = curve.concat([[x(points[points.length - 1].second), y(0)], [x(points[0].second), y(0)]]);
             el('path', {d: path(area) + 'Z', fill: '#4e79a733', stroke: 'none'}, root);
             el('path', {d: path(curve), fill: 'none', stroke: '#4e79a7', 'stroke-width': 2, class: 'series'}, root);
             el('path', {d: path(points.map(p => [x(p.second), y(p.failed)])), fill: 'none', stroke: '#e15759',
