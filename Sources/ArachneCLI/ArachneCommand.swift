@@ -13,8 +13,8 @@ public struct ArachneCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             CrawlCommand.self, FetchCommand.self, RunCommand.self, DemoCommand.self, LinksCommand.self,
-            WorkerCommand.self, CoordinatorCommand.self, SubmitCommand.self, JobsCommand.self, StatusCommand.self,
-            CancelCommand.self,
+            RobotsCommand.self, WorkerCommand.self, CoordinatorCommand.self, SubmitCommand.self, JobsCommand.self,
+            StatusCommand.self, CancelCommand.self,
             ReportCommand.self, DiffCommand.self, LadderCommand.self, SiteCommand.self,
         ]
     )

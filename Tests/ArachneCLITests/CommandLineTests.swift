@@ -156,6 +156,8 @@ SUBCOMMANDS:
                           with a local cluster.
   links                   Print the links a page yields, resolved by the WHATWG
                           URL Standard, in document order.
+  robots                  Check URLs against a robots.txt (RFC 9309) and print
+                          the rule that decides each.
   worker                  Run a worker that fetches batches leased by a
                           coordinator.
   coordinator             Run a long-running coordinator with local workers;
