@@ -21,8 +21,8 @@ extension AddressPolicy {
     /// | ::1/128 | loopback (RFC 4291) |
     /// | ::/96 | IPv4-compatible (RFC 4291, deprecated): no legitimate peer uses them |
     /// | ::ffff:0:0/96 | IPv4-mapped: judged as the IPv4 address it is (see `IPAddress`) |
-    /// | 64:ff9b::/96 | NAT64 well-known prefix (RFC 6052): judged by the embedded IPv4 address, which the translator connects to |
-    /// | 64:ff9b:1::/48 | local-use NAT64 (RFC 8215): judged by the IPv4 address at RFC 6052's /96 position, and at its /64 position when the address is laid out so (/48 and /56 layouts read as 0.0.0.0 and are refused) |
+    /// | 64:ff9b::/96 | NAT64 (RFC 6052): judged by the embedded IPv4 address, the translator's destination |
+    /// | 64:ff9b:1::/48 | local-use NAT64 (RFC 8215): judged by the IPv4 address at the /96 and /64 positions |
     /// | 2002::/16 | 6to4 (RFC 3056): judged by the embedded IPv4 address of the relay's tunnel end |
     /// | 100::/64 | discard-only (RFC 6666): black-holed by design |
     /// | 2001::/32 | Teredo (RFC 4380): a tunnel through a relay to an IPv4 host behind NAT |

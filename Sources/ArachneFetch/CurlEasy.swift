@@ -242,5 +242,6 @@ private let curlEasyPrereq: c_arachne_curl_prereq_cb = { clientp, primaryIP, _, 
     guard let addressGuard = easy.profile?.addressGuard else { return CURL_PREREQFUNC_OK }
     var text = primaryIP.map { String(cString: $0) } ?? ""
     if let zone = text.firstIndex(of: "%") { text = String(text[..<zone]) }
-    return easy.admit(IPAddress(text), port: Int(primaryPort), addressGuard) ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT
+    let admitted = easy.admit(IPAddress(text), port: Int(primaryPort), addressGuard)
+    return admitted ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT
 }

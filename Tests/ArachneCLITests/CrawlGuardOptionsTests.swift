@@ -11,7 +11,8 @@ import Testing
     }
 
     @Test func onByDefaultWithTheSeedsHostsAllowed() throws {
-        let policy = try #require(try Self.policy([], seeds: ["http://LocalHost:8080/a", "http://0x7f.1/", "https://[::1]/"]))
+        let seeds = ["http://LocalHost:8080/a", "http://0x7f.1/", "https://[::1]/"]
+        let policy = try #require(try Self.policy([], seeds: seeds))
         #expect(policy.allowedHosts == ["localhost", "0x7f.1", "127.0.0.1", "::1"])
         #expect(!policy.allowPrivate && policy.allow.isEmpty && policy.deny.isEmpty)
         let loopback = try #require(IPAddress("127.0.0.1"))
@@ -30,7 +31,8 @@ import Testing
     }
 
     @Test(arguments: [
-        (["--allow", "10.0.0.1/8"], "--allow '10.0.0.1/8' has address bits set past its prefix length: did you mean 10.0.0.0/8?"),
+        (["--allow", "10.0.0.1/8"],
+         "--allow '10.0.0.1/8' has address bits set past its prefix length: did you mean 10.0.0.0/8?"),
         (["--deny", "localhost"], "--deny 'localhost' is not a CIDR range"),
         (["--deny", "::/200"], "--deny '::/200': the prefix length must be a number from 0 to 128 for an IPv6 range"),
     ])

@@ -124,7 +124,8 @@ import Testing
         #expect(listener.acceptPending() == 0)
         // Allowed: the connection is made (the listener never answers, so the fetch times out).
         let policy = AddressPolicy(allow: [Self.range("::1/128")])
-        let allowed = try await Self.fetch(url, FetchSettings(totalTimeoutMs: 300, addressPolicy: policy), engine: engine)
+        let allowed = try await Self.fetch(
+            url, FetchSettings(totalTimeoutMs: 300, addressPolicy: policy), engine: engine)
         #expect(allowed.failure?.kind == .timeout, "\(String(describing: allowed.failure))")
         #expect(listener.acceptPending() == 1)
     }
