@@ -38,6 +38,20 @@ struct CrawlOptions: ParsableArguments {
         "Follow rel=nofollow links and links of pages whose robots meta tag or X-Robots-Tag says nofollow."))
     var followNofollow = false
 
+    @Flag(name: .customLong("allow-private"), help: ArgumentHelp(
+        "Let the crawl connect to loopback, private, link-local and other special-purpose addresses (--deny still "
+            + "applies). Without it only the seeds' hosts may resolve to them."))
+    var allowPrivate = false
+
+    @Option(name: .customLong("allow"), help: ArgumentHelp(
+        "Let the crawl connect to addresses in this CIDR range, e.g. 10.1.0.0/16 (repeatable).", valueName: "cidr"))
+    var allow: [String] = []
+
+    @Option(name: .customLong("deny"), help: ArgumentHelp(
+        "Never connect to addresses in this CIDR range, seeds included (repeatable; the longer of a matching "
+            + "--allow and --deny wins).", valueName: "cidr"))
+    var deny: [String] = []
+
     var spec: CrawlOptionsSpec {
         CrawlOptionsSpec(
             scope: scope, include: include, exclude: exclude, maxDepth: maxDepth, maxPages: maxPages,
@@ -45,6 +59,13 @@ struct CrawlOptions: ParsableArguments {
     }
 
     func validate() throws {
+        for text in allow + deny {
+            do {
+                _ = try AddressRange(parsing: text)
+            } catch {
+                throw ValidationError("--\(allow.contains(text) ? "allow" : "deny") \(error.description)")
+            }
+        }
         do {
             try spec.validate()
         } catch {
@@ -72,10 +93,26 @@ struct CrawlOptions: ParsableArguments {
         return seeds
     }
 
-    /// The job spec of a crawl: redirects are not followed inside a fetch (their targets enter the frontier).
+    /// The private-address guard of a crawl: on, with the seeds' hosts allowed (the user chose them) and the
+    /// `--allow`, `--deny` and `--allow-private` adjustments. `validate()` has checked the ranges.
+    func addressPolicy(seeds: [String]) -> AddressPolicy {
+        var policy = AddressPolicy(
+            allow: allow.compactMap { try? AddressRange(parsing: $0) },
+            deny: deny.compactMap { try? AddressRange(parsing: $0) }, allowPrivate: allowPrivate)
+        for seed in seeds {
+            // As typed, and as the WHATWG parser writes it (the form links to it take: "0x7f.1" is "127.0.0.1").
+            if let host = URLAuthority.host(of: seed) { policy.allowHost(host) }
+            if let host = (try? WebURL.parse(seed))?.host { policy.allowHost(host) }
+        }
+        return policy
+    }
+
+    /// The job spec of a crawl: redirects are not followed inside a fetch (their targets enter the frontier), and
+    /// the private-address guard is on.
     func jobSpec(seeds: [String], concurrency: Int, settings: FetchSettings, name: String? = nil) -> JobSpec {
         var settings = settings
         settings.maxRedirects = 0
+        settings.addressPolicy = addressPolicy(seeds: seeds)
         return JobSpec(urls: seeds, repeatCount: 1, concurrency: concurrency, settings: settings, name: name,
                        crawl: spec)
     }

@@ -36,6 +36,8 @@ struct DemoCommand: AsyncParsableCommand {
         // comments and scripts (docs/demo-site.md lists them), and the 1,000 linked pages.
         var settings = FetchSettings(totalTimeoutMs: 10_000)
         settings.maxRedirects = 0
+        // Guarded like any crawl: the seed's host (loopback) is allowed, as for `crawl`.
+        settings.addressPolicy = AddressPolicy(allowedHosts: [URLAuthority.host(of: base) ?? "127.0.0.1"])
         let spec = JobSpec(urls: [base + "/"], repeatCount: 1, concurrency: concurrency, settings: settings,
                            crawl: CrawlOptionsSpec())
         let id = JobNaming.localID(prefix: "demo")

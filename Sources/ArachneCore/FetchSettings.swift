@@ -28,12 +28,16 @@ public struct FetchSettings: Codable, Sendable, Hashable {
     public var headers: [String]
     /// Sends `Connection: close` and opens a new connection for every request.
     public var forbidReuse: Bool
+    /// The private-address guard, checked on every address connected to; nil (the default, and what settings
+    /// encoded before it existed decode to) connects anywhere. Crawls set one; list jobs do not.
+    public var addressPolicy: AddressPolicy?
 
     public init(
         connectTimeoutMs: Int = 10_000, totalTimeoutMs: Int = 30_000, maxRedirects: Int = 10,
         userAgent: String = "arachne/0.1", acceptEncoding: String = "", perHostConnections: Int = 0,
         bodyCap: Int = 1 << 20, maxResponseBytes: Int64 = 64 << 20, keepBodies: Bool = true, resolve: [String] = [],
-        insecure: Bool = false, caCertPath: String? = nil, headers: [String] = [], forbidReuse: Bool = false
+        insecure: Bool = false, caCertPath: String? = nil, headers: [String] = [], forbidReuse: Bool = false,
+        addressPolicy: AddressPolicy? = nil
     ) {
         self.connectTimeoutMs = connectTimeoutMs
         self.totalTimeoutMs = totalTimeoutMs
@@ -49,6 +53,7 @@ public struct FetchSettings: Codable, Sendable, Hashable {
         self.caCertPath = caCertPath
         self.headers = headers
         self.forbidReuse = forbidReuse
+        self.addressPolicy = addressPolicy
     }
 }
 

@@ -30,4 +30,12 @@ public enum URLAuthority {
         let authority = String(url[authorityStart..<end])
         return hasUpper ? authority.lowercased() : authority
     }
+
+    /// The host of `url` as `of` finds its authority (lower-cased, IPv6 in brackets), without the port.
+    public static func host(of url: String) -> String? {
+        guard let authority = of(url) else { return nil }
+        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") { return String(authority[...close]) }
+        if let colon = authority.lastIndex(of: ":") { return String(authority[..<colon]) }
+        return authority
+    }
 }

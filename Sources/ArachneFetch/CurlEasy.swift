@@ -1,5 +1,6 @@
 import ArachneCore
 import CArachneCurl
+import Glibc
 
 /// One libcurl easy handle with the state of the transfer it is running: the body gathered so far, the header
 /// block of the last response, and the continuation or callback to complete. Pooled and reused.
@@ -29,6 +30,9 @@ final class CurlEasy {
     var gate: String?
     /// True while the multi handle has it (false while it waits for its host's gate).
     var added = false
+    /// Set when the address guard refused a connection of this transfer: the failure it ends with, whatever curl
+    /// then reports (a failed connect, an aborted request).
+    var blocked: String?
 
     init() {
         guard let handle = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
@@ -62,6 +66,14 @@ final class CurlEasy {
             installCallbacks()
         }
         profile.apply(to: handle)
+        if profile.addressGuard != nil {
+            // Only guarded jobs pay for the callbacks: curl's own socket() otherwise.
+            let me = Unmanaged.passUnretained(self).toOpaque()
+            c_arachne_easy_setopt_opensocket_cb(handle, curlEasyOpenSocket)
+            c_arachne_easy_setopt_pointer(handle, CURLOPT_OPENSOCKETDATA, me)
+            c_arachne_easy_setopt_prereq_cb(handle, curlEasyPrereq)
+            c_arachne_easy_setopt_pointer(handle, CURLOPT_PREREQDATA, me)
+        }
         self.profile = profile
         bodyCap = profile.settings.keepBodies ? profile.settings.bodyCap : 0
         maxResponseBytes = profile.settings.maxResponseBytes
@@ -75,6 +87,7 @@ final class CurlEasy {
         bytesReceived = 0
         truncated = false
         tooLarge = false
+        blocked = nil
         errorBuffer[0] = 0
         self.queuedNanoseconds = queuedNanoseconds
         self.completion = completion
@@ -128,13 +141,32 @@ final class CurlEasy {
             // parses headers into strings.
             outcome.rawHeader = rawHeader
         }
-        if result != CURLE_OK {
+        if result != CURLE_OK, let blocked {
+            outcome.failure = FetchFailure(kind: .blockedAddress, message: blocked)
+        } else if result != CURLE_OK {
             var message = errorBuffer[0] != 0 ? String(cString: errorBuffer) : String(cString: curl_easy_strerror(result))
             let kind: FetchErrorKind = tooLarge ? .tooLarge : CurlErrorClassifier.kind(of: result, message: message)
             if tooLarge { message = "response exceeded \(maxResponseBytes) bytes" }
             outcome.failure = FetchFailure(kind: kind, message: message)
         }
         return outcome
+    }
+
+    /// Judges an address curl is about to connect to (or to send a request on), remembering a refusal.
+    /// - Returns: true when the connection may be used.
+    fileprivate func admit(_ address: IPAddress?, port: Int, _ addressGuard: AddressGuard) -> Bool {
+        // The URL of the current hop: curl updates it before connecting for a redirect it follows.
+        let url = stringInfo(CURLINFO_EFFECTIVE_URL) ?? self.url
+        let host = URLAuthority.host(of: url) ?? ""
+        guard let address else {
+            blocked = "Not connecting for \(host): the address is neither IPv4 nor IPv6, and the address guard is on"
+            return false
+        }
+        if let refusal = addressGuard.refusal(address, host: host, port: port) {
+            blocked = refusal
+            return false
+        }
+        return true
     }
 
     static func versionName(_ version: Int) -> String {
@@ -183,4 +215,33 @@ private let curlEasyHeader: c_arachne_curl_data_cb = { data, size, count, userda
         if easy.rawHeader.count + length <= 256 * 1024 { easy.rawHeader.append(contentsOf: line) }
     }
     return length
+}
+
+/// curl's open-socket callback, set for guarded jobs: the address guard judges each address curl is about to connect
+/// to, after its lookup or `--resolve` pin. A refused address gets no socket, so no connection is attempted; curl
+/// tries the name's next address, or fails the transfer, which `blocked` then classifies.
+private let curlEasyOpenSocket: c_arachne_curl_opensocket_cb = { clientp, _, address in
+    guard let clientp, let address else { return CURL_SOCKET_BAD }
+    let easy = CurlEasy.from(clientp)
+    if let addressGuard = easy.profile?.addressGuard {
+        let socketAddress = c_arachne_curl_sockaddr_address(address)!
+        let port = IPAddress.port(socketAddress: socketAddress)
+        guard easy.admit(IPAddress(socketAddress: socketAddress), port: port, addressGuard) else {
+            return CURL_SOCKET_BAD
+        }
+    }
+    let spec = address.pointee
+    return socket(spec.family, spec.socktype | Int32(SOCK_CLOEXEC.rawValue), spec.protocol)
+}
+
+/// curl's pre-request callback, set for guarded jobs: a connection curl reuses was opened without this callback's
+/// say (perhaps for a job with no guard), so its address is judged before each request is sent on it.
+private let curlEasyPrereq: c_arachne_curl_prereq_cb = { clientp, primaryIP, _, primaryPort, _ in
+    guard let clientp else { return CURL_PREREQFUNC_ABORT }
+    let easy = CurlEasy.from(clientp)
+    guard let addressGuard = easy.profile?.addressGuard else { return CURL_PREREQFUNC_OK }
+    var text = primaryIP.map { String(cString: $0) } ?? ""
+    if let zone = text.firstIndex(of: "%") { text = String(text[..<zone]) }
+    let admitted = easy.admit(IPAddress(text), port: Int(primaryPort), addressGuard)
+    return admitted ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT
 }

@@ -10,6 +10,8 @@ public final class FetchProfile: @unchecked Sendable {
     public let settings: FetchSettings
     /// How the native HTTP/1.1 client makes requests with these settings; nil when only libcurl can.
     let nativePlan: NativeRequestPlan?
+    /// The private-address guard both clients consult before connecting; nil when the settings have none.
+    let addressGuard: AddressGuard?
     private let headerList: UnsafeMutablePointer<curl_slist>?
     private let resolveList: UnsafeMutablePointer<curl_slist>?
     /// Profiles with fewer redirects allowed, for transfers that move to libcurl after following some.
@@ -18,6 +20,7 @@ public final class FetchProfile: @unchecked Sendable {
     public init(settings: FetchSettings) {
         self.settings = settings
         nativePlan = NativeRequestPlan(settings: settings)
+        addressGuard = settings.addressPolicy.map(AddressGuard.init)
         var headers: UnsafeMutablePointer<curl_slist>?
         var allHeaders = settings.headers
         if settings.forbidReuse { allHeaders.append("Connection: close") }

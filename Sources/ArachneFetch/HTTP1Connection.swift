@@ -100,6 +100,8 @@ final class HTTP1Connection {
     let fd: Int32
     /// The pool of the connection's authority (it holds the connection while it idles).
     let pool: HTTP1HostPool
+    /// The address connected to (the address guard judges it again when a job reuses the connection).
+    let remote: IPv4Address
     var parser = HTTP1ResponseParser()
     var transfer: HTTP1Transfer?
     /// True until the non-blocking connect completes.
@@ -121,9 +123,10 @@ final class HTTP1Connection {
     /// When the connect started, for the connect timeout.
     let openedAt: UInt64
 
-    init(fd: Int32, pool: HTTP1HostPool, connecting: Bool) {
+    init(fd: Int32, pool: HTTP1HostPool, remote: IPv4Address, connecting: Bool) {
         self.fd = fd
         self.pool = pool
+        self.remote = remote
         self.connecting = connecting
         openedAt = connecting ? EventLoop.now() : 0
         interest = connecting ? .writable : .readable

@@ -141,6 +141,15 @@ final class HTTP1Driver {
             // A new connection for every request: close what idles instead of reusing it.
             while let connection = takeIdle(from: pool) { closeConnection(connection) }
         } else if let connection = takeIdle(from: pool) {
+            // Idle connections are shared by every job fetching from the authority: one opened for a job without a
+            // guard must not carry this one's request to an address its guard blocks.
+            if let addressGuard = transfer.profile.addressGuard, let refusal = addressGuard.refusal(
+                IPAddress(connection.remote), host: transfer.target.host, port: Int(connection.remote.port))
+            {
+                park(connection, in: pool)
+                fail(transfer, .blockedAddress, refusal)
+                return
+            }
             bind(transfer, to: connection, at: now)
             send(connection)
             return
@@ -160,6 +169,13 @@ final class HTTP1Driver {
             resolve(transfer)
             return
         }
+        // The guard judges the address about to be connected to: after the lookup or pin, whatever the URL spelled.
+        if let addressGuard = transfer.profile.addressGuard, let refusal = addressGuard.refusal(
+            IPAddress(address), host: transfer.target.host, port: Int(address.port))
+        {
+            fail(transfer, .blockedAddress, refusal)
+            return
+        }
         let fd: Int32
         let connected: Bool
         do {
@@ -176,7 +192,7 @@ final class HTTP1Driver {
             connectFailed(transfer, error.errno)
             return
         }
-        let connection = HTTP1Connection(fd: fd, pool: pool, connecting: !connected)
+        let connection = HTTP1Connection(fd: fd, pool: pool, remote: address, connecting: !connected)
         do {
             try loop.register(fd: fd, interest: connection.interest) { [unowned self, unowned connection] readiness in
                 self.handle(connection, readiness)
@@ -258,7 +274,12 @@ final class HTTP1Driver {
             if let index = pool.idle.firstIndex(where: { $0 === connection }) { pool.idle.remove(at: index) }
         }
         // A slot is free: a transfer waiting for this host can have it.
-        if pool.hasWaiting, !closed, let next = pool.dequeue() { open(for: next, in: pool) }
+        while pool.hasWaiting, !closed, let next = pool.dequeue() {
+            open(for: next, in: pool)
+            // It holds the slot now, or is looking its host up; one that ended at once (refused by the address
+            // guard, a failed socket) leaves the slot to the next.
+            if transfers[next.serial] === next { break }
+        }
         if pool.open == 0, !pool.hasWaiting, !pool.retired, pools.count > Self.emptyPoolsKept {
             // A crawl of many hosts must not keep a pool for every host it ever met.
             pools.removeValue(forKey: connection.authority)
