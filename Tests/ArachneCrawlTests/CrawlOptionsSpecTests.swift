@@ -1,3 +1,4 @@
+import ArachneCore
 import Foundation
 import Testing
 
