@@ -46,9 +46,10 @@ public final class LocalWorkerPool: Sendable {
             ?? CommandLine.arguments[0])
     }
 
-    /// Starts workers `local-1` … `local-N`.
+    /// Starts workers `local-1` … `local-N` (none for 0: workers join from elsewhere, or run in this process).
     public func start(count: Int) throws {
-        for index in 1...max(1, count) {
+        guard count > 0 else { return }
+        for index in 1...count {
             try spawn(id: "local-\(index)")
         }
     }
