@@ -3,8 +3,8 @@
 /// producer keeps its own and hands over a batch's worth at a time.
 ///
 /// Each extracted link that resolves to http(s) ends in exactly one bucket (links that do not parse, or lead to
-/// another scheme such as `mailto:`, are no links of the crawl and are not counted): `nofollow` links are not followable and so not `found`; every
-/// `found` link is then `outOfScope`, `filtered`, `duplicate` or `new`. Only `new` links enter the frontier, and
+/// another scheme such as `mailto:`, are no links of the crawl and are not counted): `nofollow` links are not
+/// followable and so not `found`; every `found` link is then `outOfScope`, `filtered`, `duplicate` or `new`. Only `new` links enter the frontier, and
 /// dropped ones leave no record.
 public struct CrawlLinkCounts: Codable, Sendable, Hashable {
     /// Followable links extracted from fetched pages.
