@@ -24,11 +24,11 @@ struct JobStoreCrashTests {
         db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA cache_size = 2")
         (job,) = db.execute("SELECT seq FROM jobs WHERE id = ?", (job_id,)).fetchone()
-        insert = "INSERT INTO records VALUES (" + ", ".join(["?"] * 25) + ")"
+        insert = "INSERT INTO records VALUES (" + ", ".join(["?"] * 26) + ")"
         def row(i):
             url = "http://127.0.0.1:8080/page/%d" % i
             return (job, i, 0, url, "py-writer", 1, 200, i * 3, url, 0, i, i + 1, i + 2, i + 3, i + 4, i + 5, i + 6,
-                    None, None, "bodies-00001.warc.gz", i * 100, 99, "sha1:D%d" % i, 0, 1764000000.5 + i)
+                    None, None, "bodies-00001.warc.gz", i * 100, 99, "sha1:D%d" % i, 0, 1764000000.5 + i, None)
         for batch in range(max_batches):
             first, half, end = batch * batch_size, batch * batch_size + batch_size // 2, (batch + 1) * batch_size
             db.execute("BEGIN IMMEDIATE")
