@@ -10,6 +10,7 @@ public struct JobStoreError: Error, Sendable, Hashable, CustomStringConvertible 
             case illegalTransition = "illegal state change"
             case notAStore = "not an arachne store"
             case schemaTooNew = "store too new"
+            case submission = "submission refused"
         }
 
         private let code: Code
@@ -29,6 +30,9 @@ public struct JobStoreError: Error, Sendable, Hashable, CustomStringConvertible 
         public static let notAStore = Kind(.notAStore)
         /// The database was written by a newer Arachne with a schema this one does not know.
         public static let schemaTooNew = Kind(.schemaTooNew)
+        /// A chunked submission's step does not fit what the store holds (a chunk out of order, a count that
+        /// differs, an id reused for another spec).
+        public static let submission = Kind(.submission)
 
         public var description: String { code.rawValue }
     }
