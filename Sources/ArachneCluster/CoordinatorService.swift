@@ -259,21 +259,25 @@ public actor CoordinatorService {
     }
 
     /// Opens or finds a submission on the writer thread and answers from there: the control loop never waits on it.
+    /// Begin goes through the ingest queue like the chunks, so a client's submission messages are answered in the
+    /// order they came (its replies are matched first in, first out).
     private func beginSubmission(_ id: String, spec: JobSpec, call: ControlCall) {
-        if let problem = Self.problem(withBegun: spec) {
-            control.reply(.error(message: "job refused: \(problem)"), to: call)
-            return
-        }
-        let (store, control) = (store, control)
-        writer.execute {
-            let reply: ControlReply
-            do {
-                let stored = try store.store.beginSubmission(id: id, spec: spec)
-                reply = .submission(SubmissionState(stored))
-            } catch {
-                reply = .error(message: "\(error)")
+        let (store, control, writer) = (store, control, writer)
+        ingest.async {
+            if let problem = Self.problem(withBegun: spec) {
+                control.reply(.error(message: "job refused: \(problem)"), to: call)
+                return
             }
-            control.reply(reply, to: call)
+            writer.execute {
+                let reply: ControlReply
+                do {
+                    let stored = try store.store.beginSubmission(id: id, spec: spec)
+                    reply = .submission(SubmissionState(stored))
+                } catch {
+                    reply = .error(message: "\(error)")
+                }
+                control.reply(reply, to: call)
+            }
         }
     }
 

@@ -82,6 +82,9 @@ public struct SubmissionUploader: Sendable {
                 inFlight.removeFirst()
                 acknowledged += oldest.urls.count
                 progress(acknowledged)
+            case .submission:
+                // An answer to a message sent before the coordinator restarted, say: ask where it stands.
+                try await resynchronise(ControlClientError(.badReply, "a stale acknowledgement"))
             case .error(let message):
                 throw SubmissionError(.refused, "the coordinator refused submission \(submission): \(message)")
             default:
