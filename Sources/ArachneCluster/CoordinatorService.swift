@@ -301,6 +301,14 @@ public actor CoordinatorService {
                     let stored = try store.store.appendSubmissionChunk(id: id, seq: seq, urls: urls,
                                                                           maxRequests: Self.maxJobKeys)
                     reply = .submission(SubmissionState(stored))
+                } catch let error as JobStoreError where error.kind == .chunkOutOfOrder {
+                    // Messages of a client that reconnected can arrive out of order: say where the submission
+                    // stands (chunks ≤ seq), and the client sends again from there.
+                    if let held = try? store.store.submission(id) {
+                        reply = .submission(SubmissionState(held))
+                    } else {
+                        reply = .error(message: "\(error)")
+                    }
                 } catch {
                     reply = .error(message: "\(error)")
                 }

@@ -64,7 +64,7 @@ extension JobStore {
             if submission.job != nil || seq < submission.chunks { return submission }
             guard seq == submission.chunks else {
                 throw JobStoreError(
-                    .submission, "submission \(id): chunk \(seq) arrived but chunk \(submission.chunks) is next")
+                    .chunkOutOfOrder, "submission \(id): chunk \(seq) arrived but chunk \(submission.chunks) is next")
             }
             let (requests, overflow) = (submission.urlCount + urls.count).multipliedReportingOverflow(
                 by: submission.repeatCount)

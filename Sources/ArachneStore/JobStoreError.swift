@@ -11,6 +11,7 @@ public struct JobStoreError: Error, Sendable, Hashable, CustomStringConvertible 
             case notAStore = "not an arachne store"
             case schemaTooNew = "store too new"
             case submission = "submission refused"
+            case chunkOutOfOrder = "chunk out of order"
         }
 
         private let code: Code
@@ -33,6 +34,8 @@ public struct JobStoreError: Error, Sendable, Hashable, CustomStringConvertible 
         /// A chunked submission's step does not fit what the store holds (a chunk out of order, a count that
         /// differs, an id reused for another spec).
         public static let submission = Kind(.submission)
+        /// A submission's chunk came before the one the store expects next (nothing was stored).
+        public static let chunkOutOfOrder = Kind(.chunkOutOfOrder)
 
         public var description: String { code.rawValue }
     }

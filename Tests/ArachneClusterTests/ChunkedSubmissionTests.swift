@@ -83,13 +83,9 @@ struct ChunkedSubmissionTests {
             let again = try submissionState(
                 try await client.send(.submitChunk(submission: id, seq: 0, urls: Array(urls[0..<20]))))
             #expect(again.chunks == 1 && again.count == 20)
-            // A chunk from the future is refused, naming the one expected.
+            // A chunk from the future is not stored: the answer says where the submission stands.
             let skipped = try await client.send(.submitChunk(submission: id, seq: 5, urls: ["http://127.0.0.1/x"]))
-            guard case .error(let message) = skipped else {
-                Issue.record("a chunk out of order was accepted: \(skipped)")
-                return
-            }
-            #expect(message.contains("chunk 5 arrived but chunk 1 is next"))
+            #expect(skipped == .submission(SubmissionState(submission: id, chunks: 1, count: 20)))
             _ = try await client.send(.submitChunk(submission: id, seq: 1, urls: Array(urls[20...])))
             guard case .submitted(let job) = try await client.send(.submitEnd(submission: id, chunks: 2, count: 30))
             else {
@@ -177,7 +173,7 @@ struct ChunkedSubmissionTests {
         let urls = site.urls(24_000, path: "/page/4", tag: "s")
         let first = try await CoordinatorProcess(dataDirectory: data, workers: 2, concurrency: 16)
         let firstWorkers = first.workers
-        let client = try first.client(timeout: 1)
+        let client = try first.client(timeout: 2)
         var setup = SubmissionUploader(submission: "s-test-killed-coordinator",
                                        spec: JobSpec(urls: [], repeatCount: 1, concurrency: 16))
         setup.patience = 60
