@@ -34,6 +34,32 @@ struct JobInputOptions: ParsableArguments {
         try Self.loadURLs(arguments: urls, urlFile: urlFile)
     }
 
+    /// The URLs as a stream: the arguments, then the URL file (or standard input, for "-") read as it goes.
+    func urlStream() throws -> InputURLs {
+        var arguments: [String] = []
+        var problems: [BadURLLine] = []
+        for (index, url) in urls.enumerated() {
+            do {
+                arguments.append(try TargetURL(validating: url).string)
+            } catch {
+                problems.append(BadURLLine(source: "argument", line: index + 1, text: url, reason: error.reason))
+            }
+        }
+        var file: URLStream?
+        if let urlFile {
+            if urlFile == "-" {
+                file = URLStream(fileDescriptor: STDIN_FILENO, source: "<stdin>")
+            } else {
+                let descriptor = open(urlFile, O_RDONLY | O_CLOEXEC)
+                guard descriptor >= 0 else {
+                    throw JobCannotRun("cannot read URL file '\(urlFile)': \(String(cString: strerror(errno)))")
+                }
+                file = URLStream(fileDescriptor: descriptor, source: urlFile)
+            }
+        }
+        return InputURLs(arguments: arguments, argumentProblems: problems, file: file)
+    }
+
     /// Reads and checks URLs given as arguments and in a URL file (or standard input, for "-").
     static func loadURLs(arguments urls: [String], urlFile: String?) throws -> [TargetURL] {
         var list = URLList()
@@ -138,4 +164,34 @@ struct FetchSettingsOptions: ParsableArguments {
 struct JobCannotRun: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// A job's URLs as they are read: the arguments, then a URL file's lines. Bad lines are counted and the first
+/// 50 kept, for `reportProblems`.
+final class InputURLs {
+    private var arguments: [String]
+    private let argumentProblems: [BadURLLine]
+    private let file: URLStream?
+
+    init(arguments: [String], argumentProblems: [BadURLLine], file: URLStream?) {
+        self.arguments = arguments.reversed()
+        self.argumentProblems = argumentProblems
+        self.file = file
+    }
+
+    func next() throws -> String? {
+        if let url = arguments.popLast() { return url }
+        return try file?.next()
+    }
+
+    /// Bad lines so far.
+    var problemCount: Int { argumentProblems.count + (file?.problemCount ?? 0) }
+
+    /// Warns about the bad lines on standard error, with their numbers.
+    func reportProblems() {
+        let problems = argumentProblems + (file?.problems ?? [])
+        let count = argumentProblems.count + (file?.problemCount ?? 0)
+        for problem in problems.prefix(50) { Terminal.warn("skipping \(problem)") }
+        if count > 50 { Terminal.warn("… and \(count - 50) more bad lines") }
+    }
 }

@@ -18,8 +18,15 @@ struct StatusCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ControlOptions
 
+    @Option(name: .customLong("latency-probe"), help: .hidden)
+    var latencyProbe: Double?
+
     func run() async throws {
         let session = try connection.session()
+        if let latencyProbe {
+            try await probe(session, seconds: latencyProbe)
+            return
+        }
         let jobs = try await session.statuses(job)
         if json {
             print(job == nil ? StatusText.json(jobs) : StatusText.json(jobs.first))
@@ -27,6 +34,21 @@ struct StatusCommand: AsyncParsableCommand {
             print(StatusText.detail(status), terminator: "")
         } else {
             print(StatusText.table(jobs), terminator: "")
+        }
+    }
+}
+
+extension StatusCommand {
+    /// For bench/memory: asks for every job's status every 50 ms for `seconds`, printing one line per answer —
+    /// the Unix time it was asked and how long the answer took in milliseconds (-1: no answer).
+    private func probe(_ session: ControlSession, seconds: Double) async throws {
+        let end = Date().addingTimeInterval(seconds)
+        while Date() < end {
+            let asked = Date()
+            let answered = (try? await session.client.send(.status(job: nil))) != nil
+            let ms = answered ? Date().timeIntervalSince(asked) * 1000 : -1
+            FileHandle.standardOutput.write(Data(String(format: "%.3f %.2f\n", asked.timeIntervalSince1970, ms).utf8))
+            try await Task.sleep(for: .milliseconds(50))
         }
     }
 }

@@ -34,25 +34,79 @@ struct SubmitCommand: AsyncParsableCommand {
     @Flag(help: "Crawl: the URLs are seeds, and links are followed by the crawl options.")
     var crawl = false
 
+    @Option(name: .customLong("submission-id"), help: ArgumentHelp(
+        "An id for this submission (default: a new one). Run again with the same id and URLs, submit resumes an "
+            + "interrupted submission or prints the job it already made: never a second job.", valueName: "id"))
+    var submissionID: String?
+
     @OptionGroup(title: "Crawl options (with --crawl)") var crawlOptions: CrawlOptions
 
     func validate() throws {
         if crawl && input.repeatCount != 1 { throw ValidationError("--repeat cannot be used with --crawl") }
+        if crawl && submissionID != nil { throw ValidationError("--submission-id cannot be used with --crawl") }
+        if let submissionID, submissionID.isEmpty || submissionID.utf8.count > ControlRequest.maxSubmissionIDLength
+            || !submissionID.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+        {
+            throw ValidationError("--submission-id must be 1–\(ControlRequest.maxSubmissionIDLength) printable ASCII "
+                + "characters without spaces")
+        }
     }
 
     func run() async throws {
-        let urls = try input.loadURLs()
-        let spec = crawl
-            ? crawlOptions.jobSpec(seeds: CrawlOptions.uniqueSeeds(urls), concurrency: input.concurrency,
-                                   settings: fetch.settings, name: name)
-            : JobSpec(urls: urls.map(\.string), repeatCount: input.repeatCount, concurrency: input.concurrency,
-                      settings: fetch.settings, name: name)
         let session = try connection.session()
-        let reply = try await session.expect(.submit(spec))
-        guard case .submitted(let job) = reply else { throw session.unexpected(reply, for: "submit") }
+        let job: String
+        if crawl {
+            let urls = try input.loadURLs()
+            let spec = crawlOptions.jobSpec(seeds: CrawlOptions.uniqueSeeds(urls), concurrency: input.concurrency,
+                                            settings: fetch.settings, name: name)
+            let reply = try await session.expect(.submit(spec))
+            guard case .submitted(let id) = reply else { throw session.unexpected(reply, for: "submit") }
+            job = id
+        } else {
+            job = try await stream(session)
+        }
         // Unbuffered, so a script or a person sees the id at once, even while --wait follows the job.
         FileHandle.standardOutput.write(Data("\(job)\n".utf8))
         if wait { try await JobFollower.follow(job, session: session) }
+    }
+}
+
+extension SubmitCommand {
+    /// Streams the URLs as a chunked submission: arguments first, then the file (or standard input) read as it
+    /// goes; bad lines are reported with their numbers and skipped; a progress line on a terminal.
+    private func stream(_ session: ControlSession) async throws -> String {
+        let spec = JobSpec(urls: [], repeatCount: input.repeatCount, concurrency: input.concurrency,
+                           settings: fetch.settings, name: name)
+        let uploader = SubmissionUploader(submission: submissionID ?? SubmissionUploader.newSubmissionID(),
+                                          spec: spec)
+        let lines = try input.urlStream()
+        guard let firstURL = try lines.next() else {
+            lines.reportProblems()
+            throw JobCannotRun("no usable URL (\(lines.problemCount) rejected)")
+        }
+        var first: String? = firstURL
+        let started = Date()
+        var lastDrawn = Date.distantPast
+        do {
+            let job = try await uploader.upload(with: session.client, next: {
+                if let url = first.take() { return url }
+                return try lines.next()
+            }) { sent in
+                let now = Date()
+                guard now.timeIntervalSince(lastDrawn) > 0.1 else { return }
+                lastDrawn = now
+                let elapsed = now.timeIntervalSince(started)
+                Terminal.progress("submitting: \(Terminal.grouped(sent)) URLs sent, "
+                    + "\(Terminal.grouped(Int(Double(sent) / max(elapsed, 0.001)))) URLs/s")
+            }
+            Terminal.endProgress()
+            lines.reportProblems()
+            return job
+        } catch {
+            Terminal.endProgress()
+            lines.reportProblems()
+            throw JobCannotRun(error.description)
+        }
     }
 }
 

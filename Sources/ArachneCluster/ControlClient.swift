@@ -2,6 +2,7 @@ import ArachneEventLoop
 import ArachneProtocol
 import ArachneZMQ
 import Foundation
+import Synchronization
 
 /// Why a control request got no usable answer.
 public struct ControlClientError: Error, CustomStringConvertible, Sendable {
@@ -22,9 +23,11 @@ public struct ControlClientError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// A client of the coordinator's control socket: a ZeroMQ DEALER on a small loop of its own. One request at a time;
-/// a request with no answer within `timeout` fails as `unreachable`, naming the endpoint, and the socket is
-/// replaced so a late answer is never taken for the next one.
+/// A client of the coordinator's control socket: a ZeroMQ DEALER on a small loop of its own. Requests may be
+/// pipelined (`enqueue`): the coordinator answers one client's requests in the order it got them, so answers are
+/// matched first in, first out. A request with no answer within `timeout` fails as `unreachable`, naming the
+/// endpoint, together with every request still waiting, and the socket is replaced so a late answer is never
+/// taken for a later request's.
 public final class ControlClient: Sendable {
     public let endpoint: String
     /// Seconds to wait for each answer.
@@ -33,10 +36,16 @@ public final class ControlClient: Sendable {
     private let context = ZMQContext()
     private let state = LoopBox(ClientState())
 
-    /// Loop-confined state: the socket and the request waiting for its answer.
+    /// Loop-confined state: the socket and the requests waiting for their answers, oldest first.
     private final class ClientState {
         var channel: ZMQChannel?
-        var waiting: ((Result<[[UInt8]], ControlClientError>) -> Void)?
+        var waiting: [Waiting] = []
+        var nextID = 0
+    }
+
+    private struct Waiting {
+        var id: Int
+        var done: (Result<[[UInt8]], ControlClientError>) -> Void
         var timer: TimerID?
     }
 
@@ -58,11 +67,15 @@ public final class ControlClient: Sendable {
     /// Sends a request and returns the coordinator's reply (which may be `.error`).
     public func send(_ request: ControlRequest) async throws(ControlClientError) -> ControlReply {
         let frames = try await exchange(request.encode())
-        do {
-            return try ControlReply.decode(frames)
-        } catch {
-            throw ControlClientError(.badReply, "the coordinator at \(endpoint) sent an unreadable reply: \(error)")
-        }
+        return try decode(frames)
+    }
+
+    /// Sends a request now and returns its answer to await later: requests enqueued one after another leave in that
+    /// order, and may wait for their answers together.
+    public func enqueue(_ request: ControlRequest) -> PendingReply {
+        let pending = PendingReply(endpoint: endpoint)
+        start(request.encode()) { pending.complete($0) }
+        return pending
     }
 
     /// Sends a request, blocking the calling thread (never a loop thread) until the reply or the timeout.
@@ -74,12 +87,7 @@ public final class ControlClient: Sendable {
             semaphore.signal()
         }
         semaphore.wait()
-        let frames = try box.result!.get()
-        do {
-            return try ControlReply.decode(frames)
-        } catch {
-            throw ControlClientError(.badReply, "the coordinator at \(endpoint) sent an unreadable reply: \(error)")
-        }
+        return try decode(try box.result!.get())
     }
 
     /// Sends frames as they are and returns the answer's frames: for tools and tests that speak the wire format.
@@ -88,6 +96,14 @@ public final class ControlClient: Sendable {
             start(frames) { continuation.resume(returning: $0) }
         }
         return try result.get()
+    }
+
+    private func decode(_ frames: [[UInt8]]) throws(ControlClientError) -> ControlReply {
+        do {
+            return try ControlReply.decode(frames)
+        } catch {
+            throw ControlClientError(.badReply, "the coordinator at \(endpoint) sent an unreadable reply: \(error)")
+        }
     }
 
     private final class ResultBox: @unchecked Sendable {
@@ -112,45 +128,82 @@ public final class ControlClient: Sendable {
         let timeoutMs = Int(timeout * 1000)
         loop.execute { [context, loop] in
             let client = state.value
-            precondition(client.waiting == nil, "ControlClient sends one request at a time")
+            /// Fails every waiting request and drops the socket: a late answer must not be read as a later one's.
+            func failAll(_ error: ControlClientError) {
+                let waiting = client.waiting
+                client.waiting.removeAll()
+                for entry in waiting { if let timer = entry.timer { loop.cancelTimer(timer) } }
+                client.channel?.close()
+                client.channel = nil
+                for entry in waiting { entry.done(.failure(error)) }
+            }
             do {
                 if client.channel == nil {
                     let socket = try ZMQSocket(context: context, type: .dealer)
                     try socket.connect(endpoint)
                     client.channel = try ZMQChannel(socket: socket, loop: loop) { frames in
-                        guard let waiting = client.waiting else { return }
-                        client.waiting = nil
-                        if let timer = client.timer { loop.cancelTimer(timer) }
-                        client.timer = nil
-                        waiting(.success(frames))
+                        guard !client.waiting.isEmpty else { return }
+                        let first = client.waiting.removeFirst()
+                        if let timer = first.timer { loop.cancelTimer(timer) }
+                        first.done(.success(frames))
                     }
                 }
-                client.waiting = done
-                client.timer = loop.scheduleTimer(afterMilliseconds: timeoutMs) {
-                    client.timer = nil
-                    guard let waiting = client.waiting else { return }
-                    client.waiting = nil
-                    // A late answer must not be read as the next request's: start over with a new socket.
-                    client.channel?.close()
-                    client.channel = nil
-                    waiting(.failure(ControlClientError(
+                let id = client.nextID
+                client.nextID += 1
+                let timer = loop.scheduleTimer(afterMilliseconds: timeoutMs) {
+                    guard let index = client.waiting.firstIndex(where: { $0.id == id }) else { return }
+                    client.waiting[index].timer = nil
+                    failAll(ControlClientError(
                         .unreachable,
                         "no answer from a coordinator at \(endpoint) within \(Self.seconds(timeoutMs)); "
-                            + "is `arachne coordinator` running there?")))
+                            + "is `arachne coordinator` running there?"))
                 }
+                client.waiting.append(Waiting(id: id, done: done, timer: timer))
                 try client.channel?.send(frames)
             } catch {
-                client.waiting = nil
-                if let timer = client.timer { loop.cancelTimer(timer) }
-                client.timer = nil
-                client.channel?.close()
-                client.channel = nil
-                done(.failure(ControlClientError(.unreachable, "cannot connect to \(endpoint): \(error)")))
+                failAll(ControlClientError(.unreachable, "cannot connect to \(endpoint): \(error)"))
             }
         }
     }
 
     private static func seconds(_ milliseconds: Int) -> String {
         milliseconds % 1000 == 0 ? "\(milliseconds / 1000) s" : String(format: "%.1f s", Double(milliseconds) / 1000)
+    }
+}
+
+/// The answer to a request sent with `ControlClient.enqueue`, to await once.
+public final class PendingReply: Sendable {
+    private let endpoint: String
+    private let state = Mutex<(result: Result<[[UInt8]], ControlClientError>?,
+                               waiter: CheckedContinuation<Result<[[UInt8]], ControlClientError>, Never>?)>((nil, nil))
+
+    init(endpoint: String) { self.endpoint = endpoint }
+
+    func complete(_ result: Result<[[UInt8]], ControlClientError>) {
+        let waiter = state.withLock { state in
+            state.result = result
+            let waiter = state.waiter
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume(returning: result)
+    }
+
+    /// The coordinator's reply, once it came.
+    public func reply() async throws(ControlClientError) -> ControlReply {
+        let result = await withCheckedContinuation { continuation in
+            let ready = state.withLock { state in
+                if state.result == nil { state.waiter = continuation }
+                return state.result
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+        do {
+            return try ControlReply.decode(try result.get())
+        } catch let error as ControlClientError {
+            throw error
+        } catch {
+            throw ControlClientError(.badReply, "the coordinator at \(endpoint) sent an unreadable reply: \(error)")
+        }
     }
 }

@@ -47,7 +47,14 @@ public final class Coordinator: Sendable {
     }
 
     /// Starts a job. Records go to `recorder` as they arrive; `resume` names keys already done (after a restart).
+    /// A job whose URLs were stored apart (`spec.hasStoredURLs`) reads them through `storedURLs`.
     public func submit(id: String, spec: JobSpec, recorder: JobRecorder, resume: JobResume? = nil) async throws {
+        try await submit(id: id, spec: spec, recorder: recorder, resume: resume, storedURLs: nil)
+    }
+
+    func submit(id: String, spec: JobSpec, recorder: JobRecorder, resume: JobResume? = nil,
+                storedURLs: StoredURLSource?) async throws
+    {
         let core = core
         let loop = loop
         try await loop.submit {
@@ -55,7 +62,7 @@ public final class Coordinator: Sendable {
             let progress = JobProgress(total: spec.totalRequests, done: 0, failed: 0, cancelled: 0, outstanding: 0,
                                        reassignedBatches: 0, retries: 0)
             core.value.addJob(ActiveJob(id: id, spec: spec, recorder: recorder, batcher: batcher,
-                                        progress: progress), resume: resume)
+                                        progress: progress, storedURLs: storedURLs), resume: resume)
         }
     }
 

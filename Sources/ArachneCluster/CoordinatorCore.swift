@@ -21,20 +21,28 @@ final class ActiveJob {
     var workerActivity: [String: (first: UInt64, last: UInt64)] = [:]
     /// A crawl's URLs without a record yet, by key index (a list job's URLs are `spec.urls`).
     var crawlURLs: [Int: String] = [:]
+    /// A list job submitted in chunks: its URLs, read from the store in windows.
+    let storedURLs: StoredURLSource?
 
     var isCrawl: Bool { spec.crawl != nil }
 
-    /// The URL of key index `index`.
-    func url(at index: Int) -> String {
-        isCrawl ? crawlURLs[index] ?? "" : spec.urls[index]
+    /// The URL of a key.
+    func url(of key: RequestKey) -> String {
+        if isCrawl { return crawlURLs[key.urlIndex] ?? "" }
+        if let storedURLs { return storedURLs.url(at: key.urlIndex, repetition: key.repetition) }
+        return spec.urls[key.urlIndex]
     }
 
     /// The URL of a key whose record is being written: a crawl forgets it (the key is terminal).
-    func takeURL(at index: Int) -> String {
-        isCrawl ? crawlURLs.removeValue(forKey: index) ?? "" : spec.urls[index]
+    func takeURL(of key: RequestKey) -> String {
+        isCrawl ? crawlURLs.removeValue(forKey: key.urlIndex) ?? "" : url(of: key)
     }
 
-    init(id: String, spec: JobSpec, recorder: JobRecorder, batcher: RecordBatcher, progress: JobProgress) {
+    init(id: String, spec: JobSpec, recorder: JobRecorder, batcher: RecordBatcher, progress: JobProgress,
+         storedURLs: StoredURLSource? = nil)
+    {
+        precondition(spec.hasStoredURLs == (storedURLs != nil), "job \(id): stored URLs without their source")
+        self.storedURLs = storedURLs
         self.id = id
         self.spec = spec
         self.recorder = recorder
@@ -114,7 +122,7 @@ final class CoordinatorCore {
     func addJob(_ job: ActiveJob, resume: JobResume?, urlCount: Int? = nil) {
         Trace.log("coordinator: job \(job.id) added")
         jobs[job.id] = job
-        perform(scheduler.addJob(id: job.id, urlCount: urlCount ?? job.spec.urls.count,
+        perform(scheduler.addJob(id: job.id, urlCount: urlCount ?? job.spec.urlCount,
                                  repeatCount: job.spec.repeatCount, perWorkerLimit: job.spec.concurrency,
                                  resume: resume, growable: job.isCrawl, now: now))
     }
@@ -223,7 +231,7 @@ final class CoordinatorCore {
             }
             job.workerActivity[worker, default: (monotonic, monotonic)].last = monotonic
             var entry = RecordEntry(
-                key: result.key, url: job.takeURL(at: result.key.urlIndex), worker: worker, attempts: attempts,
+                key: result.key, url: job.takeURL(of: result.key), worker: worker, attempts: attempts,
                 outcome: result.outcome, finishedAt: result.finishedAt, archived: result.archived)
             entry.crawl = result.crawl
             entry.settlesDiscovery = job.isCrawl
@@ -287,7 +295,7 @@ final class CoordinatorCore {
                 if active.workerActivity[lease.worker] == nil {
                     active.workerActivity[lease.worker] = (monotonic, monotonic)
                 }
-                let items = lease.keys.map { LeaseItem(key: $0, url: active.url(at: $0.urlIndex)) }
+                let items = lease.keys.map { LeaseItem(key: $0, url: active.url(of: $0)) }
                 send(.lease(BatchLease(batch: lease.batch, job: lease.job, deadlineMs: lease.deadlineMs,
                                        items: items)), to: lease.worker)
             case .sendHeartbeat(let worker):
@@ -308,7 +316,7 @@ final class CoordinatorCore {
                 let finishedAt = Date().timeIntervalSince1970
                 for lost in keys {
                     active.batcher.add(RecordEntry(
-                        key: lost.key, url: active.takeURL(at: lost.key.urlIndex), worker: "", attempts: lost.attempts,
+                        key: lost.key, url: active.takeURL(of: lost.key), worker: "", attempts: lost.attempts,
                         outcome: FetchOutcome(failure: Scheduler.workerLostFailure(attempts: lost.attempts)),
                         finishedAt: finishedAt))
                 }
@@ -317,7 +325,7 @@ final class CoordinatorCore {
                 let finishedAt = Date().timeIntervalSince1970
                 for key in keys {
                     active.batcher.add(RecordEntry(
-                        key: key, url: active.takeURL(at: key.urlIndex), worker: "", attempts: 0,
+                        key: key, url: active.takeURL(of: key), worker: "", attempts: 0,
                         outcome: .failed(.cancelled, "job cancelled before this request was fetched"),
                         finishedAt: finishedAt))
                 }

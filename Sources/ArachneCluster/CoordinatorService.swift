@@ -78,6 +78,9 @@ public actor CoordinatorService {
     private let options: Options
     private let lock: DataDirectoryLock
     private let writer: EventLoop
+    /// Where chunks of submitted URLs are checked before the writer commits them: off the control loop and off
+    /// the writer.
+    private let ingest = DispatchQueue(label: "arachne-ingest")
     private let store: StoreBox
     private let coordinator: Coordinator
     private let pool: LocalWorkerPool?
@@ -122,6 +125,14 @@ public actor CoordinatorService {
         } catch {
             writer.shutdown()
             throw CoordinatorError("cannot open the job store in \(dataDirectory): \(error)")
+        }
+        // A submission cut short long ago will not be resumed by its client: its URLs go. (A recent one waits for
+        // the client's retry; it never runs unless ended.)
+        let discarded = try? await writer.submit {
+            try store.store.discardUnendedSubmissions(before: Date().addingTimeInterval(-unendedSubmissionLifetime))
+        }
+        if let discarded, !discarded.isEmpty {
+            log("discarded \(discarded.count) submission(s) never ended: \(discarded.joined(separator: ", "))")
         }
         let coordinator: Coordinator
         do {
@@ -198,7 +209,14 @@ public actor CoordinatorService {
             loop: for await event in events {
                 switch event {
                 case .call(let call):
-                    control.reply(await handle(call.request), to: call)
+                    switch call.request {
+                    case .submitBegin(let submission, let spec):
+                        beginSubmission(submission, spec: spec, call: call)
+                    case .submitChunk(let submission, let seq, let urls):
+                        ingestChunk(submission, seq: seq, urls: urls, call: call)
+                    default:
+                        control.reply(await handle(call.request), to: call)
+                    }
                 case .tick:
                     await tick()
                 case .stop:
@@ -218,6 +236,121 @@ public actor CoordinatorService {
         case .status(let job): await status(job)
         case .cancel(let job): await cancel(job)
         case .report(let job): await report(job)
+        case .submitEnd(let submission, let chunks, let count): await endSubmission(submission, chunks: chunks,
+                                                                                  count: count)
+        case .submitBegin, .submitChunk: preconditionFailure("run(until:) hands chunked submissions to the writer")
+        }
+    }
+
+    // MARK: Chunked submissions
+
+    /// Half submissions whose last chunk is older than this are discarded at start.
+    static let unendedSubmissionLifetime: TimeInterval = 24 * 3600
+
+    /// Why a chunked submission's spec (no URLs) cannot run, or nil.
+    static func problem(withBegun spec: JobSpec) -> String? {
+        if !spec.urls.isEmpty { return "a chunked submission sends its URLs in chunks, not in its spec" }
+        if spec.isCrawl { return "a crawl's seeds travel in one `submit` message, not in chunks" }
+        if spec.repeatCount < 1 { return "the repeat count must be at least 1 (got \(spec.repeatCount))" }
+        if !(1...100_000).contains(spec.concurrency) {
+            return "the concurrency must be between 1 and 100000 (got \(spec.concurrency))"
+        }
+        return nil
+    }
+
+    /// Opens or finds a submission on the writer thread and answers from there: the control loop never waits on it.
+    /// Begin goes through the ingest queue like the chunks, so a client's submission messages are answered in the
+    /// order they came (its replies are matched first in, first out).
+    private func beginSubmission(_ id: String, spec: JobSpec, call: ControlCall) {
+        let (store, control, writer) = (store, control, writer)
+        ingest.async {
+            if let problem = Self.problem(withBegun: spec) {
+                control.reply(.error(message: "job refused: \(problem)"), to: call)
+                return
+            }
+            writer.execute {
+                let reply: ControlReply
+                do {
+                    let stored = try store.store.beginSubmission(id: id, spec: spec)
+                    reply = .submission(SubmissionState(stored))
+                } catch {
+                    reply = .error(message: "\(error)")
+                }
+                control.reply(reply, to: call)
+            }
+        }
+    }
+
+    /// Checks a chunk's URLs on the ingest queue, commits it on the writer thread, and acknowledges it once
+    /// committed. Chunks of one submission arrive one or two at a time, in order; both hops keep that order.
+    private func ingestChunk(_ id: String, seq: Int, urls: [String], call: ControlCall) {
+        let (store, control, writer) = (store, control, writer)
+        ingest.async {
+            for (offset, url) in urls.enumerated() {
+                do {
+                    _ = try TargetURL(validating: url)
+                } catch {
+                    control.reply(.error(message: "submission \(id), chunk \(seq): URL \(offset + 1) of the chunk "
+                        + "('\(url.prefix(200))') cannot be fetched: \(error)"), to: call)
+                    return
+                }
+            }
+            writer.execute {
+                let reply: ControlReply
+                do {
+                    let stored = try store.store.appendSubmissionChunk(id: id, seq: seq, urls: urls,
+                                                                          maxRequests: Self.maxJobKeys)
+                    reply = .submission(SubmissionState(stored))
+                } catch let error as JobStoreError where error.kind == .chunkOutOfOrder {
+                    // Messages of a client that reconnected can arrive out of order: say where the submission
+                    // stands (chunks ≤ seq), and the client sends again from there.
+                    if let held = try? store.store.submission(id) {
+                        reply = .submission(SubmissionState(held))
+                    } else {
+                        reply = .error(message: "\(error)")
+                    }
+                } catch {
+                    reply = .error(message: "\(error)")
+                }
+                control.reply(reply, to: call)
+            }
+        }
+    }
+
+    /// Ends a submission: its job is created in the store (or found again, for a retried end) and started.
+    private func endSubmission(_ id: String, chunks: Int, count: Int) async -> ControlReply {
+        let store = store
+        let writer = writer
+        let tally = JobTally()
+        do {
+            let created = try await writer.submit { () -> (JobRow, JobRecorder?, Int64?) in
+                let (row, isNew) = try store.store.endSubmission(id: id, chunks: chunks, count: count)
+                guard isNew else { return (row, nil, nil) }
+                let spec = try store.store.spec(row.id)
+                do {
+                    let recorder = try Self.makeRecorder(
+                        job: row.id, spec: spec, directory: row.outputDirectory, resumeRecordsAt: nil, store: store,
+                        tally: tally, writer: writer)
+                    return (row, recorder, try store.store.urlList(of: row.id))
+                } catch {
+                    let message = "cannot write its output directory \(row.outputDirectory): \(error)"
+                    _ = try? store.store.setState(row.id, .failed, message: message)
+                    throw CoordinatorError("job \(row.id) cannot start: \(message)")
+                }
+            }
+            let (row, recorder, list) = created
+            guard let recorder, let list else { return .submitted(job: row.id) }
+            let spec = try await writer.submit { try store.store.spec(row.id) }
+            let source = try StoredURLSource(dataDirectory: dataDirectory, list: list, urlCount: spec.urlCount,
+                                             repeatCount: spec.repeatCount, job: row.id)
+            try await coordinator.submit(id: row.id, spec: spec, recorder: recorder, storedURLs: source)
+            let running = try await writer.submit { try store.store.setState(row.id, .running) }
+            live[row.id] = LiveJob(row: running, spec: spec, recorder: recorder, tally: tally)
+            log("job \(row.id) submitted in \(chunks) chunks (submission \(id)): \(spec.urlCount) URLs × "
+                + "\(spec.repeatCount) → \(row.outputDirectory)")
+            return .submitted(job: row.id)
+        } catch {
+            return .error(message: "\(error)")
         }
     }
 
@@ -226,6 +359,9 @@ public actor CoordinatorService {
 
     /// Why a submitted spec cannot run, or nil.
     static func problem(with spec: JobSpec) -> String? {
+        if spec.storedURLCount != nil {
+            return "'url_count' belongs to chunked submissions (submitBegin/submitChunk/submitEnd); send the URLs"
+        }
         if spec.urls.isEmpty { return "a job needs at least one URL" }
         if spec.repeatCount < 1 { return "the repeat count must be at least 1 (got \(spec.repeatCount))" }
         if !(1...100_000).contains(spec.concurrency) {
@@ -530,8 +666,12 @@ public actor CoordinatorService {
                         id: id, spec: resumed.spec, recorder: resumed.recorder, resume: resume,
                         openStore: { try store.store.frontier(of: id) }, isRecorded: { resume.isCompleted(index: $0) })
                 } else {
+                    let source = try resumed.urlList.map {
+                        try StoredURLSource(dataDirectory: dataDirectory, list: $0, urlCount: resumed.spec.urlCount,
+                                            repeatCount: resumed.spec.repeatCount, job: row.id)
+                    }
                     try await coordinator.submit(id: row.id, spec: resumed.spec, recorder: resumed.recorder,
-                                                 resume: resumed.resume)
+                                                 resume: resumed.resume, storedURLs: source)
                 }
                 let running = try await writer.submit { try store.store.setState(row.id, .running) }
                 let job = LiveJob(row: running, spec: resumed.spec, recorder: resumed.recorder, tally: tally)
@@ -556,6 +696,8 @@ public actor CoordinatorService {
         var spec: JobSpec
         var recorder: JobRecorder
         var resume: JobResume
+        /// The stored URL list of a job submitted in chunks.
+        var urlList: Int64?
     }
 
     /// Rebuilds a job's directory from the store, on the writer thread: records.ndjson holds exactly the stored
@@ -569,7 +711,7 @@ public actor CoordinatorService {
 
         let records = try RecordsWriter(path: directory + "/" + RecordsWriter.fileName)
         // A crawl's keys are the URLs its frontier knows (seeds first), not only the seeds.
-        let urlCount = spec.isCrawl ? max(spec.urls.count, try store.frontier(of: row.id).count()) : spec.urls.count
+        let urlCount = spec.isCrawl ? max(spec.urls.count, try store.frontier(of: row.id).count()) : spec.urlCount
         if spec.isCrawl { try store.setURLCount(row.id, urlCount) }
         var resume = JobResume(urlCount: urlCount, repeatCount: spec.repeatCount)
         resume.reassignedBatches = row.counters.reassignedBatches
@@ -602,7 +744,11 @@ public actor CoordinatorService {
             }
         }
         recorder.replay(chunk)
-        return ResumedJob(spec: spec, recorder: recorder, resume: resume)
+        let urlList = spec.hasStoredURLs ? try store.urlList(of: row.id) : nil
+        if spec.hasStoredURLs && urlList == nil {
+            throw CoordinatorError("job \(row.id) was submitted in chunks but the store has no URL list for it")
+        }
+        return ResumedJob(spec: spec, recorder: recorder, resume: resume, urlList: urlList)
     }
 
     /// Cuts each `bodies-NNNNN.warc.gz` after the last response a stored record references, dropping members of
@@ -645,6 +791,12 @@ public actor CoordinatorService {
                 try store.store.updateCounters(job, tally.setDone(done))
             }
         }
+    }
+}
+
+extension SubmissionState {
+    init(_ stored: StoredSubmission) {
+        self.init(submission: stored.id, chunks: stored.chunks, count: stored.urlCount, job: stored.job)
     }
 }
 

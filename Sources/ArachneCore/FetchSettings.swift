@@ -59,7 +59,11 @@ public struct FetchSettings: Codable, Sendable, Hashable {
 
 /// A crawl job as submitted: its URLs, how often to fetch each, how hard, and how.
 public struct JobSpec: Codable, Sendable, Hashable {
+    /// The URLs, when they travel in the spec (crawl seeds, `run`, `fetch`, the one-message `submit`). Empty for a
+    /// job submitted in chunks: its URLs live in the coordinator's store and `storedURLCount` says how many.
     public var urls: [String]
+    /// For a job whose URLs were streamed into the store (chunked submission): how many there are. Nil otherwise.
+    public var storedURLCount: Int?
     /// Fetches of each URL.
     public var repeatCount: Int
     /// Requests in flight at once per worker.
@@ -81,15 +85,33 @@ public struct JobSpec: Codable, Sendable, Hashable {
         self.name = name
     }
 
+    /// The job's URLs: those in the spec, or those stored apart for a streamed job.
+    public var urlCount: Int { storedURLCount ?? urls.count }
+
+    /// True when the URLs are kept in the store, not in `urls`.
+    public var hasStoredURLs: Bool { storedURLCount != nil }
+
     /// Terminal records the job will have: one per (URL, repetition). For a crawl, the seeds: the rest is discovered.
-    public var totalRequests: Int { urls.count * repeatCount }
+    public var totalRequests: Int { urlCount * repeatCount }
 
     /// True for a crawl job.
     public var isCrawl: Bool { crawl != nil }
 
     enum CodingKeys: String, CodingKey {
         case urls
+        case storedURLCount = "url_count"
         case repeatCount = "repeat"
         case concurrency, settings, name, crawl
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        urls = try container.decode([String].self, forKey: .urls)
+        storedURLCount = try container.decodeIfPresent(Int.self, forKey: .storedURLCount)
+        repeatCount = try container.decode(Int.self, forKey: .repeatCount)
+        concurrency = try container.decode(Int.self, forKey: .concurrency)
+        settings = try container.decode(FetchSettings.self, forKey: .settings)
+        name = try container.decodeIfPresent(String.self, forKey: .name)
+        crawl = try container.decodeIfPresent(CrawlOptionsSpec.self, forKey: .crawl)
     }
 }

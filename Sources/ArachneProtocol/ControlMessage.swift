@@ -90,6 +90,15 @@ public enum ControlRequest: Sendable, Hashable {
     case cancel(job: String)
     /// Where a job's report is. Reply: `report`.
     case report(job: String)
+    /// Opens (or, retried, finds again) a chunked submission: the spec carries no URLs. Reply: `submission`, saying
+    /// how many chunks the store already holds (0 for a new one) and the job if it was already ended.
+    case submitBegin(submission: String, spec: JobSpec)
+    /// Appends chunk `seq` (0, 1, …) of a submission's URLs. Reply: `submission` once the chunk is committed. A chunk
+    /// already committed is acknowledged again and not stored twice.
+    case submitChunk(submission: String, seq: Int, urls: [String])
+    /// Ends a submission of `count` URLs in `chunks` chunks: the job becomes runnable. Reply: `submitted`; retried,
+    /// the same job.
+    case submitEnd(submission: String, chunks: Int, count: Int)
 
     /// The request's ZeroMQ frames (always one).
     public func encode() -> [[UInt8]] {
@@ -98,12 +107,31 @@ public enum ControlRequest: Sendable, Hashable {
         case .status(let job): controlFrames(.status, JobReference(job: job))
         case .cancel(let job): controlFrames(.cancel, JobReference(job: job))
         case .report(let job): controlFrames(.report, JobReference(job: job))
+        case .submitBegin(let submission, let spec):
+            controlFrames(.submitBegin, SubmitBeginPayload(submission: submission, spec: spec))
+        case .submitChunk(let submission, let seq, let urls):
+            controlFrames(.submitChunk, SubmitChunkPayload(submission: submission, seq: seq, count: urls.count))
+                + [Self.joinedLines(urls)]
+        case .submitEnd(let submission, let chunks, let count):
+            controlFrames(.submitEnd, SubmitEndPayload(submission: submission, chunks: chunks, count: count))
         }
+    }
+
+    /// The URLs of a chunk as one raw frame: each URL followed by a newline.
+    static func joinedLines(_ urls: [String]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(urls.reduce(0) { $0 + $1.utf8.count + 1 })
+        for url in urls {
+            bytes.append(contentsOf: url.utf8)
+            bytes.append(0x0A)
+        }
+        return bytes
     }
 
     /// Decodes a control request. Anything malformed throws a `ProtocolError` whose message is fit to send back in an
     /// `error` reply.
     public static func decode(_ frames: [[UInt8]]) throws(ProtocolError) -> ControlRequest {
+        if try readHeader(frames, .controlRequest) == .submitChunk { return try decodeChunk(frames) }
         let (type, payload) = try controlPayload(frames, .controlRequest)
         switch type {
         case .submit:
@@ -114,9 +142,60 @@ public enum ControlRequest: Sendable, Hashable {
             return .cancel(job: try requiredJob(payload, type))
         case .report:
             return .report(job: try requiredJob(payload, type))
+        case .submitBegin:
+            let begin = try JSONPayload.decode(SubmitBeginPayload.self, from: payload, message: type.name)
+            try checkSubmissionID(begin.submission)
+            return .submitBegin(submission: begin.submission, spec: begin.spec)
+        case .submitEnd:
+            let end = try JSONPayload.decode(SubmitEndPayload.self, from: payload, message: type.name)
+            try checkSubmissionID(end.submission)
+            return .submitEnd(submission: end.submission, chunks: end.chunks, count: end.count)
+        case .submitChunk:
+            preconditionFailure("controlPayload decodes submitChunk")
         default:
             preconditionFailure("readHeader let a non-request type through: \(type)")
         }
+    }
+
+    /// The longest submission id accepted.
+    public static let maxSubmissionIDLength = 128
+
+    private static func checkSubmissionID(_ id: String) throws(ProtocolError) {
+        guard !id.isEmpty, id.utf8.count <= maxSubmissionIDLength,
+              id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+        else {
+            throw ProtocolError(.invalidJSON, "a submission id must be 1–\(maxSubmissionIDLength) printable ASCII "
+                + "characters without spaces (got '\(id.prefix(40))')")
+        }
+    }
+
+    /// A `submitChunk`: frame 0 the header and `{"submission", "seq", "count"}`, frame 1 the URLs, one per line.
+    private static func decodeChunk(_ frames: [[UInt8]]) throws(ProtocolError) -> ControlRequest {
+        guard frames.count == 2 else {
+            throw ProtocolError(.frameCount, "'submitChunk' message has \(frames.count) frames; it must have exactly 2")
+        }
+        let chunk = try JSONPayload.decode(SubmitChunkPayload.self, from: frames[0][MessageHeader.size...],
+                                           message: "submitChunk")
+        try checkSubmissionID(chunk.submission)
+        guard chunk.seq >= 0 else {
+            throw ProtocolError(.invalidJSON, "'submitChunk' message has a negative seq (\(chunk.seq))")
+        }
+        let lines = frames[1]
+        var urls: [String] = []
+        urls.reserveCapacity(chunk.count)
+        var start = 0
+        for (index, byte) in lines.enumerated() where byte == 0x0A {
+            urls.append(String(decoding: lines[start..<index], as: UTF8.self))
+            start = index + 1
+        }
+        guard start == lines.count else {
+            throw ProtocolError(.truncated, "'submitChunk' URL frame does not end with a newline")
+        }
+        guard urls.count == chunk.count else {
+            throw ProtocolError(.invalidJSON,
+                                "'submitChunk' says \(chunk.count) URLs but its URL frame has \(urls.count) lines")
+        }
+        return .submitChunk(submission: chunk.submission, seq: chunk.seq, urls: urls)
     }
 
     private static func requiredJob(_ payload: ArraySlice<UInt8>, _ type: MessageType) throws(ProtocolError) -> String {
@@ -140,6 +219,9 @@ public enum ControlReply: Sendable, Hashable {
     case report(job: String, path: String)
     /// The request could not be carried out; the message says why.
     case error(message: String)
+    /// Where a chunked submission stands in the store: `chunks` committed holding `count` URLs, and its job once
+    /// ended. Answers `submitBegin` and `submitChunk`.
+    case submission(SubmissionState)
 
     /// The reply's ZeroMQ frames (always one).
     public func encode() -> [[UInt8]] {
@@ -149,6 +231,7 @@ public enum ControlReply: Sendable, Hashable {
         case .cancelled(let job): controlFrames(.cancelled, JobReference(job: job))
         case .report(let job, let path): controlFrames(.reportReply, ReportPayload(job: job, path: path))
         case .error(let message): controlFrames(.errorReply, ErrorPayload(message: message))
+        case .submission(let state): controlFrames(.submission, state)
         }
     }
 
@@ -183,10 +266,48 @@ public enum ControlReply: Sendable, Hashable {
             return .report(job: report.job, path: report.path)
         case .errorReply:
             return .error(message: try JSONPayload.decode(ErrorPayload.self, from: payload, message: type.name).message)
+        case .submission:
+            return .submission(try JSONPayload.decode(SubmissionState.self, from: payload, message: type.name))
         default:
             preconditionFailure("readHeader let a non-reply type through: \(type)")
         }
     }
+}
+
+/// A chunked submission as the coordinator's store holds it.
+public struct SubmissionState: Codable, Sendable, Hashable {
+    /// The id the client chose.
+    public var submission: String
+    /// Chunks committed: the next chunk to send has this seq.
+    public var chunks: Int
+    /// URLs committed.
+    public var count: Int
+    /// The job, once the submission was ended.
+    public var job: String?
+
+    public init(submission: String, chunks: Int, count: Int, job: String? = nil) {
+        self.submission = submission
+        self.chunks = chunks
+        self.count = count
+        self.job = job
+    }
+}
+
+private struct SubmitBeginPayload: Codable {
+    var submission: String
+    var spec: JobSpec
+}
+
+private struct SubmitChunkPayload: Codable {
+    var submission: String
+    var seq: Int
+    var count: Int
+}
+
+private struct SubmitEndPayload: Codable {
+    var submission: String
+    var chunks: Int
+    var count: Int
 }
 
 private struct JobReference: Codable {

@@ -67,12 +67,16 @@ enum MessageType: UInt8 {
     case status = 0x42
     case cancel = 0x43
     case report = 0x44
+    case submitBegin = 0x45
+    case submitChunk = 0x46
+    case submitEnd = 0x47
 
     case submitted = 0x61
     case statusReply = 0x62
     case cancelled = 0x63
     case reportReply = 0x64
     case errorReply = 0x65
+    case submission = 0x66
 
     /// The name used in docs/protocol.md and in error messages.
     var name: String {
@@ -94,6 +98,10 @@ enum MessageType: UInt8 {
         case .status: "status"
         case .cancel: "cancel"
         case .report: "report"
+        case .submitBegin: "submitBegin"
+        case .submitChunk: "submitChunk"
+        case .submitEnd: "submitEnd"
+        case .submission: "submission"
         case .submitted: "submitted"
         case .statusReply: "status reply"
         case .cancelled: "cancelled"

@@ -317,7 +317,7 @@ public struct ReportJobOptions: Codable, Sendable, Hashable {
     public init(spec: JobSpec) {
         let settings = spec.settings
         name = spec.name
-        urlCount = spec.urls.count
+        urlCount = spec.urlCount
         repeatCount = spec.repeatCount
         concurrency = spec.concurrency
         connectTimeoutMs = settings.connectTimeoutMs

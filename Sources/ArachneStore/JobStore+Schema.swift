@@ -61,6 +61,31 @@ extension JobStore {
         ALTER TABLE records ADD COLUMN crawl TEXT;
         """
 
+    /// Schema version 3 (streamed submissions): a chunked submission's row, keyed by the id its client chose, with
+    /// its spec (no URLs), chunks and URLs committed, and the job it became once ended; its URLs in `job_urls`, one
+    /// row per URL keyed by (list, idx), where `list` is the submission's `seq`. A job made from a submission names
+    /// its list in `jobs.url_list` (NULL: the URLs are in the spec).
+    static let schemaV3Changes = """
+        CREATE TABLE submissions (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            spec BLOB NOT NULL,
+            repeat_count INTEGER NOT NULL,
+            chunks INTEGER NOT NULL DEFAULT 0,
+            url_count INTEGER NOT NULL DEFAULT 0,
+            job TEXT,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        CREATE TABLE job_urls (
+            list INTEGER NOT NULL,
+            idx INTEGER NOT NULL,
+            url TEXT NOT NULL,
+            PRIMARY KEY (list, idx)
+        ) WITHOUT ROWID;
+        ALTER TABLE jobs ADD COLUMN url_list INTEGER;
+        """
+
     /// Creates the schema in an empty file, or checks that an existing file is an Arachne store this code can read.
     func migrate() throws {
         try database.transaction {
@@ -71,6 +96,7 @@ extension JobStore {
                 guard tables == 0 else { throw notAStore() }
                 try database.execute(Self.schemaV1)
                 try database.execute(Self.schemaV2Changes)
+                try database.execute(Self.schemaV3Changes)
                 try database.pragma("application_id", String(Self.applicationID))
                 try database.pragma("user_version", String(Self.schemaVersion))
                 return
@@ -84,6 +110,10 @@ extension JobStore {
             if version < 2 {
                 try database.execute(Self.schemaV2Changes)
                 try database.pragma("user_version", "2")
+            }
+            if version < 3 {
+                try database.execute(Self.schemaV3Changes)
+                try database.pragma("user_version", "3")
             }
         }
     }

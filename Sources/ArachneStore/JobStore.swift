@@ -8,7 +8,7 @@ import Foundation
 /// Not thread-safe by design, like the `SQLiteDatabase` under it: the coordinator actor that opens it owns it.
 public final class JobStore {
     /// The schema this code writes, kept in `PRAGMA user_version`.
-    public static let schemaVersion = 2
+    public static let schemaVersion = 3
     /// `PRAGMA application_id` of an Arachne store: "ARAC".
     public static let applicationID: Int32 = 0x4152_4143
     /// The database's file name inside the data directory.
@@ -58,29 +58,35 @@ public final class JobStore {
         guard !spec.urls.count.multipliedReportingOverflow(by: spec.repeatCount).overflow else {
             throw JobStoreError(.invalidSpec, "\(spec.urls.count) URLs × \(spec.repeatCount) repetitions is too many")
         }
-        let specBytes = try [UInt8](JSONEncoder().encode(spec))
         return try database.transaction {
-            let prefix = "j-\(Self.dayStamp(date))-"
-            let last = try database.first(
-                "SELECT max(CAST(substr(id, 12) AS INTEGER)) FROM jobs WHERE id LIKE ?", .text(prefix + "%")
-            ) { $0.optionalInt64(at: 0) } ?? nil
-            let number = String((last ?? 0) + 1)
-            let id = prefix + String(repeating: "0", count: max(0, 4 - number.count)) + number
-            let directory = outputDirectory ?? (dataDirectory as NSString).appendingPathComponent("jobs/\(id)")
-            try database.run(
-                """
-                INSERT INTO jobs (id, state, name, url_count, repeat_count, submitted_at, output_dir)
-                VALUES (?, 'queued', ?, ?, ?, ?, ?)
-                """,
-                .text(id), spec.name.map(SQLiteValue.text) ?? .null, .integer(Int64(spec.urls.count)),
-                .integer(Int64(spec.repeatCount)), .real(date.timeIntervalSince1970), .text(directory))
-            let key = database.lastInsertRowID
-            try database.run("INSERT INTO job_specs (job, spec) VALUES (?, ?)", .integer(key), .blob(specBytes))
-            return JobRow(
-                id: id, state: .queued, name: spec.name, urlCount: spec.urls.count, repeatCount: spec.repeatCount,
-                submittedAt: Date(timeIntervalSince1970: date.timeIntervalSince1970), startedAt: nil, finishedAt: nil,
-                outputDirectory: directory, counters: .zero, message: nil)
+            try insertJob(spec: spec, urlList: nil, outputDirectory: outputDirectory, at: date)
         }
+    }
+
+    /// Inserts a `queued` job (inside the caller's transaction).
+    func insertJob(spec: JobSpec, urlList: Int64?, outputDirectory: String?, at date: Date) throws -> JobRow {
+        let specBytes = try [UInt8](JSONEncoder().encode(spec))
+        let prefix = "j-\(Self.dayStamp(date))-"
+        let last = try database.first(
+            "SELECT max(CAST(substr(id, 12) AS INTEGER)) FROM jobs WHERE id LIKE ?", .text(prefix + "%")
+        ) { $0.optionalInt64(at: 0) } ?? nil
+        let number = String((last ?? 0) + 1)
+        let id = prefix + String(repeating: "0", count: max(0, 4 - number.count)) + number
+        let directory = outputDirectory ?? (dataDirectory as NSString).appendingPathComponent("jobs/\(id)")
+        try database.run(
+            """
+            INSERT INTO jobs (id, state, name, url_count, repeat_count, submitted_at, output_dir, url_list)
+            VALUES (?, 'queued', ?, ?, ?, ?, ?, ?)
+            """,
+            .text(id), spec.name.map(SQLiteValue.text) ?? .null, .integer(Int64(spec.urlCount)),
+            .integer(Int64(spec.repeatCount)), .real(date.timeIntervalSince1970), .text(directory),
+            urlList.map(SQLiteValue.integer) ?? .null)
+        let key = database.lastInsertRowID
+        try database.run("INSERT INTO job_specs (job, spec) VALUES (?, ?)", .integer(key), .blob(specBytes))
+        return JobRow(
+            id: id, state: .queued, name: spec.name, urlCount: spec.urlCount, repeatCount: spec.repeatCount,
+            submittedAt: Date(timeIntervalSince1970: date.timeIntervalSince1970), startedAt: nil, finishedAt: nil,
+            outputDirectory: directory, counters: .zero, message: nil)
     }
 
     /// The job with this id, or nil when there is none.

@@ -10,6 +10,8 @@ public struct JobStoreError: Error, Sendable, Hashable, CustomStringConvertible 
             case illegalTransition = "illegal state change"
             case notAStore = "not an arachne store"
             case schemaTooNew = "store too new"
+            case submission = "submission refused"
+            case chunkOutOfOrder = "chunk out of order"
         }
 
         private let code: Code
@@ -29,6 +31,11 @@ public struct JobStoreError: Error, Sendable, Hashable, CustomStringConvertible 
         public static let notAStore = Kind(.notAStore)
         /// The database was written by a newer Arachne with a schema this one does not know.
         public static let schemaTooNew = Kind(.schemaTooNew)
+        /// A chunked submission's step does not fit what the store holds (a chunk out of order, a count that
+        /// differs, an id reused for another spec).
+        public static let submission = Kind(.submission)
+        /// A submission's chunk came before the one the store expects next (nothing was stored).
+        public static let chunkOutOfOrder = Kind(.chunkOutOfOrder)
 
         public var description: String { code.rawValue }
     }

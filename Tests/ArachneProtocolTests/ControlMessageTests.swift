@@ -16,6 +16,10 @@ struct ControlMessageTests {
         .status(job: "j-7"),
         .cancel(job: "j-7"),
         .report(job: "j-7"),
+        .submitBegin(submission: "s-1", spec: JobSpec(urls: [], repeatCount: 2, concurrency: 8)),
+        .submitChunk(submission: "s-1", seq: 0, urls: ["http://127.0.0.1:8080/a", "https://example.test/ü?q=1"]),
+        .submitChunk(submission: "s-1", seq: 7, urls: []),
+        .submitEnd(submission: "s-1", chunks: 8, count: 70_002),
     ]
 
     static let replies: [ControlReply] = [
@@ -32,7 +36,21 @@ struct ControlMessageTests {
         .cancelled(job: "j-8"),
         .report(job: "j-8", path: "/var/lib/arachne/jobs/j-8"),
         .error(message: "unknown job 'j-404'"),
+        .submission(SubmissionState(submission: "s-1", chunks: 3, count: 30_000)),
+        .submission(SubmissionState(submission: "s-1", chunks: 3, count: 30_000, job: "j-8")),
     ]
+
+    @Test("a chunk's URLs travel as a raw frame of lines; a count that disagrees with it is refused")
+    func chunkFrames() throws {
+        let frames = ControlRequest.submitChunk(submission: "s-2", seq: 1, urls: ["http://a.test/", "http://b.test/"])
+            .encode()
+        #expect(frames.count == 2 && frames[1] == Array("http://a.test/\nhttp://b.test/\n".utf8))
+        #expect(throws: ProtocolError.self) { try ControlRequest.decode([frames[0], Array("http://a.test/\n".utf8)]) }
+        #expect(throws: ProtocolError.self) { try ControlRequest.decode([frames[0], Array("http://a.test/".utf8)]) }
+        #expect(throws: ProtocolError.self) { try ControlRequest.decode([frames[0]]) }
+        let spaced = ControlRequest.submitEnd(submission: "has space", chunks: 1, count: 1).encode()
+        #expect(throws: ProtocolError.self) { try ControlRequest.decode(spaced) }
+    }
 
     @Test("every request round-trips", arguments: requests)
     func requestRoundTrip(request: ControlRequest) throws {
