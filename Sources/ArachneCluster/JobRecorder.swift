@@ -265,12 +265,16 @@ public final class JobRecorder: @unchecked Sendable {
     }
 
     private var lastFrontierSample = 0.0
+    private var largestFrontierSampled = 0
 
-    /// About once a second: the frontier's size for the report's timeline.
+    /// About once a second, and whenever it is larger than ever: the frontier's size for the report's timeline and
+    /// its peak (a short crawl's peak would otherwise be whatever its one sample saw).
     private func sampleFrontier(_ frontier: CrawlFrontier) {
         let now = Date().timeIntervalSince1970
-        guard now - lastFrontierSample >= 1 else { return }
+        let newPeak = frontier.remaining > largestFrontierSampled
+        guard now - lastFrontierSample >= 1 || newPeak else { return }
         lastFrontierSample = now
+        largestFrontierSampled = max(largestFrontierSampled, frontier.remaining)
         var figures = crawlFigures ?? ReportAggregator()
         figures.noteFrontier(size: frontier.remaining, at: now, discovered: frontier.nextIndex)
         crawlFigures = figures

@@ -35,8 +35,7 @@ public enum ReportHTML {
             <header>
             <h1>Arachne report</h1>
             <p>job <strong>\(escape(job.id))</strong>\(job.options.name.map { " “\(escape($0))”" } ?? "") ·
-            \(escape(job.state.rawValue)) · \(TextFormat.count(job.options.urlCount)) URL(s) ×
-            \(TextFormat.count(job.options.repeatCount)) ·
+            \(escape(job.state.rawValue)) · \(jobShape(job.options)) ·
             concurrency \(job.options.concurrency) · started \(escape(job.startedAt ?? "-")) ·
             output <code>\(escape(job.outputDir))</code></p>
             </header>
@@ -97,6 +96,15 @@ public enum ReportHTML {
         encoder.outputFormatting = [.sortedKeys]
         let data = (try? encoder.encode(report)) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self).replacingOccurrences(of: "<", with: "\\u003c")
+    }
+
+    /// "1,000 URL(s) × 3" for a list job, "a crawl from 2 seed(s), scope host, max depth 20" for a crawl.
+    static func jobShape(_ options: ReportJobOptions) -> String {
+        if let crawl = options.crawl {
+            return "a crawl from \(TextFormat.count(options.urlCount)) seed(s), scope \(crawl.scope.rawValue), "
+                + "max depth \(crawl.maxDepth)"
+        }
+        return "\(TextFormat.count(options.urlCount)) URL(s) × \(TextFormat.count(options.repeatCount))"
     }
 
     static func card(_ label: String, _ value: String, lead: Bool = false) -> String {
