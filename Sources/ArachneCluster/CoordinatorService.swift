@@ -218,6 +218,11 @@ public actor CoordinatorService {
                         beginSubmission(submission, spec: spec, call: call)
                     case .submitChunk(let submission, let seq, let urls):
                         ingestChunk(submission, seq: seq, urls: urls, call: call)
+                    case .status(let job):
+                        // Answered beside the loop: a status never waits for a tick or a job's finish (its
+                        // report) in progress; it reads only memory and the status reader.
+                        let control = control
+                        Task { control.reply(await self.status(job), to: call) }
                     default:
                         control.reply(await handle(call.request), to: call)
                     }
