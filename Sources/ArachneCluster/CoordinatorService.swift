@@ -89,6 +89,9 @@ public actor CoordinatorService {
     private let eventSink: AsyncStream<Event>.Continuation
     private let log: @Sendable (String) -> Void
     private var live: [String: LiveJob] = [:]
+    /// A second connection to the store on a thread of its own, for `status` of jobs that are not live: it never
+    /// waits behind the record writes queued on the writer thread (WAL readers do not wait for the writer).
+    private var statusReader: (loop: EventLoop, store: StoreBox)?
     /// `cancelled` counts of finished cancelled jobs, read once from their reports.
     private var cancelledCounts: [String: Int] = [:]
 
@@ -169,6 +172,7 @@ public actor CoordinatorService {
             options: options, dataDirectory: dataDirectory, controlEndpoint: control.endpoint, lock: lock,
             writer: writer, store: store, coordinator: coordinator, pool: pool, control: control, events: events,
             eventSink: eventSink, log: log)
+        await service.openStatusReader()
         await service.resumeUnfinishedJobs()
         return service
     }
@@ -214,6 +218,11 @@ public actor CoordinatorService {
                         beginSubmission(submission, spec: spec, call: call)
                     case .submitChunk(let submission, let seq, let urls):
                         ingestChunk(submission, seq: seq, urls: urls, call: call)
+                    case .status(let job):
+                        // Answered beside the loop: a status never waits for a tick or a job's finish (its
+                        // report) in progress; it reads only memory and the status reader.
+                        let control = control
+                        Task { control.reply(await self.status(job), to: call) }
                     default:
                         control.reply(await handle(call.request), to: call)
                     }
@@ -426,17 +435,38 @@ public actor CoordinatorService {
         }
     }
 
-    private func status(_ id: String?) async -> ControlReply {
+    /// Opens `statusReader`; without it (the store cannot be opened twice), `status` reads on the writer thread.
+    private func openStatusReader() async {
+        let dataDirectory = dataDirectory
+        guard let loop = try? EventLoop(name: "arachne-status") else { return }
+        do {
+            let box = try await loop.submit { StoreBox(try JobStore(dataDirectory: dataDirectory)) }
+            statusReader = (loop, box)
+        } catch {
+            log("status will read the store on the writer thread: cannot open a second connection: \(error)")
+            loop.shutdown()
+        }
+    }
+
+    /// Reads the store for `status`: on the status reader's thread when there is one, else on the writer's.
+    private func readForStatus<T: Sendable>(_ body: @escaping @Sendable (JobStore) throws -> T) async throws -> T {
+        if let (loop, box) = statusReader { return try await loop.submit { try body(box.store) } }
         let store = store
+        return try await writer.submit { try body(store.store) }
+    }
+
+    /// Live jobs answer from memory; the others from the store, read off the writer thread, so `status` never waits
+    /// behind a large job's record writes.
+    private func status(_ id: String?) async -> ControlReply {
         do {
             if let id {
                 if let job = live[id] { return .status([job.status()]) }
-                guard let row = try await writer.submit({ try store.store.job(id) }) else {
+                guard let row = try await readForStatus({ try $0.job(id) }) else {
                     return .error(message: unknownJob(id))
                 }
-                return .status([finishedStatus(row)])
+                return .status([live[id]?.status() ?? finishedStatus(row)])
             }
-            let rows = try await writer.submit { try store.store.jobs() }
+            let rows = try await readForStatus { try $0.jobs() }
             return .status(rows.map { live[$0.id]?.status() ?? finishedStatus($0) })
         } catch {
             return .error(message: "cannot read the job store: \(error)")
@@ -617,6 +647,10 @@ public actor CoordinatorService {
         }
         live.removeAll()
         control.close()
+        if let (loop, box) = statusReader {
+            statusReader = nil
+            await Self.close(box, loop)
+        }
         await Self.close(store, writer)
         if let local = workerEndpoints.first, local.hasPrefix("ipc://") {
             try? FileManager.default.removeItem(atPath: String(local.dropFirst("ipc://".count)))

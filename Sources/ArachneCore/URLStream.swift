@@ -57,6 +57,9 @@ public final class URLStream {
     public func next() throws(URLStreamError) -> String? {
         while let line = try nextLine() {
             lineNumber += 1
+            var bytes = line
+            if bytes.last == 0x0D { bytes.removeLast() }
+            if let url = bytes.withUnsafeBufferPointer({ TargetURL.quickString($0) }) { return url }
             var text = String(decoding: line, as: UTF8.self)
             if text.hasSuffix("\r") { text.removeLast() }
             let trimmed = text.trimmingCharacters(in: .whitespaces)

@@ -70,6 +70,50 @@ struct ChunkedSubmissionTests {
         }
     }
 
+    @Test("status answers while the writer thread is stuck behind a lock on the store, mid-way through a large job")
+    func statusDoesNotWaitOnTheWriter() async throws {
+        try await withServiceCoordinator(workers: 2, concurrency: 16) { site, data, coordinator in
+            let urls = site.urls(60_000, path: "/page/2", tag: "w")
+            let client = try coordinator.client(timeout: 10)
+            let id = "s-test-writer-blocked"
+            _ = try await client.send(.submitBegin(submission: id, spec: JobSpec(urls: [], repeatCount: 1,
+                                                                                  concurrency: 16)))
+            for seq in 0..<6 {
+                _ = try await client.send(.submitChunk(submission: id, seq: seq,
+                                                       urls: Array(urls[(seq * 10_000)..<((seq + 1) * 10_000)])))
+            }
+            guard case .submitted(let job) = try await client.send(.submitEnd(submission: id, chunks: 6,
+                                                                               count: 60_000))
+            else {
+                Issue.record("the submission did not end in a job")
+                return
+            }
+            try await coordinator.waitFor(job, timeout: 30) { $0.done >= 1_000 }
+            // Another connection takes the store's write lock: the coordinator's writer thread, writing the job's
+            // records, now waits on it (its busy timeout is 5 s; the lock is let go well before). `status` — of the
+            // live job and of every job — must still answer: it never reads behind the writer.
+            let blocker = try SQLiteDatabase(path: "\(data)/\(JobStore.fileName)", busyTimeoutMilliseconds: 10_000)
+            try blocker.execute("BEGIN IMMEDIATE")
+            let probe = try coordinator.client(timeout: 3)
+            var answered = 0
+            for _ in 0..<5 {
+                guard case .status(let one) = try await probe.send(.status(job: job)), one.first?.id == job,
+                    case .status(let all) = try await probe.send(.status(job: nil)), all.contains(where: { $0.id == job })
+                else {
+                    Issue.record("status did not answer while the writer was held")
+                    break
+                }
+                answered += 1
+            }
+            try blocker.execute("ROLLBACK")
+            blocker.close()
+            #expect(answered == 5)
+            let final = try await coordinator.waitFor(job, timeout: 120) { $0.state == .completed }
+            #expect(final.done == 60_000 && final.failed == 0)
+            try expectEachURLOnce("\(data)/jobs/\(job)", urls)
+        }
+    }
+
     @Test("a retried begin, chunk or end with the same submission id never makes a second job")
     func retriesAreIdempotent() async throws {
         try await withServiceCoordinator { site, data, coordinator in
