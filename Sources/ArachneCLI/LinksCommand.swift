@@ -91,20 +91,10 @@ struct LinksCommand: AsyncParsableCommand {
             let finalURL = outcome.finalURL.isEmpty ? source : outcome.finalURL
             return (outcome.body, base ?? finalURL, ResponseHead.value(of: "content-type", in: outcome.rawHeader))
         }
-        let data: Data?
-        if source == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
-        } else {
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory), isDirectory.boolValue {
-                throw JobCannotRun("'\(source)' is a directory, not an HTML file")
-            }
-            data = FileManager.default.contents(atPath: source)
-        }
-        guard let data else { throw JobCannotRun("cannot read '\(source)': no such file or not readable") }
+        let bytes = try InputFile.read(source, kind: "an HTML file")
         let absolute = source == "-" ? "file:///dev/stdin"
             : "file://" + URL(fileURLWithPath: source).standardizedFileURL.path
-        return ([UInt8](data), base ?? absolute, nil)
+        return (bytes, base ?? absolute, nil)
     }
 
     static func jsonLine(_ link: JudgedLink) -> String {

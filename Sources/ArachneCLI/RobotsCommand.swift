@@ -78,18 +78,7 @@ struct RobotsCommand: AsyncParsableCommand {
 
     /// Reads the file and parses it.
     private func fileState() throws -> RobotsState {
-        let data: Data?
-        if source == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
-        } else {
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory), isDirectory.boolValue {
-                throw JobCannotRun("'\(source)' is a directory, not a robots.txt file")
-            }
-            data = FileManager.default.contents(atPath: source)
-        }
-        guard let data else { throw JobCannotRun("cannot read '\(source)': no such file or not readable") }
-        return .rules(RobotsRules(parsing: [UInt8](data)), refreshAt: .infinity)
+        .rules(RobotsRules(parsing: try InputFile.read(source, kind: "a robots.txt file")), refreshAt: .infinity)
     }
 
     /// Fetches robots.txt and lets the crawl's policy say what it means.
