@@ -48,6 +48,13 @@ final class StoredURLSource: Sendable {
         loopReader = ReaderBox(try URLListReader(dataDirectory: dataDirectory, list: list))
         aheadReader = ReaderBox(try URLListReader(dataDirectory: dataDirectory, list: list))
         describe = "job \(job)"
+        // The first window is read here, on the caller's thread, and the second ahead: the loop's first leases
+        // then find their URLs in memory instead of reading SQLite on the loop.
+        if windowCount > 0 {
+            let first = read(0, with: loopReader)
+            windows.withLock { $0.loaded[0] = first }
+            advance(to: 0)
+        }
     }
 
     /// The URL of URL index `index` (0..<urlCount) for its `repetition`: windows follow the scheduler's cursor,
@@ -99,10 +106,6 @@ final class StoredURLSource: Sendable {
     private func read(_ window: Int, with box: ReaderBox) -> [String] {
         let start = (window % windowsPerPass) * Self.windowSize
         let range = start..<min(urlCount, start + Self.windowSize)
-        do {
-            let urls = try box.reader.urls(range)
-            if urls.count == range.count { return urls }
-        } catch {}
         // A list the store cannot give back whole: the missing URLs fail as unfetchable (an empty URL), so every key
         // still ends with its record.
         var urls = (try? box.reader.urls(range)) ?? []
