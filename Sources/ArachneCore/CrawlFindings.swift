@@ -28,20 +28,20 @@ public struct CrawlFindings: Sendable, Hashable {
     public var contentType: String
     /// A 3xx response's `Location`, as sent (resolved, it is also in `links` with `via: redirect`).
     public var location: String?
-    /// Followable links on the page (the record's `links`): in scope or not, duplicates included.
-    public var linksFound: Int
     /// Links for the coordinator's frontier, one per identity, in document order.
     public var links: [DiscoveredLink]
     /// The page's counts: found, out of scope, filtered, nofollow, and duplicates within the page.
     public var counts: CrawlLinkCounts
 
-    public init(contentType: String = "", location: String? = nil, linksFound: Int = 0, links: [DiscoveredLink] = [],
+    public init(contentType: String = "", location: String? = nil, links: [DiscoveredLink] = [],
                 counts: CrawlLinkCounts = CrawlLinkCounts())
     {
         self.contentType = contentType
         self.location = location
-        self.linksFound = linksFound
         self.links = links
         self.counts = counts
     }
+
+    /// Followable links on the page (the record's `links`): in scope or not, duplicates included. The page's `found`.
+    public var linksFound: Int { counts.found }
 }

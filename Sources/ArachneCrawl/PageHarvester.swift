@@ -95,7 +95,6 @@ public struct PageHarvester: Sendable {
         if (300...399).contains(status), let location = ResponseHead.value(of: "location", in: rawHeader) {
             findings.location = location
             if let target = try? WebURL.parse(location, base: document), let crawlURL = CrawlURL(target) {
-                findings.linksFound = 1
                 findings.counts.addFound()
                 consider(crawlURL, href: target.hrefWithoutFragment, via: .redirect, into: &findings)
             }
@@ -109,25 +108,19 @@ public struct PageHarvester: Sendable {
             xRobotsTag: ResponseHead.values(of: "x-robots-tag", in: rawHeader), agent: agent)
         for judged in judge(page, documentURL: document, headerRobots: headerRobots) {
             switch judged.drop {
-            case .nofollow: findings.counts.addNofollow()
-            case .invalid, .unsupportedScheme: break
-            case .outOfScope:
-                findings.linksFound += 1
-                findings.counts.addFound()
-                findings.counts.addOutOfScope()
-            case .filtered(let rule):
-                findings.linksFound += 1
-                findings.counts.addFound()
-                findings.counts.addFiltered(by: rule)
-            case .duplicateOnPage:
-                findings.linksFound += 1
-                findings.counts.addFound()
-                findings.counts.addDuplicate()
-            case nil:
+            case .nofollow:
+                findings.counts.addNofollow()
+                continue
+            case .invalid, .unsupportedScheme: continue
+            default: findings.counts.addFound()
+            }
+            switch judged.drop {
+            case .outOfScope: findings.counts.addOutOfScope()
+            case .filtered(let rule): findings.counts.addFiltered(by: rule)
+            case .duplicateOnPage: findings.counts.addDuplicate()
+            default:
                 // `judge` marked later links of the same identity `duplicateOnPage`.
                 guard let url = judged.url, let canonical = judged.canonical else { continue }
-                findings.linksFound += 1
-                findings.counts.addFound()
                 findings.links.append(DiscoveredLink(
                     url: url, identity: canonical == url ? "" : canonical, via: .link,
                     trap: judged.trap.flatMap { FetchErrorKind(rawValue: $0.rawValue) }))

@@ -245,7 +245,6 @@ extension WireWriter {
         } else {
             bool(false)
         }
-        int(crawl.linksFound)
         let counts = crawl.counts
         int(counts.found)
         int(counts.duplicate)
@@ -324,7 +323,6 @@ extension WireReader {
     mutating func decodeFindings() throws(ProtocolError) -> CrawlFindings {
         var crawl = CrawlFindings(contentType: try string("content type"))
         if try bool("has location") { crawl.location = try string("location") }
-        crawl.linksFound = try nonNegative("links found")
         crawl.counts.found = try nonNegative("links.found")
         crawl.counts.duplicate = try nonNegative("links.duplicate")
         crawl.counts.outOfScope = try nonNegative("links.out_of_scope")

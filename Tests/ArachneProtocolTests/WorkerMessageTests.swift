@@ -78,7 +78,7 @@ struct WorkerMessageTests {
         counts.addFiltered(by: "exclude:\\.pdf$", 1)
         counts.addFiltered(by: "include", 2)
         let findings = CrawlFindings(
-            contentType: "text/html", location: "/next", linksFound: 9,
+            contentType: "text/html", location: "/next",
             links: [
                 DiscoveredLink(url: "http://a.test/x", via: .link),
                 DiscoveredLink(url: "http://a.test/%7Ey", identity: "http://a.test/~y", via: .redirect),
