@@ -55,14 +55,26 @@ public final class Coordinator: Sendable {
     func submit(id: String, spec: JobSpec, recorder: JobRecorder, resume: JobResume? = nil,
                 storedURLs: StoredURLSource?) async throws
     {
+        try await addJob(id: id, spec: spec, recorder: recorder, resume: resume, urlCount: spec.urlCount,
+                         storedURLs: storedURLs)
+    }
+
+    /// Hands a job to the core on its loop: a crawl with the URLs its frontier has yet to fetch (`crawlURLs`).
+    private func addJob(
+        id: String, spec: JobSpec, recorder: JobRecorder, resume: JobResume?, urlCount: Int,
+        storedURLs: StoredURLSource? = nil, crawlURLs: [(index: Int, url: String)] = []
+    ) async throws {
         let core = core
         let loop = loop
+        let total = spec.isCrawl ? urlCount : spec.totalRequests
         try await loop.submit {
             let batcher = RecordBatcher(loop: loop, recorder: recorder)
-            let progress = JobProgress(total: spec.totalRequests, done: 0, failed: 0, cancelled: 0, outstanding: 0,
+            let progress = JobProgress(total: total, done: 0, failed: 0, cancelled: 0, outstanding: 0,
                                        reassignedBatches: 0, retries: 0)
-            core.value.addJob(ActiveJob(id: id, spec: spec, recorder: recorder, batcher: batcher,
-                                        progress: progress, storedURLs: storedURLs), resume: resume)
+            let job = ActiveJob(id: id, spec: spec, recorder: recorder, batcher: batcher, progress: progress,
+                                storedURLs: storedURLs)
+            for (index, url) in crawlURLs { job.crawlURLs[index] = url }
+            core.value.addJob(job, resume: resume, urlCount: spec.isCrawl ? urlCount : nil)
         }
     }
 
@@ -88,14 +100,8 @@ public final class Coordinator: Sendable {
         }, onDelta: { delta in
             loop.execute { core.value.applyFrontierDelta(id, delta) }
         })
-        try await loop.submit {
-            let batcher = RecordBatcher(loop: loop, recorder: recorder)
-            let progress = JobProgress(total: start.urlCount, done: 0, failed: 0, cancelled: 0, outstanding: 0,
-                                       reassignedBatches: 0, retries: 0)
-            let job = ActiveJob(id: id, spec: spec, recorder: recorder, batcher: batcher, progress: progress)
-            for (index, url) in start.urls { job.crawlURLs[index] = url }
-            core.value.addJob(job, resume: resume, urlCount: start.urlCount)
-        }
+        try await addJob(id: id, spec: spec, recorder: recorder, resume: resume, urlCount: start.urlCount,
+                         crawlURLs: start.urls)
     }
 
     /// Waits until every key of the job has its terminal record.
