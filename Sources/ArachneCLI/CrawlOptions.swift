@@ -38,6 +38,32 @@ struct CrawlOptions: ParsableArguments {
         "Follow rel=nofollow links and links of pages whose robots meta tag or X-Robots-Tag says nofollow."))
     var followNofollow = false
 
+    @Option(name: .customLong("per-host"), help: ArgumentHelp(
+        "Requests in flight to one host at most, however many workers the cluster has.", valueName: "n"))
+    var perHost: Int = 2
+
+    @Option(name: .customLong("delay"), help: ArgumentHelp(
+        "Seconds between the starts of two requests to one host (a robots.txt Crawl-delay is a floor this does not "
+            + "lower).", valueName: "seconds"))
+    var delay: Double = 0.25
+
+    @Option(name: .customLong("max-crawl-delay"), help: ArgumentHelp(
+        "The longest robots.txt Crawl-delay honoured, in seconds; a host asking more is skipped and reported.",
+        valueName: "seconds"))
+    var maxCrawlDelay: Double = 30
+
+    @Flag(name: .customLong("per-ip"), help: ArgumentHelp(
+        "Hosts that resolve to one IP address share one --per-host and --delay budget."))
+    var perIP = false
+
+    @Flag(name: .customLong("no-robots"), help: ArgumentHelp(
+        "Do not fetch or obey robots.txt (a warning says so and the report records it)."))
+    var noRobots = false
+
+    @Flag(name: .customLong("no-sitemaps"), help: ArgumentHelp(
+        "Do not read the Sitemap: lines of robots.txt."))
+    var noSitemaps = false
+
     @Flag(name: .customLong("allow-private"), help: ArgumentHelp(
         "Let the crawl connect to loopback, private, link-local and other special-purpose addresses (--deny still "
             + "applies). Without it only the seeds' hosts may resolve to them."))
@@ -55,7 +81,15 @@ struct CrawlOptions: ParsableArguments {
     var spec: CrawlOptionsSpec {
         CrawlOptionsSpec(
             scope: scope, include: include, exclude: exclude, maxDepth: maxDepth, maxPages: maxPages,
-            maxPagesPerHost: maxPagesPerHost, trapDefences: !noTrapDefences, followNofollow: followNofollow)
+            maxPagesPerHost: maxPagesPerHost, trapDefences: !noTrapDefences, followNofollow: followNofollow,
+            perHost: perHost, delayMs: Self.milliseconds(delay), maxCrawlDelayMs: Self.milliseconds(maxCrawlDelay),
+            robots: !noRobots, sitemaps: !noSitemaps, perIP: perIP)
+    }
+
+    /// Seconds as whole milliseconds; negative and non-finite values become -1 so validation names them.
+    static func milliseconds(_ seconds: Double) -> Int {
+        guard seconds.isFinite, seconds >= 0, seconds < 1e9 else { return -1 }
+        return Int((seconds * 1_000).rounded())
     }
 
     func validate() throws {
@@ -73,7 +107,10 @@ struct CrawlOptions: ParsableArguments {
                 error.description.replacingOccurrences(of: "crawl option ", with: "--")
                     .replacingOccurrences(of: "max_depth", with: "max-depth")
                     .replacingOccurrences(of: "max_pages_per_host", with: "max-pages-per-host")
-                    .replacingOccurrences(of: "max_pages", with: "max-pages"))
+                    .replacingOccurrences(of: "max_pages", with: "max-pages")
+                    .replacingOccurrences(of: "per_host", with: "per-host")
+                    .replacingOccurrences(of: "max_crawl_delay_ms", with: "max-crawl-delay (in milliseconds)")
+                    .replacingOccurrences(of: "delay_ms", with: "delay (in milliseconds)"))
         }
     }
 

@@ -32,10 +32,25 @@ public struct CrawlOptionsSpec: Codable, Sendable, Hashable {
     public var trapDefences: Bool
     /// Whether `rel="nofollow"` links are followed too (default false).
     public var followNofollow: Bool
+    /// Requests in flight to one host at most, cluster-wide (default 2).
+    public var perHost: Int
+    /// Milliseconds between the starts of two requests to one host (default 250). A robots.txt `Crawl-delay` is
+    /// a floor this does not lower.
+    public var delayMs: Int
+    /// The longest `Crawl-delay` honoured, in milliseconds (default 30,000): a host asking more is skipped.
+    public var maxCrawlDelayMs: Int
+    /// Whether robots.txt is fetched and obeyed (default true).
+    public var robots: Bool
+    /// Whether the `Sitemap:` lines of robots.txt are read and their URLs crawled (default true).
+    public var sitemaps: Bool
+    /// Whether hosts that resolve to one IP address share one politeness budget (default false).
+    public var perIP: Bool
 
     public init(
         scope: CrawlScopeKind = .host, include: [String] = [], exclude: [String] = [], maxDepth: Int = 20,
-        maxPages: Int? = nil, maxPagesPerHost: Int? = nil, trapDefences: Bool = true, followNofollow: Bool = false
+        maxPages: Int? = nil, maxPagesPerHost: Int? = nil, trapDefences: Bool = true, followNofollow: Bool = false,
+        perHost: Int = 2, delayMs: Int = 250, maxCrawlDelayMs: Int = 30_000, robots: Bool = true,
+        sitemaps: Bool = true, perIP: Bool = false
     ) {
         self.scope = scope
         self.include = include
@@ -45,6 +60,12 @@ public struct CrawlOptionsSpec: Codable, Sendable, Hashable {
         self.maxPagesPerHost = maxPagesPerHost
         self.trapDefences = trapDefences
         self.followNofollow = followNofollow
+        self.perHost = perHost
+        self.delayMs = delayMs
+        self.maxCrawlDelayMs = maxCrawlDelayMs
+        self.robots = robots
+        self.sitemaps = sitemaps
+        self.perIP = perIP
     }
 
     enum CodingKeys: String, CodingKey {
@@ -54,6 +75,11 @@ public struct CrawlOptionsSpec: Codable, Sendable, Hashable {
         case maxPagesPerHost = "max_pages_per_host"
         case trapDefences = "trap_defences"
         case followNofollow = "follow_nofollow"
+        case perHost = "per_host"
+        case delayMs = "delay_ms"
+        case maxCrawlDelayMs = "max_crawl_delay_ms"
+        case robots, sitemaps
+        case perIP = "per_ip"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -67,5 +93,12 @@ public struct CrawlOptionsSpec: Codable, Sendable, Hashable {
         maxPagesPerHost = try container.decodeIfPresent(Int.self, forKey: .maxPagesPerHost)
         trapDefences = try container.decodeIfPresent(Bool.self, forKey: .trapDefences) ?? defaults.trapDefences
         followNofollow = try container.decodeIfPresent(Bool.self, forKey: .followNofollow) ?? defaults.followNofollow
+        perHost = try container.decodeIfPresent(Int.self, forKey: .perHost) ?? defaults.perHost
+        delayMs = try container.decodeIfPresent(Int.self, forKey: .delayMs) ?? defaults.delayMs
+        maxCrawlDelayMs =
+            try container.decodeIfPresent(Int.self, forKey: .maxCrawlDelayMs) ?? defaults.maxCrawlDelayMs
+        robots = try container.decodeIfPresent(Bool.self, forKey: .robots) ?? defaults.robots
+        sitemaps = try container.decodeIfPresent(Bool.self, forKey: .sitemaps) ?? defaults.sitemaps
+        perIP = try container.decodeIfPresent(Bool.self, forKey: .perIP) ?? defaults.perIP
     }
 }

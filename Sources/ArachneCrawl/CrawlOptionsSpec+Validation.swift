@@ -16,6 +16,15 @@ extension CrawlOptionsSpec {
         if let maxPagesPerHost, maxPagesPerHost < 1 {
             throw CrawlOptionsError(option: "max_pages_per_host", message: "must be 1 or more")
         }
+        if !(1...1_000).contains(perHost) {
+            throw CrawlOptionsError(option: "per_host", message: "must be between 1 and 1000")
+        }
+        if !(0...3_600_000).contains(delayMs) {
+            throw CrawlOptionsError(option: "delay_ms", message: "must be between 0 and 3600000 (one hour)")
+        }
+        if !(0...86_400_000).contains(maxCrawlDelayMs) {
+            throw CrawlOptionsError(option: "max_crawl_delay_ms", message: "must be between 0 and 86400000 (a day)")
+        }
         return try compiledFilter()
     }
 
