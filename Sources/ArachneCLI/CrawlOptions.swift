@@ -38,9 +38,13 @@ struct CrawlOptions: ParsableArguments {
         "Follow rel=nofollow links and links of pages whose robots meta tag or X-Robots-Tag says nofollow."))
     var followNofollow = false
 
+    /// Nil when not given: a crawl then takes 2; `submit` of a list job reads it as its connections to one host
+    /// (0, no limit, when not given).
     @Option(name: .customLong("per-host"), help: ArgumentHelp(
-        "Requests in flight to one host at most, however many workers the cluster has.", valueName: "n"))
-    var perHost: Int = 2
+        "Requests in flight to one host at most, however many workers the cluster has (default: 2). For a list job "
+            + "(`submit` without --crawl): connections to one host at most on each worker (default: no limit).",
+        valueName: "n"))
+    var perHost: Int?
 
     @Option(name: .customLong("delay"), help: ArgumentHelp(
         "Seconds between the starts of two requests to one host (a robots.txt Crawl-delay is a floor this does not "
@@ -82,7 +86,7 @@ struct CrawlOptions: ParsableArguments {
         CrawlOptionsSpec(
             scope: scope, include: include, exclude: exclude, maxDepth: maxDepth, maxPages: maxPages,
             maxPagesPerHost: maxPagesPerHost, trapDefences: !noTrapDefences, followNofollow: followNofollow,
-            perHost: perHost, delayMs: Self.milliseconds(delay), maxCrawlDelayMs: Self.milliseconds(maxCrawlDelay),
+            perHost: perHost ?? 2, delayMs: Self.milliseconds(delay), maxCrawlDelayMs: Self.milliseconds(maxCrawlDelay),
             robots: !noRobots, sitemaps: !noSitemaps, perIP: perIP)
     }
 

@@ -12,6 +12,7 @@ struct FetchCommand: AsyncParsableCommand {
 
     @OptionGroup var input: JobInputOptions
     @OptionGroup var fetch: FetchSettingsOptions
+    @OptionGroup var connections: ConnectionLimitOptions
 
     @Option(help: "The report directory (default: ./arachne-out/fetch-TIMESTAMP).")
     var out: String?
@@ -19,7 +20,8 @@ struct FetchCommand: AsyncParsableCommand {
     func run() async throws {
         let urls = try input.loadURLs()
         let spec = JobSpec(urls: urls.map(\.string), repeatCount: input.repeatCount,
-                           concurrency: input.concurrency, settings: fetch.settings)
+                           concurrency: input.concurrency,
+                           settings: fetch.settings(perHost: connections.perHost))
         let id = JobNaming.localID(prefix: "fetch")
         let directory = out ?? "arachne-out/\(id)"
         let stop = StopSignal()

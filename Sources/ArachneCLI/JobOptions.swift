@@ -107,10 +107,6 @@ struct FetchSettingsOptions: ParsableArguments {
         "Pin a host name to an address, as curl's --resolve.", valueName: "host:port:addr"))
     var resolve: [String] = []
 
-    @Option(name: .customLong("per-host"), help: ArgumentHelp(
-        "Connections to one host at most (0: no limit); in a cluster, on each worker.", valueName: "n"))
-    var perHost: Int = 0
-
     @Option(name: .customLong("body-cap"), help: "Body bytes kept per response; the rest is counted, not kept.")
     var bodyCap: Int = 1 << 20
 
@@ -139,7 +135,6 @@ struct FetchSettingsOptions: ParsableArguments {
         guard connectTimeout > 0 else { throw ValidationError("--connect-timeout must be positive") }
         guard maxRedirects >= 0 else { throw ValidationError("--max-redirects cannot be negative") }
         guard bodyCap >= 0 else { throw ValidationError("--body-cap cannot be negative") }
-        guard perHost >= 0 else { throw ValidationError("--per-host cannot be negative") }
         for entry in resolve where entry.split(separator: ":").count < 3 {
             throw ValidationError("--resolve '\(entry)' is not HOST:PORT:ADDRESS")
         }
@@ -151,12 +146,29 @@ struct FetchSettingsOptions: ParsableArguments {
         }
     }
 
-    var settings: FetchSettings {
+    /// The settings, with no limit on connections to one host (see `settings(perHost:)`).
+    var settings: FetchSettings { settings(perHost: 0) }
+
+    /// The settings with at most `perHost` connections to one host (0: no limit).
+    func settings(perHost: Int) -> FetchSettings {
         FetchSettings(
             connectTimeoutMs: Int(connectTimeout * 1000), totalTimeoutMs: Int(timeout * 1000),
             maxRedirects: maxRedirects, userAgent: userAgent, acceptEncoding: acceptEncoding,
             perHostConnections: perHost, bodyCap: bodyCap, maxResponseBytes: maxResponse, keepBodies: !noBodies,
             resolve: resolve, insecure: insecure, caCertPath: caCert, headers: headers, forbidReuse: noKeepAlive)
+    }
+}
+
+/// `--per-host` of a list job (`fetch`, `run`): connections to one host at most. Commands that also take crawl
+/// options (`submit`, `crawl`) read `--per-host` there, where it is also the crawl's per-host limit: one option, two
+/// meanings by job kind, instead of two options of one name (which the argument parser refuses).
+struct ConnectionLimitOptions: ParsableArguments {
+    @Option(name: .customLong("per-host"), help: ArgumentHelp(
+        "Connections to one host at most (0: no limit); in a cluster, on each worker.", valueName: "n"))
+    var perHost: Int = 0
+
+    func validate() throws {
+        guard perHost >= 0 else { throw ValidationError("--per-host cannot be negative") }
     }
 }
 

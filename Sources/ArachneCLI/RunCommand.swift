@@ -12,6 +12,7 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var input: JobInputOptions
     @OptionGroup var fetch: FetchSettingsOptions
+    @OptionGroup var connections: ConnectionLimitOptions
 
     @Option(help: "Local worker processes.")
     var workers: Int = 2
@@ -33,7 +34,8 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let urls = try input.loadURLs()
         let spec = JobSpec(urls: urls.map(\.string), repeatCount: input.repeatCount,
-                           concurrency: input.concurrency, settings: fetch.settings)
+                           concurrency: input.concurrency,
+                           settings: fetch.settings(perHost: connections.perHost))
         let id = JobNaming.localID(prefix: "run")
         let report = try await ClusterCommandSupport.run(
             ClusterRun.Options(id: id, spec: spec, outputDirectory: out ?? "arachne-out/\(id)", workers: workers,

@@ -76,7 +76,7 @@ extension SubmitCommand {
     /// goes; bad lines are reported with their numbers and skipped; a progress line on a terminal.
     private func stream(_ session: ControlSession) async throws -> String {
         let spec = JobSpec(urls: [], repeatCount: input.repeatCount, concurrency: input.concurrency,
-                           settings: fetch.settings, name: name)
+                           settings: fetch.settings(perHost: crawlOptions.perHost ?? 0), name: name)
         let uploader = SubmissionUploader(submission: submissionID ?? SubmissionUploader.newSubmissionID(),
                                           spec: spec)
         let lines = try input.urlStream()
