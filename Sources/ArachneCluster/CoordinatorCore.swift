@@ -21,21 +21,36 @@ final class ActiveJob {
     var workerActivity: [String: (first: UInt64, last: UInt64)] = [:]
     /// A crawl's URLs without a record yet, by key index (a list job's URLs are `spec.urls`).
     var crawlURLs: [Int: String] = [:]
-    /// A list job submitted in chunks: its URLs, read from the store in windows.
+    /// A list job whose URLs are kept on disk (a chunked submission, a `run --url-file`): read in windows.
     let storedURLs: StoredURLSource?
+    /// With `storedURLs`: the URLs of keys sent in a lease, until the key's record is written. Results, re-leases
+    /// and lost or cancelled keys come back to keys far behind the windows; they find their URL here instead of
+    /// reading the list on the loop. As large as the keys in flight.
+    private var leasedURLs: [RequestKey: String] = [:]
 
     var isCrawl: Bool { spec.crawl != nil }
 
     /// The URL of a key.
     func url(of key: RequestKey) -> String {
         if isCrawl { return crawlURLs[key.urlIndex] ?? "" }
-        if let storedURLs { return storedURLs.url(at: key.urlIndex, repetition: key.repetition) }
+        if let storedURLs {
+            return leasedURLs[key] ?? storedURLs.url(at: key.urlIndex, repetition: key.repetition)
+        }
         return spec.urls[key.urlIndex]
     }
 
-    /// The URL of a key whose record is being written: a crawl forgets it (the key is terminal).
+    /// The URL of a key being sent in a lease: kept until its record is written (see `leasedURLs`).
+    func leaseURL(of key: RequestKey) -> String {
+        let url = url(of: key)
+        if storedURLs != nil { leasedURLs[key] = url }
+        return url
+    }
+
+    /// The URL of a key whose record is being written: forgotten (the key is terminal).
     func takeURL(of key: RequestKey) -> String {
-        isCrawl ? crawlURLs.removeValue(forKey: key.urlIndex) ?? "" : url(of: key)
+        if isCrawl { return crawlURLs.removeValue(forKey: key.urlIndex) ?? "" }
+        if storedURLs != nil, let url = leasedURLs.removeValue(forKey: key) { return url }
+        return url(of: key)
     }
 
     init(id: String, spec: JobSpec, recorder: JobRecorder, batcher: RecordBatcher, progress: JobProgress,
@@ -295,7 +310,7 @@ final class CoordinatorCore {
                 if active.workerActivity[lease.worker] == nil {
                     active.workerActivity[lease.worker] = (monotonic, monotonic)
                 }
-                let items = lease.keys.map { LeaseItem(key: $0, url: active.url(of: $0)) }
+                let items = lease.keys.map { LeaseItem(key: $0, url: active.leaseURL(of: $0)) }
                 send(.lease(BatchLease(batch: lease.batch, job: lease.job, deadlineMs: lease.deadlineMs,
                                        items: items)), to: lease.worker)
             case .sendHeartbeat(let worker):
