@@ -18,10 +18,8 @@ struct FetchCommand: AsyncParsableCommand {
     var out: String?
 
     func run() async throws {
-        let urls = try input.loadURLs()
-        let spec = JobSpec(urls: urls.map(\.string), repeatCount: input.repeatCount,
-                           concurrency: input.concurrency,
-                           settings: fetch.settings(perHost: connections.perHost))
+        let urls = try input.jobURLs()
+        let spec = urls.spec(repeatCount: input.repeatCount, concurrency: input.concurrency, settings: fetch.settings(perHost: connections.perHost))
         let id = JobNaming.localID(prefix: "fetch")
         let directory = out ?? "arachne-out/\(id)"
         let stop = StopSignal()
@@ -29,7 +27,8 @@ struct FetchCommand: AsyncParsableCommand {
         defer { _ = signals }
         let report: Report
         do {
-            report = try await LocalJob.run(id: id, spec: spec, outputDirectory: directory, stop: stop) { progress in
+            report = try await LocalJob.run(id: id, spec: spec, urlList: urls.list, outputDirectory: directory,
+                                            stop: stop) { progress in
                 Terminal.progress(Terminal.progressLine(
                     done: progress.done, total: progress.total, failed: progress.failed,
                     elapsed: progress.elapsedSeconds))

@@ -36,6 +36,44 @@ struct JobInputOptions: ParsableArguments {
 
     /// The URLs as a stream: the arguments, then the URL file (or standard input, for "-") read as it goes.
     func urlStream() throws -> InputURLs {
+        let (arguments, problems) = checkedArguments()
+        var file: URLStream?
+        if let urlFile {
+            if urlFile == "-" {
+                file = URLStream(fileDescriptor: STDIN_FILENO, source: "<stdin>")
+            } else {
+                file = URLStream(fileDescriptor: try Self.openURLFile(urlFile), source: urlFile)
+            }
+        }
+        return InputURLs(arguments: arguments, argumentProblems: problems, file: file)
+    }
+
+    /// The URLs of a one-shot job (`run`, `fetch`). The arguments are held; a URL file (or standard input, for "-")
+    /// is checked in one pass and left on disk — standard input copied to an unlinked temporary file — for the job
+    /// to read back in windows, so memory does not grow with the list. Bad lines are reported on standard error with
+    /// their numbers and skipped; a job with no usable URL cannot run.
+    func jobURLs() throws -> JobURLs {
+        guard let urlFile else { return JobURLs(inline: try loadURLs().map(\.string), list: nil) }
+        let (arguments, argumentProblems) = checkedArguments()
+        let descriptor = urlFile == "-" ? STDIN_FILENO : try Self.openURLFile(urlFile)
+        defer { if descriptor != STDIN_FILENO { close(descriptor) } }
+        let list: URLFileList
+        do {
+            list = try URLFileList(leading: arguments, fileDescriptor: descriptor,
+                                   source: urlFile == "-" ? "<stdin>" : urlFile)
+        } catch {
+            throw JobCannotRun("\(error)")
+        }
+        let problems = argumentProblems + list.problems
+        let rejected = argumentProblems.count + list.problemCount
+        for problem in problems.prefix(50) { Terminal.warn("skipping \(problem)") }
+        if rejected > 50 { Terminal.warn("… and \(rejected - 50) more bad lines") }
+        guard list.count > 0 else { throw JobCannotRun("no usable URL (\(rejected) rejected)") }
+        return JobURLs(inline: [], list: list)
+    }
+
+    /// The arguments that are usable URLs, and the others as bad lines numbered by position.
+    private func checkedArguments() -> ([String], [BadURLLine]) {
         var arguments: [String] = []
         var problems: [BadURLLine] = []
         for (index, url) in urls.enumerated() {
@@ -45,19 +83,25 @@ struct JobInputOptions: ParsableArguments {
                 problems.append(BadURLLine(source: "argument", line: index + 1, text: url, reason: error.reason))
             }
         }
-        var file: URLStream?
-        if let urlFile {
-            if urlFile == "-" {
-                file = URLStream(fileDescriptor: STDIN_FILENO, source: "<stdin>")
-            } else {
-                let descriptor = open(urlFile, O_RDONLY | O_CLOEXEC)
-                guard descriptor >= 0 else {
-                    throw JobCannotRun("cannot read URL file '\(urlFile)': \(String(cString: strerror(errno)))")
-                }
-                file = URLStream(fileDescriptor: descriptor, source: urlFile)
-            }
+        return (arguments, problems)
+    }
+
+    /// Opens a URL file for reading, or says why it cannot be read.
+    private static func openURLFile(_ path: String) throws -> Int32 {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw JobCannotRun("cannot read URL file '\(path)': it is a directory")
         }
-        return InputURLs(arguments: arguments, argumentProblems: problems, file: file)
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            let reason = switch errno {
+            case ENOENT: "no such file"
+            case EACCES: "permission denied"
+            default: String(cString: strerror(errno))
+            }
+            throw JobCannotRun("cannot read URL file '\(path)': \(reason)")
+        }
+        return descriptor
     }
 
     /// Reads and checks URLs given as arguments and in a URL file (or standard input, for "-").
@@ -169,6 +213,19 @@ struct ConnectionLimitOptions: ParsableArguments {
 
     func validate() throws {
         guard perHost >= 0 else { throw ValidationError("--per-host cannot be negative") }
+    }
+}
+
+/// The URLs of a one-shot job: held (`inline`) when they all came as arguments, else a list on disk read in windows.
+struct JobURLs {
+    var inline: [String]
+    var list: URLFileList?
+
+    /// The job's spec: the URLs inline, or only their count (`storedURLCount`) when they stay on disk.
+    func spec(repeatCount: Int, concurrency: Int, settings: FetchSettings) -> JobSpec {
+        var spec = JobSpec(urls: inline, repeatCount: repeatCount, concurrency: concurrency, settings: settings)
+        if let list { spec.storedURLCount = list.count }
+        return spec
     }
 }
 

@@ -32,14 +32,13 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let urls = try input.loadURLs()
-        let spec = JobSpec(urls: urls.map(\.string), repeatCount: input.repeatCount,
-                           concurrency: input.concurrency,
-                           settings: fetch.settings(perHost: connections.perHost))
+        let urls = try input.jobURLs()
+        let spec = urls.spec(repeatCount: input.repeatCount, concurrency: input.concurrency, settings: fetch.settings(perHost: connections.perHost))
         let id = JobNaming.localID(prefix: "run")
-        let report = try await ClusterCommandSupport.run(
-            ClusterRun.Options(id: id, spec: spec, outputDirectory: out ?? "arachne-out/\(id)", workers: workers,
-                               listen: listen))
+        var options = ClusterRun.Options(id: id, spec: spec, outputDirectory: out ?? "arachne-out/\(id)",
+                                         workers: workers, listen: listen)
+        options.urlList = urls.list
+        let report = try await ClusterCommandSupport.run(options)
         print(ReportRenderer.summaryText(report), terminator: "")
         print("report: \(report.job.outputDir)/report.json")
     }

@@ -11,6 +11,9 @@ public enum ClusterRun {
     public struct Options: Sendable {
         public var id: String
         public var spec: JobSpec
+        /// The job's URLs when they are not in `spec` (which then has `storedURLCount`): a list read in windows, so
+        /// the coordinator never holds it (`run --url-file`).
+        public var urlList: (any URLWindowReader & Sendable)?
         public var outputDirectory: String
         public var workers: Int
         /// With `workers == 0`: run one worker inside this process instead of none (`arachne crawl --workers 0`).
@@ -100,6 +103,10 @@ public enum ClusterRun {
             let path = socketDirectory + "/frontier.sqlite"
             try await coordinator.submitCrawl(id: options.id, spec: options.spec, recorder: recorder,
                                               openStore: { try FrontierStore.standalone(path: path) })
+        } else if let urlList = options.urlList {
+            let source = try StoredURLSource(urlCount: options.spec.urlCount, repeatCount: options.spec.repeatCount,
+                                             job: options.id) { urlList }
+            try await coordinator.submit(id: options.id, spec: options.spec, recorder: recorder, storedURLs: source)
         } else {
             try await coordinator.submit(id: options.id, spec: options.spec, recorder: recorder)
         }

@@ -27,10 +27,14 @@ public struct JobProgressSnapshot: Sendable {
 public enum LocalJob {
     /// Runs the job to the end (or until `stop` is set: then what was in flight is cancelled and every key not
     /// fetched ends as a `cancelled` record), writes report.json and returns the report.
+    ///
+    /// The URLs are `spec.urls`, or, when `urlList` is given, that list read in windows (`spec` then carries no
+    /// URLs and `storedURLCount` is the list's count): memory does not grow with the list.
     public static func run(
-        id: String, spec: JobSpec, outputDirectory: String, stop: StopSignal = StopSignal(),
-        progress: (@Sendable (JobProgressSnapshot) -> Void)? = nil
+        id: String, spec: JobSpec, urlList: (any URLWindowReader & Sendable)? = nil, outputDirectory: String,
+        stop: StopSignal = StopSignal(), progress: (@Sendable (JobProgressSnapshot) -> Void)? = nil
     ) async throws -> Report {
+        precondition((urlList != nil) == spec.hasStoredURLs, "job \(id): a URL list goes with a spec's url_count")
         let submitted = Date()
         let loop = try EventLoop(name: "arachne-fetch")
         defer { loop.shutdown() }
@@ -59,14 +63,22 @@ public enum LocalJob {
         }
         stop.onSet { loop.executeIfRunning { fetcher.assumeIsolated { $0.cancelAll() } } }
 
-        let urls = spec.urls
+        let url: @Sendable (RequestKey) -> String
+        if let urlList {
+            let source = try StoredURLSource(urlCount: spec.urlCount, repeatCount: spec.repeatCount, job: id) {
+                urlList
+            }
+            url = { source.url(at: $0.urlIndex, repetition: $0.repetition) }
+        } else {
+            url = { [urls = spec.urls] in urls[$0.urlIndex] }
+        }
         let cursor = await FetchLanes.run(
-            fetcher: fetcher, urls: urls, cursor: .init(urlCount: urls.count, repeatCount: spec.repeatCount),
+            fetcher: fetcher, url: url, cursor: .init(urlCount: spec.urlCount, repeatCount: spec.repeatCount),
             concurrency: spec.concurrency, profile: profile, shouldStop: { stop.isSet },
             admit: { [backlog = recorder.backlog] in await backlog.waitForRoom() }
-        ) { key, outcome in
+        ) { key, url, outcome in
             batcher.value?.add(RecordEntry(
-                key: key, url: urls[key.urlIndex], worker: "local", attempts: 1, outcome: outcome,
+                key: key, url: url, worker: "local", attempts: 1, outcome: outcome,
                 finishedAt: Date().timeIntervalSince1970))
         }
         let wallSeconds = Double(EventLoop.now() - started) / 1e9
@@ -76,9 +88,10 @@ public enum LocalJob {
             var rest = cursor
             let now = Date().timeIntervalSince1970
             while let key = rest.next() {
+                let target = url(key)
                 batcher.value?.add(RecordEntry(
-                    key: key, url: urls[key.urlIndex], worker: "local", attempts: 0,
-                    outcome: .failed(.cancelled, "job stopped before this request started", url: urls[key.urlIndex]),
+                    key: key, url: target, worker: "local", attempts: 0,
+                    outcome: .failed(.cancelled, "job stopped before this request started", url: target),
                     finishedAt: now))
             }
             batcher.value?.flush()

@@ -1,15 +1,18 @@
+import ArachneCore
 import ArachneStore
 import Dispatch
 import Foundation
 import Synchronization
 
-/// The URLs of a job submitted in chunks, served by key index from the store in windows, so the coordinator holds a
-/// few windows of a job's URLs, never the whole list.
+/// The URLs of a job whose list is kept on disk — a chunked submission's in the store, a `--url-file` of `run` or
+/// `fetch` in place — served by key index in windows, so the process holds a few windows of a job's URLs, never the
+/// whole list.
 ///
-/// The scheduler leases keys in index order from a cursor (repetition-major), so lookups move forward: a lookup
-/// past the current window makes the next one current and reads the one after it ahead, on a queue of its own.
-/// A lookup behind the windows kept (a key re-queued after its worker was lost, a late result) is one indexed read.
-/// Lookups come from the coordinator's loop only; the read-ahead from its queue. Two connections, one per thread.
+/// Keys are handed out in index order from a cursor (repetition-major), so lookups move forward: a lookup past the
+/// current window makes the next one current and reads the one after it ahead, on a queue of its own. A lookup
+/// behind the windows kept is one read of its own; the coordinator keeps the URLs of leased keys until their records
+/// are written (`ActiveJob`), so results, re-leases and lost keys do not come here. Lookups come from one thread
+/// (the coordinator's loop, or `fetch`'s), the read-ahead from its queue: one reader each.
 final class StoredURLSource: Sendable {
     /// URLs per window.
     static let windowSize = 8192
@@ -34,22 +37,30 @@ final class StoredURLSource: Sendable {
 
     /// A reader carried to its one thread.
     private final class ReaderBox: @unchecked Sendable {
-        // Safety: `loopReader` is used only on the coordinator's loop; `aheadReader` only on `ahead`.
-        let reader: URLListReader
-        init(_ reader: URLListReader) { self.reader = reader }
+        // Safety: `loopReader` is used only on the thread that looks URLs up; `aheadReader` only on `ahead`.
+        let reader: any URLWindowReader
+        init(_ reader: any URLWindowReader) { self.reader = reader }
         deinit { reader.close() }
     }
 
     /// Opens list `list` of the store in `dataDirectory`: `urlCount` URLs, fetched `repeatCount` times.
-    init(dataDirectory: String, list: Int64, urlCount: Int, repeatCount: Int, job: String) throws {
+    convenience init(dataDirectory: String, list: Int64, urlCount: Int, repeatCount: Int, job: String) throws {
+        try self.init(urlCount: urlCount, repeatCount: repeatCount, job: job) {
+            try URLListReader(dataDirectory: dataDirectory, list: list)
+        }
+    }
+
+    /// `urlCount` URLs, fetched `repeatCount` times, read through two readers made by `openReader` (one for the
+    /// thread that looks URLs up, one for the read-ahead; a reader safe on any thread may be returned twice).
+    init(urlCount: Int, repeatCount: Int, job: String, openReader: () throws -> any URLWindowReader) throws {
         self.urlCount = urlCount
         windowsPerPass = (urlCount + Self.windowSize - 1) / Self.windowSize
         windowCount = windowsPerPass * repeatCount
-        loopReader = ReaderBox(try URLListReader(dataDirectory: dataDirectory, list: list))
-        aheadReader = ReaderBox(try URLListReader(dataDirectory: dataDirectory, list: list))
+        loopReader = ReaderBox(try openReader())
+        aheadReader = ReaderBox(try openReader())
         describe = "job \(job)"
         // The first window is read here, on the caller's thread, and the second ahead: the loop's first leases
-        // then find their URLs in memory instead of reading SQLite on the loop.
+        // then find their URLs in memory instead of reading on the loop.
         if windowCount > 0 {
             let first = read(0, with: loopReader)
             windows.withLock { $0.loaded[0] = first }
@@ -57,8 +68,8 @@ final class StoredURLSource: Sendable {
         }
     }
 
-    /// The URL of URL index `index` (0..<urlCount) for its `repetition`: windows follow the scheduler's cursor,
-    /// which goes through every URL once per repetition. On the coordinator's loop.
+    /// The URL of URL index `index` (0..<urlCount) for its `repetition`: windows follow the cursor, which goes
+    /// through every URL once per repetition. On the lookup thread.
     func url(at index: Int, repetition: Int) -> String {
         precondition((0..<urlCount).contains(index), "URL index \(index) outside the \(urlCount) URLs of \(describe)")
         let window = repetition * windowsPerPass + index / Self.windowSize
@@ -77,7 +88,7 @@ final class StoredURLSource: Sendable {
             advance(to: max(window, newest))
             return urls[offset]
         }
-        // Far behind the cursor: one URL.
+        // Far behind the cursor (rare: see the type's documentation): one URL.
         return (try? loopReader.reader.urls(index..<(index + 1)).first) ?? ""
     }
 

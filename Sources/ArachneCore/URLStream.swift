@@ -15,8 +15,14 @@ public final class URLStream {
     private var position = 0
     private var finished = false
     private var lineNumber = 0
-    /// Lines read so far (including skipped and bad ones).
+    /// Bytes of the stream before `buffer[0]`.
+    private var bufferOffset: Int64 = 0
+    /// Lines read so far (including skipped and bad ones), plus the line number the stream started after.
     public var linesRead: Int { lineNumber }
+    /// Where the line of the URL `next()` returned last begins: its byte offset in the stream (from the offset the
+    /// stream started at) and the number of lines before it. A stream started there (`init(fileDescriptor:at:)`)
+    /// gives that URL first.
+    public private(set) var lastURLStart: (offset: Int64, linesBefore: Int) = (0, 0)
     /// Bad lines so far, the first `keptProblems` of them.
     public private(set) var problems: [BadURLLine] = []
     /// Every bad line so far.
@@ -47,6 +53,30 @@ public final class URLStream {
         }
     }
 
+    /// A stream of a file's lines from byte `offset` on, read with `pread` (the descriptor's own position is never
+    /// used or moved, so streams on one descriptor may run on several threads at once). `linesBefore` is the number
+    /// of lines before `offset`, so bad lines keep their numbers. The descriptor stays open.
+    public convenience init(fileDescriptor: Int32, at offset: Int64, linesBefore: Int, source: String,
+                            keptProblems: Int = 50)
+    {
+        var position = offset
+        self.init(source: source, keptProblems: keptProblems) { (block: inout [UInt8]) throws(URLStreamError) -> Int in
+            while true {
+                let count = block.withUnsafeMutableBytes {
+                    Glibc.pread(fileDescriptor, $0.baseAddress, $0.count, off_t(position))
+                }
+                if count >= 0 {
+                    position += Int64(count)
+                    return count
+                }
+                if errno == EINTR { continue }
+                throw URLStreamError("cannot read \(source): \(String(cString: strerror(errno)))")
+            }
+        }
+        lineNumber = linesBefore
+        bufferOffset = offset
+    }
+
     init(source: String, keptProblems: Int, read: @escaping (inout [UInt8]) throws(URLStreamError) -> Int) {
         self.source = source
         self.keptProblems = keptProblems
@@ -55,17 +85,25 @@ public final class URLStream {
 
     /// The next good URL, or nil at the end of the stream.
     public func next() throws(URLStreamError) -> String? {
-        while let line = try nextLine() {
+        while true {
+            let start = bufferOffset + Int64(position)
+            guard let line = try nextLine() else { return nil }
+            // (`start` is taken before `nextLine`, which may drop consumed bytes from the buffer.)
             lineNumber += 1
             var bytes = line
             if bytes.last == 0x0D { bytes.removeLast() }
-            if let url = bytes.withUnsafeBufferPointer({ TargetURL.quickString($0) }) { return url }
+            if let url = bytes.withUnsafeBufferPointer({ TargetURL.quickString($0) }) {
+                lastURLStart = (start, lineNumber - 1)
+                return url
+            }
             var text = String(decoding: line, as: UTF8.self)
             if text.hasSuffix("\r") { text.removeLast() }
             let trimmed = text.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             do {
-                return try TargetURL(validating: trimmed).string
+                let url = try TargetURL(validating: trimmed).string
+                lastURLStart = (start, lineNumber - 1)
+                return url
             } catch {
                 problemCount += 1
                 if problems.count < keptProblems {
@@ -73,7 +111,6 @@ public final class URLStream {
                 }
             }
         }
-        return nil
     }
 
     /// The next line's bytes, without its "\n"; nil at the end.
@@ -91,6 +128,7 @@ public final class URLStream {
                 return line
             }
             buffer.removeSubrange(0..<position)
+            bufferOffset += Int64(position)
             position = 0
             var block = [UInt8](repeating: 0, count: 1 << 18)
             let count = try read(&block)

@@ -37,6 +37,20 @@ public enum FetchLanes {
         admit: (@Sendable () async -> Void)? = nil,
         deliver: @escaping (RequestKey, FetchOutcome) -> Void
     ) async -> Cursor {
+        await run(fetcher: fetcher, url: { urls[$0.urlIndex] }, cursor: cursor, concurrency: concurrency,
+                  profile: profile, shouldStop: shouldStop, admit: admit) { key, _, outcome in deliver(key, outcome) }
+    }
+
+    /// As `run(fetcher:urls:…)`, for a list not held in memory: `url` gives each key's URL as its lane takes it
+    /// (on the loop thread, in cursor order), and `deliver` gets it back with the outcome, so no URL is looked up
+    /// twice.
+    @discardableResult
+    public static func run(
+        fetcher: Fetcher, url: @escaping @Sendable (RequestKey) -> String, cursor: Cursor, concurrency: Int,
+        profile: FetchProfile, shouldStop: @escaping () -> Bool = { false },
+        admit: (@Sendable () async -> Void)? = nil,
+        deliver: @escaping (RequestKey, String, FetchOutcome) -> Void
+    ) async -> Cursor {
         let state = LoopBound(LaneState(cursor: cursor, deliver: deliver, shouldStop: shouldStop))
         let lanes = max(1, min(concurrency, cursor.total))
         await withTaskExecutorPreference(fetcher.loop) {
@@ -48,9 +62,9 @@ public enum FetchLanes {
                                 // Backpressure: wait while whoever takes the outcomes is behind (a writer thread).
                                 if let admit { await admit() }
                                 guard let key = state.value.next() else { break }
-                                let outcome = await fetcher.fetchIgnoringTaskCancellation(
-                                    urls[key.urlIndex], profile: profile)
-                                state.value.deliver(key, outcome)
+                                let target = url(key)
+                                let outcome = await fetcher.fetchIgnoringTaskCancellation(target, profile: profile)
+                                state.value.deliver(key, target, outcome)
                             }
                         }
                     }
@@ -66,10 +80,10 @@ public enum FetchLanes {
 /// The lanes' shared cursor. Touched only on the fetcher's loop thread, where every lane runs.
 private final class LaneState {
     var cursor: FetchLanes.Cursor
-    let deliver: (RequestKey, FetchOutcome) -> Void
+    let deliver: (RequestKey, String, FetchOutcome) -> Void
     let shouldStop: () -> Bool
 
-    init(cursor: FetchLanes.Cursor, deliver: @escaping (RequestKey, FetchOutcome) -> Void,
+    init(cursor: FetchLanes.Cursor, deliver: @escaping (RequestKey, String, FetchOutcome) -> Void,
          shouldStop: @escaping () -> Bool)
     {
         self.cursor = cursor

@@ -174,7 +174,7 @@ extension JobStore {
 /// URLs never shares the store's connection. Read-only by use: it never writes.
 ///
 /// Not thread-safe: one owner thread, like `SQLiteDatabase`.
-public final class URLListReader {
+public final class URLListReader: URLWindowReader {
     private let database: SQLiteDatabase
     private let list: Int64
 

@@ -68,6 +68,42 @@ import Testing
         #expect(report.bodies.isEmpty)
     }
 
+    @Test func runReadsALargeURLFileInWindowsAndRecordsEachURLOnce() throws {
+        let site = try SiteFixture()
+        defer { site.stop() }
+        let directory = temporaryDirectory("run-large")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let urls = (0..<200_000).map { site.url("/page/\($0 % 1000)?u=\($0)") }
+        let file = directory + "/urls.txt"
+        // A bad line deep in the file keeps its number: the file is read in windows, not whole.
+        let lines = ["# 200,000 URLs"] + urls[..<150_000] + ["gopher://old.example/"] + urls[150_000...]
+        try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let out = directory + "/out"
+        let result = try runArachne(["run", "--url-file", file, "--workers", "2", "--concurrency", "32",
+                                     "--no-bodies", "--out", out], timeout: 600)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("urls.txt:150002: unsupported scheme 'gopher'"), "\(result.stderr)")
+        let report = try ReportReader.read(out + "/report.json").report
+        #expect(report.summary.requests == 200_000 && report.summary.succeeded == 200_000)
+        #expect(report.job.options.urlCount == 200_000)
+        try expectExactlyOnce(directory: out, urls: urls, repeatCount: 1)
+    }
+
+    @Test func fetchReadsStandardInputInWindowsForEveryRepetition() throws {
+        let site = try SiteFixture()
+        defer { site.stop() }
+        let out = temporaryDirectory("fetch-stdin-large")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        // More than one window (8,192 URLs), fetched twice: the second pass reads the copy of standard input again.
+        let urls = (0..<10_000).map { site.url("/page/\($0 % 100)?s=\($0)") }
+        let text = urls[..<9_000].joined(separator: "\n") + "\nnot a url\n" + urls[9_000...].joined(separator: "\n")
+        let result = try runArachne(["fetch", site.url("/page/1?arg"), "--url-file", "-", "--repeat", "2",
+                                     "--no-bodies", "--out", out], timeout: 300, stdin: text)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("<stdin>:9001: URL contains white space"), "\(result.stderr)")
+        try expectExactlyOnce(directory: out, urls: [site.url("/page/1?arg")] + urls, repeatCount: 2)
+    }
+
     @Test func runWritesAReportThatValidatesAgainstTheSchema() throws {
         let site = try SiteFixture()
         defer { site.stop() }
