@@ -4,17 +4,42 @@ import ArachneZMQ
 import Foundation
 import Synchronization
 
-/// A decoded control request and the envelope to answer it with.
+/// A decoded control request, with the envelope and the socket to answer it on: whoever handles it may answer
+/// from any thread.
 struct ControlCall: Sendable {
     var request: ControlRequest
     /// The ROUTER envelope: the client's routing id, plus an empty delimiter frame for REQ clients.
     var envelope: [[UInt8]]
+    let responder: ControlResponder
+
+    /// Answers the request (the frames leave from the control loop).
+    func reply(_ reply: ControlReply) {
+        responder.send(envelope + reply.encode())
+    }
+}
+
+/// Sends answers on the control socket from any thread: each hops to the control loop, which owns the socket. An
+/// answer after the socket closed is dropped.
+struct ControlResponder: Sendable {
+    fileprivate let loop: EventLoop
+    fileprivate let channel: LoopBox<ZMQChannel?>
+    fileprivate let log: @Sendable (String) -> Void
+
+    func send(_ frames: [[UInt8]]) {
+        loop.executeIfRunning { [channel, log] in
+            do {
+                try channel.value?.send(frames)
+            } catch {
+                log("control: could not answer a client (it went away?): \(error)")
+            }
+        }
+    }
 }
 
 /// The coordinator's control socket: a ZeroMQ ROUTER on a loop of its own that decodes `ControlRequest`s and hands
-/// them to the service in arrival order (`onCall`, called on the control loop). Anything that does not decode is
-/// answered at once with an `error` reply naming what was wrong; the server goes on. It does no store work: that is
-/// the service's, on the writer thread.
+/// them on in arrival order (`onCall`, called on the control loop; each call carries its way to answer). Anything
+/// that does not decode is answered at once with an `error` reply naming what was wrong; the server goes on. It does
+/// no store work and answers nothing itself: the service and the query desk do, on their threads.
 ///
 /// Clients are DEALER sockets (one frame per request); a REQ client's empty delimiter frame is accepted and
 /// echoed.
@@ -47,8 +72,9 @@ final class ControlServer: Sendable {
                 let socket = try ZMQSocket(context: context, type: .router)
                 try socket.bind(endpoint)
                 let bound = try socket.lastEndpoint()
+                let responder = ControlResponder(loop: loop, channel: channel, log: log)
                 channel.value = try ZMQChannel(socket: socket, loop: loop) { frames in
-                    Self.received(frames, channel: channel, onCall: onCall, refusal: refusal, log: log)
+                    Self.received(frames, responder: responder, onCall: onCall, refusal: refusal, log: log)
                 }
                 return bound
             }
@@ -60,14 +86,7 @@ final class ControlServer: Sendable {
 
     /// Answers a request.
     func reply(_ reply: ControlReply, to call: ControlCall) {
-        let frames = call.envelope + reply.encode()
-        loop.execute { [channel, log] in
-            do {
-                try channel.value?.send(frames)
-            } catch {
-                log("control: could not answer a client (it went away?): \(error)")
-            }
-        }
+        call.reply(reply)
     }
 
     /// From now on, answers every request with an error saying `message`.
@@ -87,9 +106,10 @@ final class ControlServer: Sendable {
     // MARK: Loop side
 
     private static func received(
-        _ frames: [[UInt8]], channel: LoopBox<ZMQChannel?>, onCall: (ControlCall) -> Void, refusal: Refusal,
+        _ frames: [[UInt8]], responder: ControlResponder, onCall: (ControlCall) -> Void, refusal: Refusal,
         log: (String) -> Void
     ) {
+        let channel = responder.channel
         guard let routingID = frames.first else { return }
         var envelope = [routingID]
         var body = Array(frames.dropFirst())
@@ -104,7 +124,7 @@ final class ControlServer: Sendable {
             if let message = refusal.message.withLock({ $0 }) {
                 reply = .error(message: message)
             } else {
-                onCall(ControlCall(request: request, envelope: envelope))
+                onCall(ControlCall(request: request, envelope: envelope, responder: responder))
                 return
             }
         } catch {

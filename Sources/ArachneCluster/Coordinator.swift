@@ -123,6 +123,13 @@ public final class Coordinator: Sendable {
         _ = try? await loop.submit { core.value.cancelJob(id) }
     }
 
+    /// Cancels a job without waiting for the coordinator's loop to take it (the loop may be busy): for callers that
+    /// must answer at once. Ignored once the coordinator has shut down.
+    public func requestCancel(_ id: String) {
+        let core = core
+        loop.executeIfRunning { core.value.cancelJob(id) }
+    }
+
     /// Forgets a finished job.
     public func remove(_ id: String) async {
         let core = core

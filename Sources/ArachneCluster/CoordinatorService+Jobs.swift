@@ -48,17 +48,25 @@ final class JobTally: Sendable {
     }
 }
 
-/// A job running in this coordinator, as the service follows it. Used only inside the service actor.
-final class LiveJob {
+/// A job running in this coordinator: what the service follows (its progress, from the service's tick) and what the
+/// query desk answers `status`, `cancel` and `report` from, on its own thread. The progress is a snapshot the service
+/// publishes; reading it never waits on the coordinator's loop or the service.
+final class LiveJob: Sendable {
     let row: JobRow
     let spec: JobSpec
     let recorder: JobRecorder
     let tally: JobTally
-    var progress: JobProgress
-    var cancelRequested = false
-    /// (time, done) over the last few seconds, for the rate.
-    private var samples: [(time: Double, done: Int)] = []
+    private let state: Mutex<State>
     static let rateWindow = 5.0
+
+    private struct State {
+        var progress: JobProgress
+        var cancelRequested = false
+        /// Set once the service is closing the job (its final report is next).
+        var finishing = false
+        /// (time, done) over the last few seconds, for the rate.
+        var samples: [(time: Double, done: Int)] = []
+    }
 
     init(row: JobRow, spec: JobSpec, recorder: JobRecorder, tally: JobTally) {
         self.row = row
@@ -66,25 +74,54 @@ final class LiveJob {
         self.recorder = recorder
         self.tally = tally
         let counters = tally.counters
-        progress = JobProgress(
+        state = Mutex(State(progress: JobProgress(
             total: row.totalRequests, done: counters.done, failed: counters.failed, cancelled: 0, outstanding: 0,
-            reassignedBatches: counters.reassignedBatches, retries: counters.retries)
+            reassignedBatches: counters.reassignedBatches, retries: counters.retries)))
     }
 
+    var progress: JobProgress { state.withLock { $0.progress } }
+
+    var cancelRequested: Bool { state.withLock { $0.cancelRequested } }
+
+    /// Notes that a cancel was asked; true the first time.
+    func requestCancel() -> Bool {
+        state.withLock { state in
+            defer { state.cancelRequested = true }
+            return !state.cancelRequested
+        }
+    }
+
+    /// Marks the job as being closed by the service: from now on queries leave its recorder alone.
+    func markFinishing() { state.withLock { $0.finishing = true } }
+
+    /// Runs `body` unless the job is finishing, under the job's lock, so that whatever `body` queues on the
+    /// recorder's thread goes before the final report; returns whether it ran. `body` must not wait.
+    func unlessFinishing(_ body: () -> Void) -> Bool {
+        state.withLock { state in
+            guard !state.finishing else { return false }
+            body()
+            return true
+        }
+    }
+
+    /// Publishes the scheduler's progress, read at `time`.
     func update(_ progress: JobProgress, at time: Double) {
-        self.progress = progress
         tally.setBatches(reassigned: progress.reassignedBatches, retries: progress.retries)
-        samples.append((time, progress.done))
-        while let first = samples.first, time - first.time > Self.rateWindow { samples.removeFirst() }
+        state.withLock { state in
+            state.progress = progress
+            state.samples.append((time, progress.done))
+            while let first = state.samples.first, time - first.time > Self.rateWindow { state.samples.removeFirst() }
+        }
     }
 
     /// Terminal records per second over the last few seconds.
-    var rate: Double {
+    private static func rate(_ samples: [(time: Double, done: Int)]) -> Double {
         guard let first = samples.first, let last = samples.last, last.time > first.time else { return 0 }
         return Double(last.done - first.done) / (last.time - first.time)
     }
 
     func status() -> JobStatus {
+        let (progress, cancelRequested, rate) = state.withLock { ($0.progress, $0.cancelRequested, Self.rate($0.samples)) }
         let state: JobStatus.State
         if cancelRequested {
             state = .cancelling
@@ -108,4 +145,21 @@ final class LiveJob {
             id: row.id, state: state, submittedAt: row.submittedAt, startedAt: row.startedAt ?? startedAt,
             finishedAt: finishedAt, spec: spec, outputDir: row.outputDirectory)
     }
+}
+
+/// The jobs running in this coordinator, by id: written by the service (a job joins once the coordinator runs it
+/// and leaves once its end is in the store), read by the service and the query desk from any thread.
+final class LiveJobBoard: Sendable {
+    private let jobs = Mutex<[String: LiveJob]>([:])
+
+    subscript(id: String) -> LiveJob? { jobs.withLock { $0[id] } }
+
+    func insert(_ job: LiveJob) { jobs.withLock { $0[job.row.id] = job } }
+
+    func remove(_ id: String) { jobs.withLock { _ = $0.removeValue(forKey: id) } }
+
+    /// Every live job, by id.
+    var all: [LiveJob] { jobs.withLock { $0.values.sorted { $0.row.id < $1.row.id } } }
+
+    var isEmpty: Bool { jobs.withLock { $0.isEmpty } }
 }

@@ -7,7 +7,6 @@ import ArachneScheduling
 import ArachneStore
 import Foundation
 
-private typealias WireJobState = JobStatus.State
 private typealias StoredJobState = ArachneStore.JobState
 
 /// The long-running coordinator (`arachne coordinator`): a `Coordinator` with N local workers, a control socket for
@@ -21,7 +20,10 @@ private typealias StoredJobState = ArachneStore.JobState
 ///   handed to the scheduler with its completed keys, which are never leased again.
 /// - One event loop, the *writer thread*, carries every store call and every recorder write, so SQLite is never
 ///   touched from two threads and never from the coordinator's or the control socket's loop.
-/// - Control requests and the progress tick are handled one at a time by `run(until:)`, in arrival order.
+/// - `status`, `jobs`, `cancel` and `report` are answered by a `QueryDesk` on a thread of its own, from the progress
+///   the service publishes (`LiveJobBoard`) and a store connection of its own: never behind the coordinator's loop,
+///   the writer thread or Swift's shared pool. The other control requests and the progress tick are handled one at a
+///   time by `run(until:)`, in arrival order.
 /// - On stop (SIGTERM/SIGINT): no new leases, a short grace for the results in flight, reports and store flushed,
 ///   workers stopped. Unfinished jobs stay `running` in the store and resume at the next start.
 public actor CoordinatorService {
@@ -82,21 +84,21 @@ public actor CoordinatorService {
     /// the writer.
     private let ingest = DispatchQueue(label: "arachne-ingest")
     private let store: StoreBox
-    private let coordinator: Coordinator
+    /// The coordinator (nonisolated: tests block its loop to show queries do not wait on it).
+    nonisolated let coordinator: Coordinator
     private let pool: LocalWorkerPool?
     private let control: ControlServer
     private let events: AsyncStream<Event>
     private let eventSink: AsyncStream<Event>.Continuation
     private let log: @Sendable (String) -> Void
-    private var live: [String: LiveJob] = [:]
-    /// A second connection to the store on a thread of its own, for `status` of jobs that are not live: it never
-    /// waits behind the record writes queued on the writer thread (WAL readers do not wait for the writer).
-    private var statusReader: (loop: EventLoop, store: StoreBox)?
-    /// `cancelled` counts of finished cancelled jobs, read once from their reports.
-    private var cancelledCounts: [String: Int] = [:]
+    /// The jobs running here, shared with the query desk.
+    private let board: LiveJobBoard
+    private let desk: QueryDesk
 
-    /// Takes the data directory's lock, opens the store, starts the coordinator, the control socket and the local
-    /// workers, and resumes every unfinished job. Requests that arrive meanwhile wait for `run(until:)`.
+    /// Takes the data directory's lock, opens the store, starts the coordinator, the query desk, the control socket
+    /// and the local workers, and resumes every unfinished job. Queries that arrive meanwhile are answered at once
+    /// (a job not resumed yet from its stored row); other requests, and a cancel of a job not resumed yet, wait for
+    /// `run(until:)`.
     public static func start(_ options: Options, log: @escaping @Sendable (String) -> Void = { _ in }) async throws
         -> CoordinatorService
     {
@@ -145,10 +147,27 @@ public actor CoordinatorService {
             throw error
         }
         let (events, eventSink) = AsyncStream.makeStream(of: Event.self)
+        let board = LiveJobBoard()
+        let desk: QueryDesk
+        do {
+            desk = try await QueryDesk(dataDirectory: dataDirectory, board: board, coordinator: coordinator,
+                                       writer: writer, store: store, toService: { eventSink.yield(.call($0)) },
+                                       log: log)
+        } catch {
+            await coordinator.shutdown()
+            await Self.close(store, writer)
+            throw CoordinatorError("cannot start the thread that answers queries: \(error)")
+        }
         let control: ControlServer
         do {
-            control = try await ControlServer(endpoint: controlEndpoint, log: log) { eventSink.yield(.call($0)) }
+            control = try await ControlServer(endpoint: controlEndpoint, log: log) { call in
+                switch call.request {
+                case .status, .cancel, .report: desk.handle(call)
+                default: eventSink.yield(.call(call))
+                }
+            }
         } catch {
+            await desk.close()
             await coordinator.shutdown()
             await Self.close(store, writer)
             throw error
@@ -162,6 +181,7 @@ public actor CoordinatorService {
             } catch {
                 local.stop()
                 control.close()
+                await desk.close()
                 await coordinator.shutdown()
                 await Self.close(store, writer)
                 throw CoordinatorError("cannot start workers (\(options.executable.path)): \(error)")
@@ -170,9 +190,8 @@ public actor CoordinatorService {
         }
         let service = CoordinatorService(
             options: options, dataDirectory: dataDirectory, controlEndpoint: control.endpoint, lock: lock,
-            writer: writer, store: store, coordinator: coordinator, pool: pool, control: control, events: events,
-            eventSink: eventSink, log: log)
-        await service.openStatusReader()
+            writer: writer, store: store, coordinator: coordinator, pool: pool, control: control, board: board,
+            desk: desk, events: events, eventSink: eventSink, log: log)
         await service.resumeUnfinishedJobs()
         return service
     }
@@ -180,7 +199,7 @@ public actor CoordinatorService {
     private init(
         options: Options, dataDirectory: String, controlEndpoint: String, lock: DataDirectoryLock, writer: EventLoop,
         store: StoreBox, coordinator: Coordinator, pool: LocalWorkerPool?, control: ControlServer,
-        events: AsyncStream<Event>, eventSink: AsyncStream<Event>.Continuation,
+        board: LiveJobBoard, desk: QueryDesk, events: AsyncStream<Event>, eventSink: AsyncStream<Event>.Continuation,
         log: @escaping @Sendable (String) -> Void
     ) {
         self.options = options
@@ -193,6 +212,8 @@ public actor CoordinatorService {
         self.coordinator = coordinator
         self.pool = pool
         self.control = control
+        self.board = board
+        self.desk = desk
         self.events = events
         self.eventSink = eventSink
         self.log = log
@@ -218,11 +239,9 @@ public actor CoordinatorService {
                         beginSubmission(submission, spec: spec, call: call)
                     case .submitChunk(let submission, let seq, let urls):
                         ingestChunk(submission, seq: seq, urls: urls, call: call)
-                    case .status(let job):
-                        // Answered beside the loop: a status never waits for a tick or a job's finish (its
-                        // report) in progress; it reads only memory and the status reader.
-                        let control = control
-                        Task { control.reply(await self.status(job), to: call) }
+                    case .status:
+                        // The control loop sends queries to the desk; only the desk's own hand-offs come here.
+                        desk.handle(call)
                     default:
                         control.reply(await handle(call.request), to: call)
                     }
@@ -242,7 +261,7 @@ public actor CoordinatorService {
     private func handle(_ request: ControlRequest) async -> ControlReply {
         switch request {
         case .submit(let spec): await submit(spec)
-        case .status(let job): await status(job)
+        case .status: preconditionFailure("run(until:) hands status requests to the query desk")
         case .cancel(let job): await cancel(job)
         case .report(let job): await report(job)
         case .submitEnd(let submission, let chunks, let count): await endSubmission(submission, chunks: chunks,
@@ -354,7 +373,7 @@ public actor CoordinatorService {
                                              repeatCount: spec.repeatCount, job: row.id)
             try await coordinator.submit(id: row.id, spec: spec, recorder: recorder, storedURLs: source)
             let running = try await writer.submit { try store.store.setState(row.id, .running) }
-            live[row.id] = LiveJob(row: running, spec: spec, recorder: recorder, tally: tally)
+            board.insert(LiveJob(row: running, spec: spec, recorder: recorder, tally: tally))
             log("job \(row.id) submitted in \(chunks) chunks (submission \(id)): \(spec.urlCount) URLs × "
                 + "\(spec.repeatCount) → \(row.outputDirectory)")
             return .submitted(job: row.id)
@@ -425,7 +444,7 @@ public actor CoordinatorService {
                 try await coordinator.submit(id: row.id, spec: spec, recorder: recorder)
             }
             let running = try await writer.submit { try store.store.setState(row.id, .running) }
-            live[row.id] = LiveJob(row: running, spec: spec, recorder: recorder, tally: tally)
+            board.insert(LiveJob(row: running, spec: spec, recorder: recorder, tally: tally))
             log(spec.isCrawl
                 ? "job \(row.id) submitted: a crawl from \(spec.urls.count) seed(s) → \(row.outputDirectory)"
                 : "job \(row.id) submitted: \(spec.urls.count) URLs × \(spec.repeatCount) → \(row.outputDirectory)")
@@ -435,56 +454,10 @@ public actor CoordinatorService {
         }
     }
 
-    /// Opens `statusReader`; without it (the store cannot be opened twice), `status` reads on the writer thread.
-    private func openStatusReader() async {
-        let dataDirectory = dataDirectory
-        guard let loop = try? EventLoop(name: "arachne-status") else { return }
-        do {
-            let box = try await loop.submit { StoreBox(try JobStore(dataDirectory: dataDirectory)) }
-            statusReader = (loop, box)
-        } catch {
-            log("status will read the store on the writer thread: cannot open a second connection: \(error)")
-            loop.shutdown()
-        }
-    }
-
-    /// Reads the store for `status`: on the status reader's thread when there is one, else on the writer's.
-    private func readForStatus<T: Sendable>(_ body: @escaping @Sendable (JobStore) throws -> T) async throws -> T {
-        if let (loop, box) = statusReader { return try await loop.submit { try body(box.store) } }
-        let store = store
-        return try await writer.submit { try body(store.store) }
-    }
-
-    /// Live jobs answer from memory; the others from the store, read off the writer thread, so `status` never waits
-    /// behind a large job's record writes.
-    private func status(_ id: String?) async -> ControlReply {
-        do {
-            if let id {
-                if let job = live[id] { return .status([job.status()]) }
-                guard let row = try await readForStatus({ try $0.job(id) }) else {
-                    return .error(message: unknownJob(id))
-                }
-                return .status([live[id]?.status() ?? finishedStatus(row)])
-            }
-            let rows = try await readForStatus { try $0.jobs() }
-            return .status(rows.map { live[$0.id]?.status() ?? finishedStatus($0) })
-        } catch {
-            return .error(message: "cannot read the job store: \(error)")
-        }
-    }
-
+    /// A cancel the query desk handed over: the job was not live when it came (it was being set up).
     private func cancel(_ id: String) async -> ControlReply {
-        if let job = live[id] {
-            if !job.cancelRequested {
-                job.cancelRequested = true
-                // Durable before the scheduler hears it: a coordinator restarted mid-cancel cancels again.
-                let marker = job.row.outputDirectory + "/" + Self.cancelMarker
-                _ = try? await writer.submit {
-                    FileManager.default.createFile(atPath: marker, contents: Data("cancel requested\n".utf8))
-                }
-                await coordinator.cancel(id)
-                log("job \(id): cancel requested")
-            }
+        if let job = board[id] {
+            QueryDesk.requestCancel(of: job, coordinator: coordinator, log: log)
             return .cancelled(job: id)
         }
         let store = store
@@ -498,8 +471,9 @@ public actor CoordinatorService {
         }
     }
 
+    /// A report the query desk handed over: the job was finishing when it came, and its final report is written now.
     private func report(_ id: String) async -> ControlReply {
-        if let job = live[id] {
+        if let job = board[id] {
             do {
                 _ = try await job.recorder.writeReport(
                     info: job.reportInfo(state: .running, finishedAt: nil), workers: [],
@@ -524,36 +498,13 @@ public actor CoordinatorService {
         "no job '\(id)' in \(dataDirectory) (`arachne jobs` lists them)"
     }
 
-    /// A job that is not running here, from its stored row.
-    private func finishedStatus(_ row: JobRow) -> JobStatus {
-        var cancelled = 0
-        if row.state == .cancelled {
-            if let known = cancelledCounts[row.id] {
-                cancelled = known
-            } else if let loaded = try? ReportReader.read(row.outputDirectory) {
-                cancelled = loaded.report.summary.errors[FetchErrorKind.cancelled.rawValue] ?? 0
-                cancelledCounts[row.id] = cancelled
-            }
-        }
-        var rate = 0.0
-        if let started = row.startedAt, let finished = row.finishedAt, finished > started {
-            rate = Double(row.counters.done) / finished.timeIntervalSince(started)
-        }
-        return JobStatus(
-            id: row.id, name: row.name, state: WireJobState(row.state), total: row.totalRequests,
-            done: row.counters.done, failed: row.counters.failed, cancelled: cancelled, rate: rate,
-            reassignedBatches: row.counters.reassignedBatches, retries: row.counters.retries,
-            submittedAt: row.submittedAt.timeIntervalSince1970, startedAt: row.startedAt?.timeIntervalSince1970,
-            finishedAt: row.finishedAt?.timeIntervalSince1970, outputDir: row.outputDirectory, error: row.message)
-    }
-
     // MARK: Following jobs
 
     /// Reads every running job's progress, and closes the ones that are done.
     private func tick() async {
         let now = Date().timeIntervalSince1970
-        for id in live.keys.sorted() {
-            guard let job = live[id], let progress = await coordinator.progress(of: id) else { continue }
+        for job in board.all {
+            guard let progress = await coordinator.progress(of: job.row.id) else { continue }
             job.update(progress, at: now)
             if progress.done >= progress.total { await finish(job) }
         }
@@ -563,6 +514,7 @@ public actor CoordinatorService {
     /// resumes a job whose keys are all done, which finishes at once), and forgets the job.
     private func finish(_ job: LiveJob) async {
         let id = job.row.id
+        job.markFinishing()
         let completion = await coordinator.wait(for: id)
         job.update(completion.progress, at: Date().timeIntervalSince1970)
         let cancelled = completion.outcome == .cancelled || (job.cancelRequested && completion.progress.cancelled > 0)
@@ -596,9 +548,9 @@ public actor CoordinatorService {
         } catch {
             log("job \(id): cannot record its end in the store: \(error)")
         }
-        if state == .cancelled { cancelledCounts[id] = completion.progress.cancelled }
+        if state == .cancelled { desk.noteCancelled(id, count: completion.progress.cancelled) }
         await coordinator.remove(id)
-        live.removeValue(forKey: id)
+        board.remove(id)
         log("job \(id) \(state.rawValue): \(counters.done)/\(job.spec.isCrawl ? counters.done : job.row.totalRequests) records, \(counters.failed) failed"
             + (message.map { " — \($0)" } ?? ""))
     }
@@ -628,7 +580,8 @@ public actor CoordinatorService {
         await coordinator.shutdown(reason: "coordinator stopping")
         pool?.stop()
         let store = store
-        for job in live.values.sorted(by: { $0.row.id < $1.row.id }) {
+        let unfinished = board.all
+        for job in unfinished {
             let id = job.row.id
             do {
                 _ = try await job.recorder.writeReport(
@@ -641,16 +594,13 @@ public actor CoordinatorService {
             let counters = job.tally.counters
             _ = try? await writer.submit { try store.store.updateCounters(id, counters) }
         }
-        if !live.isEmpty {
-            log("stopped; \(live.count) unfinished job\(live.count == 1 ? "" : "s") will resume at the next start: "
-                + live.keys.sorted().joined(separator: ", "))
+        if !unfinished.isEmpty {
+            log("stopped; \(unfinished.count) unfinished job\(unfinished.count == 1 ? "" : "s") will resume at the "
+                + "next start: " + unfinished.map(\.row.id).joined(separator: ", "))
         }
-        live.removeAll()
+        for job in unfinished { board.remove(job.row.id) }
         control.close()
-        if let (loop, box) = statusReader {
-            statusReader = nil
-            await Self.close(box, loop)
-        }
+        await desk.close()
         await Self.close(store, writer)
         if let local = workerEndpoints.first, local.hasPrefix("ipc://") {
             try? FileManager.default.removeItem(atPath: String(local.dropFirst("ipc://".count)))
@@ -709,11 +659,11 @@ public actor CoordinatorService {
                 }
                 let running = try await writer.submit { try store.store.setState(row.id, .running) }
                 let job = LiveJob(row: running, spec: resumed.spec, recorder: resumed.recorder, tally: tally)
-                live[row.id] = job
+                board.insert(job)
                 resumedJobs.append(row.id)
                 log("resumed job \(row.id): \(resumed.resume.completedCount)/\(row.totalRequests) already done")
                 if FileManager.default.fileExists(atPath: row.outputDirectory + "/" + Self.cancelMarker) {
-                    job.cancelRequested = true
+                    _ = job.requestCancel()
                     await coordinator.cancel(row.id)
                 }
             } catch {

@@ -299,30 +299,49 @@ public final class JobRecorder: @unchecked Sendable {
         async throws -> Report
     {
         try await thread.submit { [self] in
-            try warc?.flush()
-            try records.flush()
-            if let failure { throw failure }
-            var total = ReportAggregator()
-            for (_, aggregator) in aggregators.sorted(by: { $0.key < $1.key }) { total.merge(aggregator) }
-            if let frontier {
-                var figures = crawlFigures ?? ReportAggregator()
-                figures.noteFrontier(size: frontier.remaining, at: Date().timeIntervalSince1970,
-                                     discovered: frontier.nextIndex)
-                crawlFigures = figures
-            }
-            if let crawlFigures { total.merge(crawlFigures) }
-            for worker in workers {
-                total.setWorkerInfo(id: worker.id, host: worker.host, pid: worker.pid,
-                                    busySeconds: worker.busySeconds)
-            }
-            total.reassignedBatches = reassignedBatches
-            total.retries = retries
-            var report = total.makeReport(job: info)
-            // Files of earlier runs of a resumed job (from its records) and the ones this writer made.
-            report.bodies = Set(report.bodies).union(warc?.files ?? []).sorted()
-            _ = try ReportWriter.write(report, toDirectory: directory)
-            return report
+            try makeReport(info: info, workers: workers, reassignedBatches: reassignedBatches, retries: retries)
         }
+    }
+
+    /// As `writeReport(info:workers:reassignedBatches:retries:)` for a caller that must not wait: `done` is called
+    /// on the recorder's thread once report.json is written (or could not be).
+    func writeReport(info: ReportJobInfo, workers: [WorkerInfo], reassignedBatches: Int, retries: Int,
+                     then done: @escaping @Sendable (Result<Report, any Error>) -> Void)
+    {
+        let accepted = thread.executeIfRunning { [self] in
+            done(Result {
+                try makeReport(info: info, workers: workers, reassignedBatches: reassignedBatches, retries: retries)
+            })
+        }
+        if !accepted { done(.failure(CoordinatorError("the recorder of \(directory) has stopped"))) }
+    }
+
+    private func makeReport(info: ReportJobInfo, workers: [WorkerInfo], reassignedBatches: Int, retries: Int) throws
+        -> Report
+    {
+        try warc?.flush()
+        try records.flush()
+        if let failure { throw failure }
+        var total = ReportAggregator()
+        for (_, aggregator) in aggregators.sorted(by: { $0.key < $1.key }) { total.merge(aggregator) }
+        if let frontier {
+            var figures = crawlFigures ?? ReportAggregator()
+            figures.noteFrontier(size: frontier.remaining, at: Date().timeIntervalSince1970,
+                                 discovered: frontier.nextIndex)
+            crawlFigures = figures
+        }
+        if let crawlFigures { total.merge(crawlFigures) }
+        for worker in workers {
+            total.setWorkerInfo(id: worker.id, host: worker.host, pid: worker.pid,
+                                busySeconds: worker.busySeconds)
+        }
+        total.reassignedBatches = reassignedBatches
+        total.retries = retries
+        var report = total.makeReport(job: info)
+        // Files of earlier runs of a resumed job (from its records) and the ones this writer made.
+        report.bodies = Set(report.bodies).union(warc?.files ?? []).sorted()
+        _ = try ReportWriter.write(report, toDirectory: directory)
+        return report
     }
 
     /// Flushes and closes the files, and stops the writer thread if this recorder made it.

@@ -79,8 +79,9 @@ final class CoordinatorProcess: @unchecked Sendable {
     let process: Process
     let logPath: String
 
-    /// Starts a coordinator with quick heartbeats (a lost worker is noticed within a second) and waits until its
-    /// control socket answers.
+    /// Starts a coordinator with quick heartbeats (a lost worker is noticed within a second) and waits until it is
+    /// ready: its control socket answers and it has logged "ready" (queries are answered while unfinished jobs are
+    /// being resumed, so an answer alone does not mean the resume is over).
     init(dataDirectory: String, workers: Int = 2, concurrency: Int = 4, extra: [String] = []) async throws {
         self.dataDirectory = dataDirectory
         // Beside the data dir, not in it: workers inherit the coordinator's stderr, and tests compare the dir's files.
@@ -120,7 +121,7 @@ final class CoordinatorProcess: @unchecked Sendable {
             guard process.isRunning else {
                 throw ServiceTestTimeout(description: "coordinator exited at start: \(log)")
             }
-            if case .status? = try? await client.send(.status(job: nil)) { return }
+            if case .status? = try? await client.send(.status(job: nil)), log.contains("ready (pid \(pid))") { return }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw ServiceTestTimeout(description: "coordinator did not answer within 15 s: \(log)")
