@@ -11,26 +11,58 @@ struct ControlCall: Sendable {
     /// The ROUTER envelope: the client's routing id, plus an empty delimiter frame for REQ clients.
     var envelope: [[UInt8]]
     let responder: ControlResponder
+    /// When the control loop decoded the request, and when its handler took it (`EventLoop.now()`), for the log
+    /// of slow answers.
+    var receivedAt: UInt64 = 0
+    var takenAt: UInt64 = 0
 
     /// Answers the request (the frames leave from the control loop).
     func reply(_ reply: ControlReply) {
-        responder.send(envelope + reply.encode())
+        responder.send(envelope + reply.encode(), answering: self, answeredAt: EventLoop.now())
+    }
+
+    /// The request's name, for the log.
+    var name: String {
+        switch request {
+        case .submit: "submit"
+        case .status(let job): job == nil ? "status (every job)" : "status"
+        case .cancel: "cancel"
+        case .report: "report"
+        case .submitBegin: "submitBegin"
+        case .submitChunk: "submitChunk"
+        case .submitEnd: "submitEnd"
+        }
     }
 }
 
 /// Sends answers on the control socket from any thread: each hops to the control loop, which owns the socket. An
-/// answer after the socket closed is dropped.
+/// answer after the socket closed is dropped. A query (`status`, `cancel`, `report`) answered more than
+/// `slowQueryMs` after it arrived is logged, with where the time went.
 struct ControlResponder: Sendable {
     fileprivate let loop: EventLoop
     fileprivate let channel: LoopBox<ZMQChannel?>
     fileprivate let log: @Sendable (String) -> Void
+    static let slowQueryMs: UInt64 = 100
 
-    func send(_ frames: [[UInt8]]) {
+    func send(_ frames: [[UInt8]], answering call: ControlCall, answeredAt: UInt64) {
         loop.executeIfRunning { [channel, log] in
             do {
                 try channel.value?.send(frames)
             } catch {
                 log("control: could not answer a client (it went away?): \(error)")
+            }
+            switch call.request {
+            case .status, .cancel, .report:
+                let sent = EventLoop.now()
+                guard call.receivedAt > 0, sent &- call.receivedAt > Self.slowQueryMs * 1_000_000 else { return }
+                func ms(_ from: UInt64, _ to: UInt64) -> String {
+                    from == 0 || to < from ? "?" : String(format: "%.1f", Double(to - from) / 1e6)
+                }
+                log("control: slow answer to \(call.name): \(ms(call.receivedAt, sent)) ms (waiting for its handler "
+                    + "\(ms(call.receivedAt, call.takenAt)) ms, handling \(ms(call.takenAt, answeredAt)) ms, back to the "
+                    + "socket \(ms(answeredAt, sent)) ms)")
+            default:
+                return
             }
         }
     }
@@ -124,7 +156,8 @@ final class ControlServer: Sendable {
             if let message = refusal.message.withLock({ $0 }) {
                 reply = .error(message: message)
             } else {
-                onCall(ControlCall(request: request, envelope: envelope, responder: responder))
+                onCall(ControlCall(request: request, envelope: envelope, responder: responder,
+                                   receivedAt: EventLoop.now()))
                 return
             }
         } catch {

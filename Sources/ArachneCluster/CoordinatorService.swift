@@ -162,7 +162,16 @@ public actor CoordinatorService {
         do {
             control = try await ControlServer(endpoint: controlEndpoint, log: log) { call in
                 switch call.request {
-                case .status, .cancel, .report: desk.handle(call)
+                case .status(let id):
+                    // From memory, on the control loop: no hop to another thread.
+                    if let reply = desk.statusFromMemory(id) {
+                        var call = call
+                        call.takenAt = EventLoop.now()
+                        call.reply(reply)
+                    } else {
+                        desk.handle(call)
+                    }
+                case .cancel, .report: desk.handle(call)
                 default: eventSink.yield(.call(call))
                 }
             }
@@ -193,6 +202,7 @@ public actor CoordinatorService {
             writer: writer, store: store, coordinator: coordinator, pool: pool, control: control, board: board,
             desk: desk, events: events, eventSink: eventSink, log: log)
         await service.resumeUnfinishedJobs()
+        await desk.refreshStoredStatuses()
         return service
     }
 
@@ -243,7 +253,10 @@ public actor CoordinatorService {
                         // The control loop sends queries to the desk; only the desk's own hand-offs come here.
                         desk.handle(call)
                     default:
-                        control.reply(await handle(call.request), to: call)
+                        let reply = await handle(call.request)
+                        // A job was created, started or failed: the desk's stored statuses follow.
+                        await desk.refreshStoredStatuses()
+                        control.reply(reply, to: call)
                     }
                 case .tick:
                     await tick()
@@ -550,6 +563,8 @@ public actor CoordinatorService {
         }
         if state == .cancelled { desk.noteCancelled(id, count: completion.progress.cancelled) }
         await coordinator.remove(id)
+        // The desk reads the final row before the job leaves the board: `status` never goes back to "running".
+        await desk.refreshStoredStatuses()
         board.remove(id)
         log("job \(id) \(state.rawValue): \(counters.done)/\(job.spec.isCrawl ? counters.done : job.row.totalRequests) records, \(counters.failed) failed"
             + (message.map { " — \($0)" } ?? ""))

@@ -6,12 +6,14 @@ import ArachneReport
 import ArachneStore
 import Foundation
 
-/// Answers `status` (and `jobs`), `cancel` and `report` on a thread of its own, so that a query never waits on the
+/// Answers `status` (and `jobs`), `cancel` and `report` off the service, so that a query never waits on the
 /// coordinator's busy loop, the store's writer thread, or Swift's shared pool (two threads on a two-core machine,
 /// where a 10,000,000-URL job kept them busy).
 ///
-/// - Live jobs answer from `LiveJobBoard`: the progress the service publishes on each of its ticks.
-/// - Other jobs answer from the store, read on the desk's own connection (WAL readers do not wait for the writer).
+/// - `status` is answered on the control loop itself, from memory (`statusFromMemory`): live jobs from
+///   `LiveJobBoard`, where the service publishes each job's progress on each of its ticks, the others from
+///   `StoredJobStatuses`, which the desk keeps from its own store connection (WAL readers do not wait for the
+///   writer). Only a job neither knows (just created, or unknown) is read from the store, on the desk's thread.
 /// - `cancel` of a live job writes the job's cancel marker, hands the cancel to the coordinator's loop without
 ///   waiting for it, and is answered at once. A job the store holds unfinished that is not live yet (being created
 ///   or resumed) goes to the service, which handles it once the job is set up.
@@ -21,6 +23,7 @@ final class QueryDesk: Sendable {
     let loop: EventLoop
     private let state: LoopBox<DeskState>
     private let board: LiveJobBoard
+    private let stored = StoredJobStatuses()
     private let dataDirectory: String
     private let coordinator: Coordinator
     /// Where the desk sends what the service must decide (it calls it on the desk's loop).
@@ -54,6 +57,43 @@ final class QueryDesk: Sendable {
             try await loop.submit { state.value.store = try JobStore(dataDirectory: dataDirectory) }
         } catch {
             log("queries will read the store on the writer thread: cannot open a second connection: \(error)")
+        }
+        await refreshStoredStatuses()
+        scheduleRefresh()
+    }
+
+    /// A `status` reply from memory, on the caller's thread (the control loop), or nil when the desk must read the
+    /// store (a job id neither the board nor the last reading knows).
+    func statusFromMemory(_ id: String?) -> ControlReply? {
+        guard let id else { return .status(stored.all(with: board)) }
+        return stored.status(of: id, with: board).map { .status([$0]) }
+    }
+
+    /// Reads every job's row again and publishes their statuses; returns once published. The service calls it
+    /// before a job leaves the board, and after it changes a stored job's state.
+    func refreshStoredStatuses() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let accepted = loop.executeIfRunning { [self] in
+                readStore({ try $0.jobs() }) { [self] result in
+                    if case .success(let rows) = result { stored.publish(rows.map { finishedStatus($0) }) }
+                    continuation.resume()
+                }
+            }
+            if !accepted { continuation.resume() }
+        }
+    }
+
+    /// How often the stored statuses are read again besides the service's calls: a safety net.
+    static let refreshIntervalMs = 2_000
+
+    private func scheduleRefresh() {
+        loop.executeIfRunning { [self] in
+            loop.scheduleTimer(afterMilliseconds: Self.refreshIntervalMs) { [self] in
+                readStore({ try $0.jobs() }) { [self] result in
+                    if case .success(let rows) = result { stored.publish(rows.map { finishedStatus($0) }) }
+                }
+                scheduleRefresh()
+            }
         }
     }
 
@@ -91,6 +131,8 @@ final class QueryDesk: Sendable {
     // MARK: On the desk's loop
 
     private func answer(_ call: ControlCall) {
+        var call = call
+        call.takenAt = EventLoop.now()
         switch call.request {
         case .status(let id): status(id, call)
         case .cancel(let id): cancel(id, call)
