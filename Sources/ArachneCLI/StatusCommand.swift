@@ -40,16 +40,37 @@ struct StatusCommand: AsyncParsableCommand {
 
 extension StatusCommand {
     /// For bench/memory: asks for every job's status every 50 ms for `seconds`, printing one line per answer —
-    /// the Unix time it was asked and how long the answer took in milliseconds (-1: no answer).
+    /// the Unix time it was asked, how long the answer took in milliseconds (-1: no answer), and how long this
+    /// process's own threads waited for a CPU meanwhile (from /proc/self/task/*/schedstat; -1 when unreadable), to
+    /// tell the coordinator's delay from the probe's on a loaded machine.
     private func probe(_ session: ControlSession, seconds: Double) async throws {
         let end = Date().addingTimeInterval(seconds)
         while Date() < end {
+            let waitedBefore = Self.ownRunQueueWaitNanoseconds()
             let asked = Date()
             let answered = (try? await session.client.send(.status(job: nil))) != nil
             let ms = answered ? Date().timeIntervalSince(asked) * 1000 : -1
-            FileHandle.standardOutput.write(Data(String(format: "%.3f %.2f\n", asked.timeIntervalSince1970, ms).utf8))
+            let waitedAfter = Self.ownRunQueueWaitNanoseconds()
+            var waited = -1.0
+            if let waitedBefore, let waitedAfter { waited = Double(waitedAfter &- waitedBefore) / 1e6 }
+            FileHandle.standardOutput.write(Data(String(
+                format: "%.3f %.2f %.2f\n", asked.timeIntervalSince1970, ms, waited).utf8))
             try await Task.sleep(for: .milliseconds(50))
         }
+    }
+
+    /// The time this process's threads have spent runnable but waiting for a CPU, in all (nanoseconds).
+    private static func ownRunQueueWaitNanoseconds() -> UInt64? {
+        guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return nil }
+        var total: UInt64 = 0
+        for task in tasks {
+            guard let text = try? String(contentsOfFile: "/proc/self/task/\(task)/schedstat", encoding: .utf8) else {
+                continue
+            }
+            let fields = text.split(separator: " ")
+            if fields.count >= 2, let wait = UInt64(fields[1]) { total += wait }
+        }
+        return total
     }
 }
 
