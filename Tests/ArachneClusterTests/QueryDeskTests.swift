@@ -78,6 +78,12 @@ struct QueryDeskTests {
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(state == .cancelled)
+        // Every job, from memory too: the desk read the final row before the job left the live board.
+        if case .status(let jobs) = try await client.send(.status(job: nil)) {
+            #expect(jobs.map(\.id) == [job] && jobs.first?.state == .cancelled && jobs.first?.cancelled == 300)
+        } else {
+            Issue.record("no status of every job")
+        }
         stop.set()
         await running.value
     }
