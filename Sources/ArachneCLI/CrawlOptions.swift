@@ -38,10 +38,6 @@ struct CrawlOptions: ParsableArguments {
         "Follow rel=nofollow links and links of pages whose robots meta tag or X-Robots-Tag says nofollow."))
     var followNofollow = false
 
-    @Option(name: .customLong("per-host"), help: ArgumentHelp(
-        "Requests in flight to one host at most, however many workers the cluster has.", valueName: "n"))
-    var perHost: Int = 2
-
     @Option(name: .customLong("delay"), help: ArgumentHelp(
         "Seconds between the starts of two requests to one host (a robots.txt Crawl-delay is a floor this does not "
             + "lower).", valueName: "seconds"))
@@ -59,6 +55,11 @@ struct CrawlOptions: ParsableArguments {
     @Flag(name: .customLong("no-robots"), help: ArgumentHelp(
         "Do not fetch or obey robots.txt (a warning says so and the report records it)."))
     var noRobots = false
+
+    @Option(name: .customLong("robots-retry"), help: ArgumentHelp(
+        "Seconds before an unreachable robots.txt (5xx, no answer) is tried again, doubled per failure; after four "
+            + "failures the origin's pages are given up.", valueName: "seconds", visibility: .hidden))
+    var robotsRetry: Double = 60
 
     @Flag(name: .customLong("no-sitemaps"), help: ArgumentHelp(
         "Do not read the Sitemap: lines of robots.txt."))
@@ -82,8 +83,9 @@ struct CrawlOptions: ParsableArguments {
         CrawlOptionsSpec(
             scope: scope, include: include, exclude: exclude, maxDepth: maxDepth, maxPages: maxPages,
             maxPagesPerHost: maxPagesPerHost, trapDefences: !noTrapDefences, followNofollow: followNofollow,
-            perHost: perHost, delayMs: Self.milliseconds(delay), maxCrawlDelayMs: Self.milliseconds(maxCrawlDelay),
-            robots: !noRobots, sitemaps: !noSitemaps, perIP: perIP)
+            perHost: 2, delayMs: Self.milliseconds(delay), maxCrawlDelayMs: Self.milliseconds(maxCrawlDelay),
+            robots: !noRobots, sitemaps: !noSitemaps, perIP: perIP,
+            robotsRetryMs: max(1, Self.milliseconds(robotsRetry)))
     }
 
     /// Seconds as whole milliseconds; negative and non-finite values become -1 so validation names them.
@@ -148,6 +150,9 @@ struct CrawlOptions: ParsableArguments {
     /// the private-address guard is on.
     func jobSpec(seeds: [String], concurrency: Int, settings: FetchSettings, name: String? = nil) -> JobSpec {
         var settings = settings
+        var spec = spec
+        // `--per-host` (a fetch option) is, in a crawl, the cluster-wide limit per host; a crawl's default is 2.
+        if settings.perHostConnections > 0 { spec.perHost = settings.perHostConnections }
         settings.maxRedirects = 0
         settings.addressPolicy = addressPolicy(seeds: seeds)
         return JobSpec(urls: seeds, repeatCount: 1, concurrency: concurrency, settings: settings, name: name,

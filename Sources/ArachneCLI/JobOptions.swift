@@ -108,7 +108,8 @@ struct FetchSettingsOptions: ParsableArguments {
     var resolve: [String] = []
 
     @Option(name: .customLong("per-host"), help: ArgumentHelp(
-        "Connections to one host at most (0: no limit); in a cluster, on each worker.", valueName: "n"))
+        "Connections to one host at most (0: no limit); in a cluster, on each worker. In a crawl, requests in "
+            + "flight to one host at most across the whole cluster (default 2).", valueName: "n"))
     var perHost: Int = 0
 
     @Option(name: .customLong("body-cap"), help: "Body bytes kept per response; the rest is counted, not kept.")

@@ -62,7 +62,8 @@ public final class Coordinator: Sendable {
     /// Hands a job to the core on its loop: a crawl with the URLs its frontier has yet to fetch (`crawlURLs`).
     private func addJob(
         id: String, spec: JobSpec, recorder: JobRecorder, resume: JobResume?, urlCount: Int,
-        storedURLs: StoredURLSource? = nil, crawlURLs: [(index: Int, url: String)] = []
+        storedURLs: StoredURLSource? = nil, crawlURLs: [(index: Int, url: String)] = [],
+        robots: [StoredRobots] = []
     ) async throws {
         let core = core
         let loop = loop
@@ -74,6 +75,11 @@ public final class Coordinator: Sendable {
             let job = ActiveJob(id: id, spec: spec, recorder: recorder, batcher: batcher, progress: progress,
                                 storedURLs: storedURLs)
             for (index, url) in crawlURLs { job.crawlURLs[index] = url }
+            for kept in robots {
+                job.robots[kept.origin] = RobotsReport(
+                    job: id, origin: kept.origin, fetchedAt: kept.fetchedAt, status: kept.status,
+                    redirects: kept.redirects, failure: kept.failure, body: kept.body)
+            }
             core.value.addJob(job, resume: resume, urlCount: spec.isCrawl ? urlCount : nil)
         }
     }
@@ -100,8 +106,10 @@ public final class Coordinator: Sendable {
         }, onDelta: { delta in
             loop.execute { core.value.applyFrontierDelta(id, delta) }
         })
+        // A resumed crawl keeps its robots.txt files (24 hours) and its politeness audit.
+        let robots = resuming ? try await recorder.resumePoliteness() : []
         try await addJob(id: id, spec: spec, recorder: recorder, resume: resume, urlCount: start.urlCount,
-                         crawlURLs: start.urls)
+                         crawlURLs: start.urls, robots: robots)
     }
 
     /// Waits until every key of the job has its terminal record.

@@ -23,6 +23,10 @@ final class ActiveJob {
     var crawlURLs: [Int: String] = [:]
     /// A list job submitted in chunks: its URLs, read from the store in windows.
     let storedURLs: StoredURLSource?
+    /// A crawl's robots.txt files by origin (reported by workers, or kept from before a restart), and the origins
+    /// whose file each worker session has been sent.
+    var robots: [String: RobotsReport] = [:]
+    var robotsSent: [String: Set<String>] = [:]
 
     var isCrawl: Bool { spec.crawl != nil }
 
@@ -214,6 +218,20 @@ final class CoordinatorCore {
             perform(scheduler.heartbeat(worker, now: now))
         case .goodbye:
             perform(scheduler.workerLeft(worker, now: now))
+        case .robots(let report):
+            perform(scheduler.heartbeat(worker, now: now))
+            guard let job = jobs[report.job], job.isCrawl else { return }
+            if report.isAnswer {
+                var cached = report
+                cached.sitemaps = nil
+                job.robots[report.origin] = cached
+                // The worker that fetched it has it.
+                job.robotsSent[worker, default: []].insert(report.origin)
+            }
+            job.recorder.robotsFetched(report)
+        case .hostAudits(let jobID, let audits):
+            perform(scheduler.heartbeat(worker, now: now))
+            jobs[jobID]?.recorder.noteAudits(worker: worker, audits)
         }
     }
 
@@ -296,6 +314,7 @@ final class CoordinatorCore {
                     active.workerActivity[lease.worker] = (monotonic, monotonic)
                 }
                 let items = lease.keys.map { LeaseItem(key: $0, url: active.url(of: $0)) }
+                if !active.robots.isEmpty { sendCachedRobots(for: items, of: active, to: lease.worker) }
                 send(.lease(BatchLease(batch: lease.batch, job: lease.job, deadlineMs: lease.deadlineMs,
                                        items: items)), to: lease.worker)
             case .sendHeartbeat(let worker):
@@ -308,6 +327,7 @@ final class CoordinatorCore {
                 sendRaw(.error(message: message), routingID: Array(worker.utf8))
             case .workerRemoved(let worker, let reason):
                 if reason != .restarted { sessions.removeValue(forKey: worker) }
+                for job in jobs.values { job.robotsSent[worker] = nil }
                 if case .silent(let quiet) = reason {
                     log("worker \(worker) silent for \(quiet) ms: declared lost, its leases go back to the queue")
                 }
@@ -343,6 +363,21 @@ final class CoordinatorCore {
                 }
             }
         }
+    }
+
+    /// Before a lease of a crawl's pages: the robots.txt of each of their origins that the coordinator has cached
+    /// (fresh, 24 hours) and the worker has not had, so it does not fetch it again.
+    private func sendCachedRobots(for items: [LeaseItem], of job: ActiveJob, to worker: String) {
+        let freshSince = Date().timeIntervalSince1970 - 24 * 3600
+        var sent = job.robotsSent[worker, default: []]
+        for item in items {
+            guard let origin = WorkQueue.origin(of: item.url), !sent.contains(origin),
+                let report = job.robots[origin], report.fetchedAt >= freshSince
+            else { continue }
+            sent.insert(origin)
+            send(.robotsCached(report), to: worker)
+        }
+        job.robotsSent[worker] = sent
     }
 
     private func completion(of job: ActiveJob) -> JobCompletion? {

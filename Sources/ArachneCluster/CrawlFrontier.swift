@@ -106,13 +106,15 @@ final class CrawlFrontier {
             }
             if seen.count < Self.seenBudget { seen.insert(fingerprint) } else { seenIsComplete = false }
             counts.addNew()
-            let depth = link.via == .redirect ? parent.depth : parent.depth + 1
+            // Sitemap entries are depth 1 wherever the sitemap was found; a redirect keeps its page's depth.
+            let depth = link.via == .sitemap ? 1 : link.via == .redirect ? parent.depth : parent.depth + 1
             let host = URLAuthority.of(link.url) ?? ""
             let skip = admission.decide(depth: depth, host: host, trap: link.trap)
             let index = nextIndex
             nextIndex += 1
             _ = try store.insert(index: index, fingerprint: fingerprint, url: link.url, depth: depth,
-                                 parent: parent.index, via: link.via, host: host, skip: skip)
+                                 parent: parent.index >= 0 ? parent.index : nil, via: link.via, host: host,
+                                 skip: skip)
             if let skip {
                 let record = FetchRecord(
                     url: link.url, repetition: 0, worker: "", attempts: 0, status: 0, bytes: 0, finalURL: link.url,

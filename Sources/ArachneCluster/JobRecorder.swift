@@ -3,6 +3,7 @@ import ArachneCore
 import ArachneEventLoop
 import ArachneProtocol
 import ArachneReport
+import ArachneStore
 import Foundation
 
 /// One finished request on its way to the output directory.
@@ -71,6 +72,9 @@ public final class JobRecorder: @unchecked Sendable {
     private var frontier: CrawlFrontier?
     private var onFrontierDelta: (@Sendable (FrontierDelta) -> Void)?
     private var failure: ArchiveError?
+    /// A crawl's politeness figures by worker session, as last reported, and when they were last stored.
+    var auditsByWorker: [String: [HostAudit]] = [:]
+    var lastAuditSave = 0.0
     private var recorded = 0
     private var onRecords: (([(RequestKey, FetchRecord)]) throws -> Void)?
 
@@ -162,6 +166,55 @@ public final class JobRecorder: @unchecked Sendable {
     /// second; the report keeps the last sample of each second.
     public func noteFrontier(size: Int, at time: Double, discovered: Int? = nil) {
         onThread { $0.noteFrontier(size: size, at: time, discovered: discovered) }
+    }
+
+    /// The crawl's frontier (writer thread only).
+    var frontierForPoliteness: CrawlFrontier? { frontier }
+
+    /// Runs `body` on the writer thread.
+    func onWriterThread(_ body: @escaping @Sendable (JobRecorder) -> Void) {
+        guard thread.inEventLoop else {
+            thread.execute { [self] in body(self) }
+            return
+        }
+        body(self)
+    }
+
+    /// Runs `body` on the writer thread and returns its result.
+    func onWriterThreadReturning<T: Sendable>(_ body: @escaping @Sendable (JobRecorder) throws -> T) async throws -> T {
+        try await thread.submit { [self] in try body(self) }
+    }
+
+    /// Changes the crawl figures (writer thread only).
+    func updateFigures(_ change: (inout ReportAggregator) -> Void) {
+        var figures = crawlFigures ?? ReportAggregator()
+        change(&figures)
+        crawlFigures = figures
+    }
+
+    /// Admits URLs a sitemap (or robots.txt) listed, with no page record of their own, and tells the coordinator.
+    func admitListed(_ findings: CrawlFindings, listedBy source: String, frontier: CrawlFrontier) throws {
+        var delta = FrontierDelta(urlCount: frontier.nextIndex, added: [], skipped: [], settled: 0)
+        var batch: [(RequestKey, FetchRecord)] = []
+        let lister = FrontierEntry(index: -1, url: source, depth: 0, parentURL: nil, via: .sitemap)
+        var counts = findings.counts
+        try frontier.store.transaction {
+            counts.merge(try frontier.admit(findings.links, foundOn: lister, records: &batch, delta: &delta))
+            try frontier.count(counts)
+            try onRecords?(batch)
+        }
+        for (_, record) in batch {
+            try records.append(record)
+            aggregators[record.worker, default: ReportAggregator()].add(record)
+        }
+        recorded += batch.count
+        updateFigures { $0.addLinks(counts) }
+        delta.urlCount = frontier.nextIndex
+        if !delta.added.isEmpty || !delta.skipped.isEmpty { onFrontierDelta?(delta) }
+    }
+
+    func log(_ message: String) {
+        FileHandle.standardError.write(Data("arachne coordinator: \(message)\n".utf8))
     }
 
     /// Runs `change` on the crawl figures, on the writer thread.

@@ -51,7 +51,7 @@ final class WorkerRuntime {
     private let loop: EventLoop
     private let context: ZMQContext
     private let fetcher: Fetcher
-    private let queue = WorkQueue()
+    private let queue: WorkQueue
     private var channel: ZMQChannel?
     private var profiles: [String: FetchProfile] = [:]
     /// Jobs whose bodies are kept: their responses are archived here as WARC members (`archive`).
@@ -60,6 +60,12 @@ final class WorkerRuntime {
     private var cancelledJobs: Set<String> = []
     /// Crawl jobs: how each extracts and judges the links of the pages it fetches.
     private var harvesters: [String: PageHarvester] = [:]
+    /// Crawl jobs that obey robots.txt: the profile robots.txt is fetched with (redirects followed, 512 KiB kept).
+    private var robotsProfiles: [String: FetchProfile] = [:]
+    /// Crawl jobs that read the sitemaps robots.txt lists.
+    private var readsSitemaps: Set<String> = []
+    /// The politeness audits last sent, by job, so unchanged ones are not sent again.
+    private var sentAudits: [String: [HostAudit]] = [:]
     private var batchRemaining: [UInt64: Int] = [:]
     private var pendingResults: [FetchResult] = []
     private var pendingBatchesDone: [UInt64] = []
@@ -85,6 +91,10 @@ final class WorkerRuntime {
         self.fetcher = fetcher
         self.onExit = onExit
         coordinatorTimeoutMs = configuration.coordinatorTimeoutMs
+        queue = WorkQueue(loop: loop)
+        queue.onRefused = { [unowned self] item, why in
+            self.complete(item, .failed(.robots, why, url: item.url))
+        }
     }
 
     /// Connects and says hello. Lanes are started by the caller with `runLane()`.
@@ -117,18 +127,54 @@ final class WorkerRuntime {
         send(hello)
     }
 
-    /// One fetch lane: takes leased items and fetches them until the queue closes.
+    /// One fetch lane: takes leased items (and robots.txt fetches the queue asks for) until the queue closes.
     func runLane() async {
-        while let item = await queue.next() {
-            guard let profile = profiles[item.job] else {
-                complete(item, .failed(.other, "no settings received for job \(item.job)", url: item.url))
-                continue
+        while let work = await queue.next() {
+            switch work {
+            case .fetch(let item):
+                guard let profile = profiles[item.job] else {
+                    _ = queue.finished(item, outcome: .failed(.cancelled, "no settings"))
+                    complete(item, .failed(.other, "no settings received for job \(item.job)", url: item.url))
+                    continue
+                }
+                // The worker ends fetches with `cancelAll()` (a lost session, a stop), never by cancelling a lane.
+                let outcome = await fetcher.fetchIgnoringTaskCancellation(
+                    item.url, profile: profile, enqueuedAt: item.enqueuedAt)
+                // A 429 or 503 with a retry left goes back to its host's queue instead of being reported.
+                if queue.finished(item, outcome: outcome) == .retry { continue }
+                complete(item, outcome)
+            case .robots(let task):
+                await fetchRobots(task)
             }
-            // The worker ends fetches with `cancelAll()` (a lost session, a stop), never by cancelling a lane.
-            let outcome = await fetcher.fetchIgnoringTaskCancellation(
-                item.url, profile: profile, enqueuedAt: item.enqueuedAt)
-            complete(item, outcome)
         }
+    }
+
+    /// Fetches an origin's robots.txt for a crawl job, lets the queue act on it, and reports it to the coordinator
+    /// (which caches it and admits the sitemaps it lists).
+    private func fetchRobots(_ task: RobotsTask) async {
+        let started = EventLoop.now()
+        let outcome: FetchOutcome
+        if let profile = robotsProfiles[task.job] {
+            outcome = await fetcher.fetchIgnoringTaskCancellation(task.url, profile: profile, enqueuedAt: started)
+        } else {
+            outcome = .failed(.other, "no settings received for job \(task.job)", url: task.url)
+        }
+        guard let state = queue.robotsFetched(task, outcome: outcome), !queue.closed,
+            started >= abandonedBefore
+        else { return }
+        var report = RobotsReport(
+            job: task.job, origin: task.origin, fetchedAt: Date().timeIntervalSince1970, status: outcome.status,
+            redirects: outcome.redirects, body: outcome.status > 0 ? outcome.body : [])
+        if outcome.status == 0 || outcome.failure != nil {
+            report.failure = outcome.failure?.kind == .tooManyRedirects
+                ? RobotsReport.tooManyRedirects : (outcome.failure?.message ?? "no response")
+        }
+        if readsSitemaps.contains(task.job), case .rules(let rules, _) = state, !rules.sitemaps.isEmpty,
+            let harvester = harvesters[task.job]
+        {
+            report.sitemaps = harvester.sitemapLinks(rules.sitemaps, base: task.url)
+        }
+        send(WorkerMessage.robots(report).encode())
     }
 
     // MARK: Messages from the coordinator
@@ -168,6 +214,20 @@ final class WorkerRuntime {
                 // redirects instead of following them: their targets enter the frontier.
                 fetchSettings.keepBodies = true
                 fetchSettings.maxRedirects = 0
+                var robots: RobotsGate?
+                if crawl.options.robots {
+                    robots = RobotsGate(agent: PageHarvester.productToken(settings.userAgent),
+                                        firstRetrySeconds: Double(crawl.options.robotsRetryMs) / 1_000)
+                    var robotsSettings = fetchSettings
+                    robotsSettings.maxRedirects = 5
+                    robotsSettings.bodyCap = RobotsReport.maxBody
+                    robotsProfiles[job] = FetchProfile(settings: robotsSettings)
+                }
+                if crawl.options.sitemaps { readsSitemaps.insert(job) } else { readsSitemaps.remove(job) }
+                queue.configure(job: job, politeness: JobPoliteness(
+                    rules: PolitenessRules(options: crawl.options), robots: robots))
+            } else {
+                queue.configure(job: job, politeness: nil)
             }
             profiles[job] = FetchProfile(settings: fetchSettings)
             if settings.keepBodies { keepsBodies.insert(job) } else { keepsBodies.remove(job) }
@@ -199,6 +259,9 @@ final class WorkerRuntime {
                 }
             }
             scheduleFlush()
+        case .robotsCached(let report):
+            queue.robotsCached(job: report.job, origin: report.origin, outcome: report.outcome,
+                               fetchedAt: report.fetchedAt)
         case .heartbeat:
             break
         case .shutdown(let reason):
@@ -327,10 +390,23 @@ final class WorkerRuntime {
         let silentMs = Int((now &- lastHeard) / 1_000_000)
         if silentMs > coordinatorTimeoutMs {
             coordinatorLost(silentMs: silentMs)
-        } else if welcomed && Int((now &- lastSent) / 1_000_000) >= heartbeatMs {
-            send(WorkerMessage.heartbeat.encode())
+        } else {
+            if welcomed { sendAudits() }
+            if welcomed && Int((now &- lastSent) / 1_000_000) >= heartbeatMs {
+                send(WorkerMessage.heartbeat.encode())
+            }
         }
         if onExit != nil { scheduleTick() }
+    }
+
+    /// Sends the politeness audit of each crawl job whose figures changed since the last tick.
+    private func sendAudits() {
+        for job in harvesters.keys {
+            let audits = queue.audits(job: job)
+            guard !audits.isEmpty, sentAudits[job] != audits else { continue }
+            sentAudits[job] = audits
+            send(WorkerMessage.hostAudits(job: job, audits).encode())
+        }
     }
 
     /// Drops every lease and says hello again on the same socket.

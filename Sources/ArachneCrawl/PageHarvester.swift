@@ -129,6 +129,24 @@ public struct PageHarvester: Sendable {
         return findings
     }
 
+    /// The URLs a sitemap (or robots.txt's `Sitemap:` lines) lists, resolved against `base` and judged like links;
+    /// those to follow travel `via: sitemap`. De-duplicated by identity.
+    public func sitemapLinks(_ urls: [String], base: String) -> CrawlFindings {
+        var findings = CrawlFindings()
+        let baseURL = try? WebURL.parse(base)
+        var seen: Set<String> = []
+        for text in urls {
+            guard let target = try? WebURL.parse(text, base: baseURL), let crawlURL = CrawlURL(target) else { continue }
+            findings.counts.addFound()
+            guard seen.insert(crawlURL.absolute).inserted else {
+                findings.counts.addDuplicate()
+                continue
+            }
+            consider(crawlURL, href: target.hrefWithoutFragment, via: .sitemap, into: &findings)
+        }
+        return findings
+    }
+
     /// Every link of `page`, resolved and judged, in document order.
     public func judge(_ page: PageLinks, documentURL: WebURL, headerRobots: RobotsDirectives = RobotsDirectives())
         -> [JudgedLink]

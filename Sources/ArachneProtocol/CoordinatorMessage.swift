@@ -78,6 +78,9 @@ public enum CoordinatorMessage: Sendable, Hashable {
     /// Something the worker sent was wrong or unexpected (a message before `hello`, after being declared lost...).
     /// A worker that gets it drops its leases and says `hello` again.
     case error(message: String)
+    /// A robots.txt the coordinator has cached for a crawl job's origin; sent before a lease of that origin's pages
+    /// to a worker that has not had it, so no worker fetches it again within its 24 hours.
+    case robotsCached(RobotsReport)
 
     /// The refusal for a peer speaking another protocol version, naming both versions.
     public static func refusal(peerVersion: ProtocolVersion) -> CoordinatorMessage {
@@ -136,6 +139,10 @@ public enum CoordinatorMessage: Sendable, Hashable {
             var writer = WireWriter(.error)
             writer.string(message)
             return [writer.bytes]
+        case .robotsCached(let report):
+            var writer = WireWriter(.robotsCached, reserving: 64 + report.body.count)
+            writer.encode(report)
+            return [writer.bytes]
         }
     }
 
@@ -189,6 +196,8 @@ public enum CoordinatorMessage: Sendable, Hashable {
             message = .shutdown(reason: try reader.string("reason"))
         case .error:
             message = .error(message: try reader.string("message"))
+        case .robotsCached:
+            message = .robotsCached(try reader.decodeRobotsReport())
         default:
             preconditionFailure("readHeader let a non-coordinator type through: \(type)")
         }

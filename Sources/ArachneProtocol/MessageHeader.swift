@@ -53,6 +53,8 @@ enum MessageType: UInt8 {
     case batchDone = 0x04
     case workerHeartbeat = 0x05
     case goodbye = 0x06
+    case robots = 0x07
+    case hostAudits = 0x08
 
     case welcome = 0x21
     case refuse = 0x22
@@ -62,6 +64,7 @@ enum MessageType: UInt8 {
     case coordinatorHeartbeat = 0x26
     case shutdown = 0x27
     case error = 0x28
+    case robotsCached = 0x29
 
     case submit = 0x41
     case status = 0x42
@@ -87,6 +90,9 @@ enum MessageType: UInt8 {
         case .batchDone: "batchDone"
         case .workerHeartbeat, .coordinatorHeartbeat: "heartbeat"
         case .goodbye: "goodbye"
+        case .robots: "robots"
+        case .hostAudits: "hostAudits"
+        case .robotsCached: "robotsCached"
         case .welcome: "welcome"
         case .refuse: "refuse"
         case .jobSettings: "jobSettings"

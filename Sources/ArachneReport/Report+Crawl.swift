@@ -16,10 +16,12 @@ extension Report {
         public var frontier: Frontier
         /// The hosts with the most pages, most first, at most `ReportAggregator.crawlHostRows`.
         public var hosts: [Host]
+        /// The politeness audit: what the crawl did to each host, measured where the requests were made.
+        public var politeness: Politeness?
 
         public init(
             pagesByDepth: [String: Int], pagesByContentType: [String: Int], links: CrawlLinkCounts,
-            skipped: [String: Int], frontier: Frontier, hosts: [Host]
+            skipped: [String: Int], frontier: Frontier, hosts: [Host], politeness: Politeness? = nil
         ) {
             self.pagesByDepth = pagesByDepth
             self.pagesByContentType = pagesByContentType
@@ -27,6 +29,7 @@ extension Report {
             self.skipped = skipped
             self.frontier = frontier
             self.hosts = hosts
+            self.politeness = politeness
         }
 
         /// Pages at every depth together (equals `summary.requests` when every record carries a depth).
@@ -69,7 +72,30 @@ extension Report {
         enum CodingKeys: String, CodingKey {
             case pagesByDepth = "pages_by_depth"
             case pagesByContentType = "pages_by_content_type"
-            case links, skipped, frontier, hosts
+            case links, skipped, frontier, hosts, politeness
+        }
+    }
+
+    /// The politeness audit of a crawl (`crawl.politeness`): per host, requests, the most in flight at once, the
+    /// smallest gap between request starts, the delay in force and where it came from, 429/503 answers, retries and
+    /// robots.txt. `hosts_breaking_limits` names any host whose figures broke its own limits: there should be none.
+    public struct Politeness: Codable, Sendable, Hashable {
+        /// Hosts the crawl sent requests to (or held pages of).
+        public var hostCount: Int
+        public var hostsBreakingLimits: [String]
+        /// Hosts breaking limits first, then the busiest, at most `ReportAggregator.politenessRows`.
+        public var hosts: [HostAudit]
+
+        public init(hostCount: Int, hostsBreakingLimits: [String], hosts: [HostAudit]) {
+            self.hostCount = hostCount
+            self.hostsBreakingLimits = hostsBreakingLimits
+            self.hosts = hosts
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case hostCount = "host_count"
+            case hostsBreakingLimits = "hosts_breaking_limits"
+            case hosts
         }
     }
 }

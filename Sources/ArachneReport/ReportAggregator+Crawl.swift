@@ -3,6 +3,8 @@ import ArachneCore
 extension ReportAggregator {
     /// Hosts listed in a report's `crawl.hosts`.
     public static let crawlHostRows = 20
+    /// Rows of the politeness audit in a report.
+    public static let politenessRows = 50
     /// Distinct content types an aggregator keeps before pooling the rest as `(other)`.
     public static let contentTypeLimit = 64
     /// The key for content types beyond the limit.
@@ -24,6 +26,19 @@ extension ReportAggregator {
     public mutating func addLinks(_ counts: CrawlLinkCounts) {
         markCrawl()
         crawlState!.links.merge(counts)
+    }
+
+    /// Takes the politeness audit the workers reported: per worker session, its hosts' cumulative figures. Replaces
+    /// what was noted before (the figures are cumulative).
+    public mutating func notePoliteness(_ byWorker: [String: [HostAudit]]) {
+        markCrawl()
+        var merged: [String: HostAudit] = [:]
+        for audits in byWorker.values {
+            for audit in audits {
+                if merged[audit.host] == nil { merged[audit.host] = audit } else { merged[audit.host]!.merge(audit) }
+            }
+        }
+        crawlState!.politeness = merged
     }
 
     /// Samples the frontier: `size` URLs waiting at `time` (seconds since the Unix epoch, the clock of records'
@@ -55,6 +70,8 @@ struct CrawlAggregate: Codable, Sendable {
     var latest: FrontierSample?
     var peak = 0
     var discovered = 0
+    /// The politeness audit by host, as the workers that held each host reported it (merged across workers).
+    var politeness: [String: HostAudit] = [:]
 
     mutating func addPage(_ record: FetchRecord) {
         if let depth = record.depth { pagesByDepth[depth, default: 0] += 1 }
@@ -97,6 +114,9 @@ struct CrawlAggregate: Codable, Sendable {
         if let sample = other.latest { noteFrontier(sample) }
         peak = max(peak, other.peak)
         discovered = max(discovered, other.discovered)
+        for (host, audit) in other.politeness {
+            if politeness[host] == nil { politeness[host] = audit } else { politeness[host]!.merge(audit) }
+        }
     }
 
     var footprintBytes: Int {
@@ -110,7 +130,20 @@ struct CrawlAggregate: Codable, Sendable {
             pagesByContentType: contentTypes, links: links, skipped: skipped,
             frontier: .init(discovered: discovered, remaining: latest?.size ?? 0, peak: peak),
             hosts: hosts.lazy.filter { $0.host != ReportAggregator.otherHosts && $0.requests > 0 }
-                .prefix(ReportAggregator.crawlHostRows).map { Report.Crawl.Host(host: $0.host, pages: $0.requests) })
+                .prefix(ReportAggregator.crawlHostRows).map { Report.Crawl.Host(host: $0.host, pages: $0.requests) },
+            politeness: politenessRows)
+    }
+
+    /// The audit rows of the report: every host that broke its limits, then the busiest, at most
+    /// `ReportAggregator.politenessRows`; nil when no worker reported any (a crawl without politeness figures).
+    var politenessRows: Report.Politeness? {
+        guard !politeness.isEmpty else { return nil }
+        let sorted = politeness.values.sorted {
+            ($0.brokeLimits ? 1 : 0, $0.requests, $1.host) > ($1.brokeLimits ? 1 : 0, $1.requests, $0.host)
+        }
+        return Report.Politeness(
+            hostCount: politeness.count, hostsBreakingLimits: politeness.values.filter(\.brokeLimits).map(\.host).sorted(),
+            hosts: Array(sorted.prefix(ReportAggregator.politenessRows)))
     }
 
     /// The frontier size at the end of each of `seconds` (sorted, absolute): the last sample up to then.
