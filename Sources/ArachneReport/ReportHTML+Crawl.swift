@@ -53,6 +53,23 @@ extension ReportHTML {
                     numeric: [1])
                 + htmlTable(
                     ["host", "pages"], crawl.hosts.map { [$0.host, TextFormat.count($0.pages)] }, numeric: [1]))
+        if let politeness = crawl.politeness {
+            let rows = politeness.hosts.map { audit -> [String] in
+                [(audit.brokeLimits ? "⚠ " : "") + audit.host, TextFormat.count(audit.requests),
+                 "\(audit.maxInFlight) / \(audit.perHost)", audit.minGapMs.map { TextFormat.count($0) } ?? "–",
+                 "\(TextFormat.count(audit.delayMs)) (\(audit.delaySource.rawValue))", TextFormat.count(audit.backOffMs),
+                 "\(audit.tooManyRequests) / \(audit.unavailable)", TextFormat.count(audit.retries), audit.robots,
+                 TextFormat.count(audit.robotsBlocked)]
+            }
+            let verdict = politeness.hostsBreakingLimits.isEmpty
+                ? "Every host's figures kept its limits."
+                : "Hosts that broke their own limits: " + politeness.hostsBreakingLimits.joined(separator: ", ")
+            html += section(
+                "Crawl: politeness audit (\(TextFormat.count(politeness.hostCount)) hosts). \(verdict)", chart: nil,
+                table: htmlTable(
+                    ["host", "requests", "in flight / limit", "smallest gap ms", "delay ms", "back-off ms",
+                     "429 / 503", "retries", "robots.txt", "robots-blocked"], rows, numeric: [1, 3, 5, 7, 9]))
+        }
         return html
     }
 

@@ -86,7 +86,7 @@ struct ControlMessageTests {
 
     @Test("an unknown command is named")
     func unknownCommand() {
-        guard let error = decodeError(ControlRequest.decode, [[0x41, 0x52, 0x03, 0x00, 0x4F] + Array("{}".utf8)])
+        guard let error = decodeError(ControlRequest.decode, [[0x41, 0x52, 0x04, 0x00, 0x4F] + Array("{}".utf8)])
         else { return }
         #expect(error.code == .unknownType)
         #expect(error.message.contains("0x4f"))
@@ -117,11 +117,11 @@ struct ControlMessageTests {
 
     @Test("a CLI of another version gets an error reply naming both versions")
     func otherVersion() {
-        let frames = withVersion(4, ControlRequest.status(job: nil).encode())
+        let frames = withVersion(5, ControlRequest.status(job: nil).encode())
         guard let error = decodeError(ControlRequest.decode, frames) else { return }
         #expect(
             ControlReply.rejecting(error)
-                == .error(message: "protocol version 4 not supported; this coordinator speaks 3")
+                == .error(message: "protocol version 5 not supported; this coordinator speaks 4")
         )
     }
 
