@@ -149,6 +149,9 @@ struct CrawlOptions: ParsableArguments {
     /// The job spec of a crawl: redirects are not followed inside a fetch (their targets enter the frontier), and
     /// the private-address guard is on.
     func jobSpec(seeds: [String], concurrency: Int, settings: FetchSettings, name: String? = nil) -> JobSpec {
+        if noRobots {
+            Terminal.warn("--no-robots: robots.txt is neither fetched nor obeyed; every host's audit row says so")
+        }
         var settings = settings
         var spec = spec
         // `--per-host` (a fetch option) is, in a crawl, the cluster-wide limit per host; a crawl's default is 2.

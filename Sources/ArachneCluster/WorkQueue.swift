@@ -307,7 +307,9 @@ final class WorkQueue {
     private func slot(job: String, host: String, rules: PolitenessRules) -> Int {
         let key = Self.slotKey(job: job, host: host)
         if let index = slotIndex[key] { return index }
-        slots.append(HostSlot(job: job, host: host, rules: rules))
+        let slot = HostSlot(job: job, host: host, rules: rules)
+        if jobs[job]?.robots == nil { slot.politeness.noteRobots("off (--no-robots)") }
+        slots.append(slot)
         slotIndex[key] = slots.count - 1
         return slots.count - 1
     }
