@@ -47,7 +47,7 @@ let package = Package(
             name: "ArachneArchive", dependencies: ["ArachneCore", "ArachneReport", "CArachneISAL", "CArachneCrypto"]),
         .target(name: "ArachneStore", dependencies: ["ArachneCore", "CArachneSQLite"]),
         .target(name: "ArachneSite", dependencies: ["ArachneCore", "ArachneEventLoop", "ArachneSystem", "CArachneZlib"]),
-        .target(name: "ArachneLinks", dependencies: ["CArachneXML2"]),
+        .target(name: "ArachneLinks", dependencies: ["CArachneXML2", "CArachneZlib"]),
         // Crawl rules: scope, filters, traps. Pure values, with libpsl and PCRE2 behind one wrapper file each.
         .target(name: "ArachneCrawl", dependencies: ["ArachneCore", "ArachneURL", "ArachneLinks", "CArachnePSL", "CArachnePCRE2"]),
 
@@ -89,8 +89,8 @@ let package = Package(
         .testTarget(name: "ArachneZMQTests", dependencies: ["ArachneZMQ", "ArachneEventLoop"]),
         .testTarget(name: "ArachneStoreTests", dependencies: ["ArachneStore"]),
         .testTarget(name: "ArachneURLTests", dependencies: ["ArachneURL"]),
-        .testTarget(name: "ArachneLinksTests", dependencies: ["ArachneLinks"]),
-        .testTarget(name: "ArachneCrawlTests", dependencies: ["ArachneCrawl", "ArachneCore"]),
+        .testTarget(name: "ArachneLinksTests", dependencies: ["ArachneLinks", "CArachneZlib"]),
+        .testTarget(name: "ArachneCrawlTests", dependencies: ["ArachneCrawl", "ArachneCore", "ArachneLinks"]),
         .testTarget(name: "ArachneLadderTests", dependencies: ["ArachneLadder", "ArachneSite"]),
         // Integration tests run the real `arachne` binary: depending on it makes `swift test` build it.
         .target(

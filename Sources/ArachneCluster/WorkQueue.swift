@@ -162,6 +162,13 @@ final class WorkQueue {
             return nil
         }
         _ = slot.politeness.finish(now: now, status: outcome.status, retryAfterMs: nil, retries: Int.max)
+        if outcome.failure?.kind == .blockedAddress {
+            jobs[task.job]?.robots?.addressBlocked(origin: task.origin)
+            slot.politeness.noteRobots("not fetched: the private-address guard refused its address")
+            enqueue(task.slot, now: now)
+            wake(waiters.count)
+            return nil
+        }
         let state = learn(job: task.job, origin: task.origin, slot: task.slot,
                           outcome: RobotsFetchOutcome(outcome), fetchedAt: Date().timeIntervalSince1970)
         enqueue(task.slot, now: now)

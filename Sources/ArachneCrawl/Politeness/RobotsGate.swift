@@ -32,6 +32,9 @@ public struct RobotsGate: Sendable {
         case fetching
         case known(RobotsFetchPolicy)
         case skipped(String)
+        /// Pages go on without robots.txt (its address is one the crawl may not connect to: each page is refused by
+        /// the private-address guard with a record of its own).
+        case unguarded
     }
 
     private var origins: [String: OriginState] = [:]
@@ -53,6 +56,8 @@ public struct RobotsGate: Sendable {
             return .waitForFetch
         case .skipped(let why):
             return .refuse(why)
+        case .unguarded:
+            return .allow
         case .known(let policy):
             guard let state = policy.state else { return .fetchRobots }
             if policy.needsFetch(now: now) {
@@ -91,6 +96,12 @@ public struct RobotsGate: Sendable {
         }
         origins[origin] = .known(policy)
         return state
+    }
+
+    /// robots.txt could not be fetched because the private-address guard refused its address: the origin's pages go
+    /// on, to be refused by the guard one by one (`blocked-address` records), not held back as if unreachable.
+    public mutating func addressBlocked(origin: String) {
+        origins[origin] = .unguarded
     }
 
     /// Skips every page of `origin` with this reason (a `Crawl-delay` above the crawl's limit).
