@@ -147,8 +147,8 @@ import Testing
     @Test func maxDepthOneFetchesTheSeedAndItsDirectLinksAndSkipsTheRestOnce() throws {
         let site = try SiteFixture()
         defer { site.stop() }
-        let crawl = try Self.crawl(site, ["--max-depth", "1", "--workers", "2"], label: "depth1")
-        let expected = DemoSite.crawlExpectation(maxDepth: 1)
+        let crawl = try Self.crawl(site, ["--max-depth", "1", "--workers", "2", "--no-sitemaps"], label: "depth1")
+        let expected = DemoSite.crawlExpectation(maxDepth: 1, sitemaps: false)
         #expect(crawl.fetchedPaths == expected.fetched)
         #expect(expected.fetched == Set(["/"] + Self.followedTargets(of: "/")))
         // What the depth-1 pages link to that is not fetched ends as one max-depth skip each.
@@ -169,7 +169,7 @@ import Testing
     @Test func maxPagesFetchesExactlyThatManyAndSkipsEveryOtherDiscoveredURLOnce() throws {
         let site = try SiteFixture()
         defer { site.stop() }
-        let crawl = try Self.crawl(site, ["--max-pages", "50", "--workers", "2", "--concurrency", "4"], label: "pages50")
+        let crawl = try Self.crawl(site, ["--max-pages", "50", "--workers", "2", "--concurrency", "4", "--no-sitemaps"], label: "pages50")
         #expect(crawl.fetched.count == 50)
         let skipped = crawl.skips(.maxPages)
         #expect(!skipped.isEmpty)
@@ -189,7 +189,7 @@ import Testing
         let site = try SiteFixture()
         defer { site.stop() }
         let pattern = "page/[0-9]*5$"
-        let crawl = try Self.crawl(site, ["--exclude", pattern, "--workers", "2"], label: "exclude")
+        let crawl = try Self.crawl(site, ["--exclude", pattern, "--workers", "2", "--no-sitemaps"], label: "exclude")
         let excluded = { (path: String) in path.range(of: "page/[0-9]*5$", options: .regularExpression) != nil }
         #expect(!crawl.records.contains { excluded(crawl.path($0.url)) })
         #expect(crawl.fetched.count == crawl.records.count, "no skips")
