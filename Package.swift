@@ -94,8 +94,11 @@ let package = Package(
         .testTarget(name: "ArachneLadderTests", dependencies: ["ArachneLadder", "ArachneSite"]),
         // Integration tests run the real `arachne` binary: depending on it makes `swift test` build it.
         .target(
-            name: "ArachneTestSupport", dependencies: ["ArachneSite", "ArachneArchive", "ArachneEventLoop"],
+            name: "ArachneTestSupport",
+            dependencies: ["ArachneSite", "ArachneArchive", "ArachneEventLoop", "ArachneSystem"],
             path: "Tests/ArachneTestSupport"),
+        // The polite-crawl test site (Tests/Fixtures/polite_site.py) and its Swift helpers, tested.
+        .testTarget(name: "ArachneTestSupportTests", dependencies: ["ArachneTestSupport", "ArachneLinks"]),
         .testTarget(
             name: "ArachneClusterTests", dependencies: ["ArachneCluster", "ArachneSite", "ArachneTestSupport", "arachne"]),
         .testTarget(
