@@ -1,5 +1,6 @@
 import ArachneArchive
 import ArachneCore
+import ArachneEventLoop
 import ArachneReport
 import ArachneSite
 import ArachneTestSupport
@@ -212,6 +213,42 @@ import Testing
         #expect(crawl.report.crawl?.links.filtered == ["exclude:\(pattern)": filtered])
         Self.expectConsistentLineage(crawl)
         try Self.expectConsistentReport(crawl)
+    }
+
+    @Test func fourWorkersCrawlingSixHostsFetchEachHostFromOneWorker() throws {
+        // Six demo sites, each on a loopback address of its own: six hosts, crawled from their six index pages.
+        let loop = try EventLoop(name: "test-sites")
+        defer { loop.shutdown() }
+        let pageCount = 50
+        var sites: [DemoSite] = []
+        defer { for site in sites { site.stop() } }
+        for last in 2...7 {
+            sites.append(try DemoSite.start(on: loop, host: "127.0.0.\(last)", port: 0, pageCount: pageCount))
+        }
+        let out = temporaryDirectory("crawl-hosts")
+        let result = try runArachne(
+            ["crawl"] + sites.map { $0.baseURL + "/" }
+                + ["--out", out, "--no-bodies", "--workers", "4", "--concurrency", "4"], timeout: 60)
+        #expect(result.status == 0, "\(result.stderr)")
+        let records = try RecordsReader.readAll(path: out + "/records.ndjson")
+        let expected = DemoSite.crawlExpectation(pageCount: pageCount).fetched
+        let report = try ReportReader.read(out + "/report.json").report
+        #expect(report.job.state == .completed)
+        var workersByHost: [String: Set<String>] = [:]
+        for site in sites {
+            let crawl = Crawl(base: site.baseURL, records: records.filter { $0.url.hasPrefix(site.baseURL + "/") },
+                              report: report, stderr: result.stderr)
+            #expect(crawl.fetchedPaths == expected, "\(site.baseURL)")
+            #expect(crawl.records.count == expected.count, "\(site.baseURL): one record per URL")
+            workersByHost[site.host] = Set(crawl.records.map(\.worker))
+        }
+        #expect(records.count == sites.count * expected.count)
+        // Each host's pages were all fetched by one worker; the hosts spread over several workers.
+        for (host, workers) in workersByHost.sorted(by: { $0.key < $1.key }) {
+            #expect(workers.count == 1, "\(host) was fetched by \(workers.sorted())")
+        }
+        let used = workersByHost.values.reduce(into: Set<String>()) { $0.formUnion($1) }
+        #expect(used.count >= 2 && used.isSubset(of: ["local-1", "local-2", "local-3", "local-4"]), "\(used.sorted())")
     }
 
     @Test func aWorkerKilledMidCrawlIsReplacedAndEveryDiscoveredURLEndsOnce() async throws {
