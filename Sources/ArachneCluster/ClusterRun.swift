@@ -24,6 +24,8 @@ public enum ClusterRun {
         public var workerStartTimeout: Double
         /// Submit the job only once every local worker has joined (at most `workerStartTimeout`), so the job's
         /// duration is the fetching alone, as on a coordinator whose workers are running (the ladder's cluster rung).
+        /// A crawl always waits: each of its hosts stays with the worker that claims it first, and a worker claims
+        /// its share of the hosts with work among the workers there, so they spread only over workers that joined.
         public var awaitWorkers = false
         /// Called once the job has ended with how long the workers took to join (0 unless `awaitWorkers`) and how
         /// long the job ran, in seconds.
@@ -86,7 +88,7 @@ public enum ClusterRun {
             }
         }
         var startup = 0.0
-        if options.awaitWorkers {
+        if options.awaitWorkers || options.spec.isCrawl {
             let clock = ContinuousClock.now
             while await coordinator.workerCounts().everJoined < options.workers,
                   ContinuousClock.now - clock < .seconds(options.workerStartTimeout)

@@ -27,6 +27,8 @@ final class ActiveJob {
     /// whose file each worker session has been sent.
     var robots: [String: RobotsReport] = [:]
     var robotsSent: [String: Set<String>] = [:]
+    /// A crawl's politeness groups, numbered in the order met: the scheduler knows each key's host by its number.
+    private var groupIDs: [String: Int] = [:]
 
     var isCrawl: Bool { spec.crawl != nil }
 
@@ -40,6 +42,23 @@ final class ActiveJob {
     /// The URL of a key whose record is being written: a crawl forgets it (the key is terminal).
     func takeURL(of key: RequestKey) -> String {
         isCrawl ? crawlURLs.removeValue(forKey: key.urlIndex) ?? "" : url(of: key)
+    }
+
+    /// What a crawl keeps its politeness by, for a URL it admitted: the URL's host, lower-case, without the port.
+    /// The scheduler leases a group's keys to one worker at a time, and that worker keeps `--per-host` and `--delay`
+    /// on it. This is the one place a group is decided: `--per-ip` (hosts of one address sharing a budget) needs
+    /// the address, which this coordinator does not resolve, so under it too the group is the host.
+    func politenessGroup(of url: String) -> String {
+        URLAuthority.host(of: url) ?? ""
+    }
+
+    /// The number of the URL's politeness group in this job.
+    func politenessGroupID(of url: String) -> Int {
+        let group = politenessGroup(of: url)
+        if let id = groupIDs[group] { return id }
+        let id = groupIDs.count
+        groupIDs[group] = id
+        return id
     }
 
     init(id: String, spec: JobSpec, recorder: JobRecorder, batcher: RecordBatcher, progress: JobProgress,
@@ -126,17 +145,33 @@ final class CoordinatorCore {
     func addJob(_ job: ActiveJob, resume: JobResume?, urlCount: Int? = nil) {
         Trace.log("coordinator: job \(job.id) added")
         jobs[job.id] = job
-        perform(scheduler.addJob(id: job.id, urlCount: urlCount ?? job.spec.urlCount,
-                                 repeatCount: job.spec.repeatCount, perWorkerLimit: job.spec.concurrency,
-                                 resume: resume, growable: job.isCrawl, now: now))
+        let count = urlCount ?? job.spec.urlCount
+        // A crawl's keys are leased by politeness group: each unfinished key's group (a key whose URL is missing,
+        // which a consistent store never gives, is leased with an empty URL, and fails, as before).
+        var hosts: [(index: Int, host: Int)] = []
+        var hostWindow = Int.max
+        if let crawl = job.spec.crawl {
+            hostWindow = HostPartition.window(perHost: crawl.perHost)
+            for index in 0..<count where !(resume?.isCompleted(index: index) ?? false) {
+                hosts.append((index, job.politenessGroupID(of: job.crawlURLs[index] ?? "")))
+            }
+        }
+        perform(scheduler.addJob(id: job.id, urlCount: count, repeatCount: job.spec.repeatCount,
+                                 perWorkerLimit: job.spec.concurrency, resume: resume, growable: job.isCrawl,
+                                 hosts: hosts, hostWindow: hostWindow, now: now))
     }
 
     /// A crawl's frontier admitted URLs (or settled a batch's discoveries): the scheduler grows the job.
     func applyFrontierDelta(_ id: String, _ delta: FrontierDelta) {
         guard let job = jobs[id] else { return }
-        for (index, url) in delta.added { job.crawlURLs[index] = url }
-        perform(scheduler.extendJob(id, urlCount: delta.urlCount, terminal: delta.skipped, settled: delta.settled,
-                                    now: now))
+        var hosts: [(index: Int, host: Int)] = []
+        hosts.reserveCapacity(delta.added.count)
+        for (index, url) in delta.added {
+            job.crawlURLs[index] = url
+            hosts.append((index, job.politenessGroupID(of: url)))
+        }
+        perform(scheduler.extendJob(id, urlCount: delta.urlCount, terminal: delta.skipped, hosts: hosts,
+                                    settled: delta.settled, now: now))
     }
 
     func cancelJob(_ id: String) {
