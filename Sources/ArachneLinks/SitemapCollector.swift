@@ -133,7 +133,8 @@ struct SitemapCollector {
         }
         // An overlong location was counted at its end tag.
         if locationLine >= 0 {
-            document.add(SitemapDocument.Entry(location: location, lastmod: lastmod, line: locationLine), limits: limits)
+            let entry = SitemapDocument.Entry(location: location, lastmod: lastmod, line: locationLine)
+            document.add(entry, limits: limits)
         }
         self.location = nil
     }

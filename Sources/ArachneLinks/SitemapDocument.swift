@@ -89,8 +89,8 @@ public struct SitemapLimits: Sendable, Hashable {
     public static let sitemapsOrg = SitemapLimits()
 }
 
-/// Why a sitemap was not read to its end: malformed or too deeply nested XML, or a gzip stream that is corrupt or cut short. The entries
-/// read before the problem are kept.
+/// Why a sitemap was not read to its end: malformed or too deeply nested XML, or a gzip stream that is corrupt or cut
+/// short. The entries read before the problem are kept.
 public struct SitemapError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Kind: Sendable, Hashable {
         /// Not well-formed XML (libxml2's fatal error): parsing stopped at `line`.

@@ -93,11 +93,11 @@ final class SitemapReading {
         switch mode {
         case .xml(let parser):
             let parsed = parser.finish(complete: complete && error == nil && !document.truncatedAtByteCap)
-            let (compressed, bytesParsed, cut) = (document.compressed, document.bytesParsed, document.truncatedAtByteCap)
+            let read = document
             document = parsed
-            document.compressed = compressed
-            document.bytesParsed = bytesParsed
-            document.truncatedAtByteCap = cut
+            document.compressed = read.compressed
+            document.bytesParsed = read.bytesParsed
+            document.truncatedAtByteCap = read.truncatedAtByteCap
         case .text(var lines):
             lines.finish(into: &document)
         case .sniffing, .done:
@@ -128,15 +128,17 @@ final class SitemapReading {
         var index = 0
         if prefix.isEmpty {
             // A UTF-16 byte order mark: XML in UTF-16, which libxml2 decodes. A UTF-8 one is skipped.
-            if offset == 0, bytes.count >= 2, (bytes[0] == 0xFF && bytes[1] == 0xFE) || (bytes[0] == 0xFE && bytes[1] == 0xFF) {
+            let utf16 = bytes.count >= 2
+                && (bytes[0] == 0xFF && bytes[1] == 0xFE || bytes[0] == 0xFE && bytes[1] == 0xFF)
+            if offset == 0, utf16 {
                 startXML()
                 return dispatch(bytes, at: offset)
             }
             if offset == 0, bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { index = 3 }
             while index < bytes.count, Self.isSpace(bytes[index]) {
-                if bytes[index] == 0x0A || (bytes[index] == 0x0D && (index + 1 == bytes.count || bytes[index + 1] != 0x0A)) {
-                    skippedLines += 1
-                }
+                // LF, CR and CRLF each end a line.
+                let lone = bytes[index] == 0x0D && (index + 1 == bytes.count || bytes[index + 1] != 0x0A)
+                if bytes[index] == 0x0A || lone { skippedLines += 1 }
                 index += 1
             }
         }

@@ -5,9 +5,10 @@ import CArachneXML2
 ///
 /// Hostile XML is refused by what the parser is *not* given: no `XML_PARSE_NOENT` (entities are not substituted),
 /// no `XML_PARSE_DTDLOAD`/`DTDATTR`/`DTDVALID` (no external subset), `XML_PARSE_NONET`, and no `XML_PARSE_HUGE`, so
-/// libxml2's own limits hold (10 MB text nodes and lookahead); nesting is limited by `SitemapCollector.maxDepth`. The SAX handler has no
-/// `getEntity`, `entityDecl`, `resolveEntity` or `reference` callback, so a declared entity can never be found: a
-/// reference to one is a well-formedness error (parsing stops there) and billion-laughs expansion cannot happen.
+/// libxml2's own limits hold (10 MB text nodes and lookahead); nesting is limited by `SitemapCollector.maxDepth`.
+/// The SAX handler has no `getEntity`, `entityDecl`, `resolveEntity` or `reference` callback, so a declared entity
+/// can never be found: a reference to one is a well-formedness error (parsing stops there) and billion-laughs
+/// expansion cannot happen.
 /// Predefined entities (`&amp;`) and character references are decoded by libxml2 itself.
 ///
 /// Not Sendable: it lives for one read, on the calling thread; libxml2 reaches it through an unretained pointer that
@@ -147,8 +148,8 @@ final class SitemapXMLParser {
         } else {
             return false
         }
-        for known in ["www.sitemaps.org/schemas/sitemap", "sitemaps.org/schemas/sitemap", "www.google.com/schemas/sitemap"]
-        where rest.hasPrefix(known) {
+        let hosts = ["www.sitemaps.org", "sitemaps.org", "www.google.com"]
+        for known in hosts.map({ $0 + "/schemas/sitemap" }) where rest.hasPrefix(known) {
             let after = rest.dropFirst(known.utf8.count)
             return after.isEmpty || after.first == "/"
         }

@@ -69,7 +69,8 @@ struct SitemapParserTests {
     func accounting() {
         var locations: [String] = []
         for index in 0..<60 {
-            locations.append(index % 3 == 0 ? "not a url \(index)" : index % 3 == 1 ? "ftp://a/\(index)" : "http://a/\(index)")
+            let kind = ["not a url ", "ftp://a/", "http://a/"][index % 3]
+            locations.append(kind + "\(index)")
         }
         let text = urlset(locations).replacingOccurrences(of: "<url><loc>http://a/2</loc></url>", with: "<url></url>")
         let sitemap = parse(text, limits: SitemapLimits(maxEntries: 50))
@@ -85,7 +86,8 @@ struct SitemapParserTests {
     func kinds() {
         let index = parse("""
             <sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
-            <sitemap><loc>http://www.example.com/sitemap1.xml.gz</loc><lastmod>2004-10-01T18:23:17+00:00</lastmod></sitemap>
+            <sitemap><loc>http://www.example.com/sitemap1.xml.gz</loc>
+            <lastmod>2004-10-01T18:23:17+00:00</lastmod></sitemap>
             </sitemapindex>
             """)
         #expect(index.kind == .sitemapIndex)

@@ -45,7 +45,8 @@ struct GzipWriter {
                     return (code, outBuffer.count - Int(stream.pointee.avail_out))
                 }
                 output.append(contentsOf: buffer[..<produced])
-                if flush == Z_FINISH ? code == Z_STREAM_END : stream.pointee.avail_in == 0 && stream.pointee.avail_out > 0 { break }
+                let inputUsed = stream.pointee.avail_in == 0 && stream.pointee.avail_out > 0
+                if flush == Z_FINISH ? code == Z_STREAM_END : inputUsed { break }
                 precondition(code == Z_OK || code == Z_BUF_ERROR, "deflate: \(code)")
             }
         }
@@ -204,7 +205,8 @@ struct SitemapReaderTests {
             #"<urlset xmlns="https://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>http://a/</loc></url></urlset>"#,
             #"<urlset xmlns="http://www.google.com/schemas/sitemap/0.84"><url><loc>http://a/</loc></url></urlset>"#,
             #"<urlset><url><loc>http://a/</loc></url></urlset>"#,
-            #"<s:urlset xmlns:s="http://www.sitemaps.org/schemas/sitemap/0.9"><s:url><s:loc>http://a/</s:loc></s:url></s:urlset>"#,
+            #"<s:urlset xmlns:s="http://www.sitemaps.org/schemas/sitemap/0.9">"#
+                + #"<s:url><s:loc>http://a/</s:loc></s:url></s:urlset>"#,
             """
             <?xml version="1.0" encoding="UTF-8"?>
             <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -265,7 +267,8 @@ struct SitemapReaderTests {
             + Array("</loc></url></urlset>".utf8)
         #expect(locations(SitemapReader.read(latin1)) == ["http://a/ü"])
         var utf16: [UInt8] = [0xFF, 0xFE]
-        for unit in #"<?xml version="1.0" encoding="UTF-16"?><urlset><url><loc>http://a/é</loc></url></urlset>"#.utf16 {
+        let utf16Text = #"<?xml version="1.0" encoding="UTF-16"?><urlset><url><loc>http://a/é</loc></url></urlset>"#
+        for unit in utf16Text.utf16 {
             utf16 += [UInt8(unit & 0xFF), UInt8(unit >> 8)]
         }
         #expect(locations(SitemapReader.read(utf16)) == ["http://a/é"])
@@ -427,7 +430,8 @@ struct SitemapHostileInputTests {
     func hugeTokens() {
         let long = String(repeating: "x", count: 20_000_000)
         for tail in ["<url a='\(long)'>", "<!--\(long)-->", "<url \(long)"] {
-            let document = read("<urlset><url><loc>http://a/</loc></url>" + tail + "<url><loc>http://a/after</loc></url></urlset>")
+            let document = read(
+                "<urlset><url><loc>http://a/</loc></url>" + tail + "<url><loc>http://a/after</loc></url></urlset>")
             #expect(locations(document) == ["http://a/"])
             #expect(document.error?.kind == .malformedXML, "\(tail.prefix(10))")
         }
@@ -492,12 +496,15 @@ struct SitemapHostileInputTests {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Int(state >> 33)
         }
-        let pieces = ["<urlset>", "<url>", "<loc>", "</loc>", "</url>", "http://a/", "&amp;", "&#x0;", "&x;", "<!--",
-                      "-->", "<![CDATA[", "]]>", "<!DOCTYPE urlset [", "]>", "\u{0}", "\u{FFFD}", "\n", "<sitemapindex>",
-                      "<sitemap>", "<?xml version='1.0'?>", "<", ">", "\"", "xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'"]
+        let pieces = [
+            "<urlset>", "<url>", "<loc>", "</loc>", "</url>", "http://a/", "&amp;", "&#x0;", "&x;", "<!--", "-->",
+            "<![CDATA[", "]]>", "<!DOCTYPE urlset [", "]>", "\u{0}", "\u{FFFD}", "\n", "<sitemapindex>", "<sitemap>",
+            "<?xml version='1.0'?>", "<", ">", "\"", "xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'",
+        ]
         let text = "<urlset>" + (0..<3_000).map { _ in pieces[next() % pieces.count] }.joined()
         let bytes = Array(text.utf8)
-        for body in [bytes, gzip(bytes), Array(gzip(bytes).prefix(next() % 500)), bytes.map { $0 ^ UInt8(next() % 256) }] {
+        let flipped = bytes.map { $0 ^ UInt8(next() % 256) }
+        for body in [bytes, gzip(bytes), Array(gzip(bytes).prefix(next() % 500)), flipped] {
             let document = SitemapReader.read(body)
             #expect(document.entries.count <= 3_000)
         }

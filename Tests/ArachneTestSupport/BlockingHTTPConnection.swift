@@ -30,7 +30,9 @@ public final class BlockingHTTPConnection {
 
     /// Connects to `address:port` (an IPv4 address); reads and writes give up after `timeout`.
     public init(address: String, port: UInt16, timeout: Duration = .seconds(15)) throws {
-        guard let target = IPv4Address(address, port: port) else { throw PoliteSiteError("not an IPv4 address: \(address)") }
+        guard let target = IPv4Address(address, port: port) else {
+            throw PoliteSiteError("not an IPv4 address: \(address)")
+        }
         fd = try Syscall.tcpSocket(nonBlocking: false)
         do {
             try Syscall.setTimeout(fd, .receive, timeout)
@@ -100,7 +102,9 @@ public final class BlockingHTTPConnection {
     private func write(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
-            let result = try bytes.withUnsafeBytes { try Syscall.write(fd, from: UnsafeRawBufferPointer(rebasing: $0[offset...])) }
+            let result = try bytes.withUnsafeBytes {
+                try Syscall.write(fd, from: UnsafeRawBufferPointer(rebasing: $0[offset...]))
+            }
             guard case .processed(let count) = result else { throw PoliteSiteError("write timed out") }
             offset += count
         }
@@ -118,9 +122,8 @@ public final class BlockingHTTPConnection {
 
     private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
         guard haystack.count >= needle.count else { return nil }
-        for start in 0...(haystack.count - needle.count) where haystack[start..<(start + needle.count)].elementsEqual(needle) {
-            return start
+        return (0...(haystack.count - needle.count)).first {
+            haystack[$0..<($0 + needle.count)].elementsEqual(needle)
         }
-        return nil
     }
 }

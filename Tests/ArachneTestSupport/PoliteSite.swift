@@ -428,7 +428,9 @@ extension PoliteSite {
         public var connections: [Int: LoggedConnection]
 
         public init(requests: [LoggedRequest], connections: [Int: LoggedConnection] = [:]) {
-            self.requests = requests.sorted { ($0.start, $0.connection, $0.sequence) < ($1.start, $1.connection, $1.sequence) }
+            self.requests = requests.sorted {
+                ($0.start, $0.connection, $0.sequence) < ($1.start, $1.connection, $1.sequence)
+            }
             self.connections = connections
         }
 

@@ -176,8 +176,8 @@ struct PoliteSiteTests {
             done.enter()
             // Threads, not concurrentPerform: that runs only as many at once as there are cores.
             Thread {
-                let status = (try? BlockingHTTPConnection(address: address, port: port).request("GET", path).status) ?? 0
-                statuses.set(index, status)
+                let connection = try? BlockingHTTPConnection(address: address, port: port)
+                statuses.set(index, (try? connection?.request("GET", path).status) ?? 0)
                 done.leave()
             }.start()
         }
@@ -228,7 +228,8 @@ struct PoliteSiteTests {
     @Test("a response cut by the client leaving or by stop is logged with an error")
     func cutResponses() throws {
         let site = try Site.start(Site.Configuration(hosts: [
-            Site.Host("a", address: "127.0.0.2", routes: ["/slow": [Site.Response(body: "late", delayMilliseconds: 5_000)]]),
+            Site.Host(
+                "a", address: "127.0.0.2", routes: ["/slow": [Site.Response(body: "late", delayMilliseconds: 5_000)]]),
         ]))
         let (address, port) = site.endpoint("a")
         let leaving = try BlockingHTTPConnection(address: address, port: port)
