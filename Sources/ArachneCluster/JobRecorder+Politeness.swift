@@ -23,17 +23,29 @@ extension JobRecorder {
         }
     }
 
-    /// The politeness figures a worker session reported for a crawl's hosts (cumulative): into the report, and
-    /// into the store about once a second.
+    /// The politeness figures a worker session reported for some of a crawl's hosts (cumulative per host, so each
+    /// replaces that host's previous figures from the worker): into the report, and into the store about once a
+    /// second.
     func noteAudits(worker: String, _ audits: [HostAudit]) {
         onWriterThread { recorder in
-            recorder.auditsByWorker[worker] = audits
-            recorder.updateFigures { $0.notePoliteness(recorder.auditsByWorker) }
+            for audit in audits { recorder.auditsByWorker[worker, default: [:]][audit.host] = audit }
+            let merged = audits.map { recorder.mergedAudit(of: $0.host) }
+            recorder.updateFigures { figures in for audit in merged { figures.setPoliteness(audit) } }
             let now = Date().timeIntervalSince1970
             guard now - recorder.lastAuditSave >= 1, let frontier = recorder.frontierForPoliteness else { return }
             recorder.lastAuditSave = now
-            try? frontier.store.saveAudits(recorder.auditsByWorker)
+            try? frontier.store.saveAudits(recorder.auditsByWorker.mapValues { Array($0.values) })
         }
+    }
+
+    /// One host's figures merged over every worker session that reported it (writer thread).
+    func mergedAudit(of host: String) -> HostAudit {
+        var merged: HostAudit?
+        for byHost in auditsByWorker.values {
+            guard let audit = byHost[host] else { continue }
+            if merged == nil { merged = audit } else { merged!.merge(audit) }
+        }
+        return merged ?? HostAudit(host: host)
     }
 
     /// The robots.txt files a resumed crawl fetched in the last 24 hours, and its audits so far (into the report).
@@ -43,8 +55,12 @@ extension JobRecorder {
             let audits = try frontier.store.loadAudits()
             if !audits.isEmpty {
                 // Earlier worker sessions keep their names apart from the new ones.
-                for (worker, figures) in audits { recorder.auditsByWorker["before restart: " + worker] = figures }
-                recorder.updateFigures { $0.notePoliteness(recorder.auditsByWorker) }
+                for (worker, figures) in audits {
+                    recorder.auditsByWorker["before restart: " + worker] =
+                        Dictionary(figures.map { ($0.host, $0) }, uniquingKeysWith: { $1 })
+                }
+                let all = recorder.auditsByWorker.mapValues { Array($0.values) }
+                recorder.updateFigures { $0.notePoliteness(all) }
             }
             return try frontier.store.loadRobots(since: Date().timeIntervalSince1970 - 24 * 3600)
         }

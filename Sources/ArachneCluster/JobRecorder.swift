@@ -73,7 +73,7 @@ public final class JobRecorder: @unchecked Sendable {
     private var onFrontierDelta: (@Sendable (FrontierDelta) -> Void)?
     private var failure: ArchiveError?
     /// A crawl's politeness figures by worker session, as last reported, and when they were last stored.
-    var auditsByWorker: [String: [HostAudit]] = [:]
+    var auditsByWorker: [String: [String: HostAudit]] = [:]
     var lastAuditSave = 0.0
     private var recorded = 0
     private var onRecords: (([(RequestKey, FetchRecord)]) throws -> Void)?

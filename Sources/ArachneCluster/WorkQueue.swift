@@ -15,6 +15,8 @@ struct WorkItem {
     var enqueuedAt: UInt64
     /// Times this page was fetched again after a 429 or 503.
     var retries = 0
+    /// When its host let it start (the queue's millisecond clock), for a crawl's page.
+    var startedAtMs: Int64 = 0
 }
 
 /// A robots.txt a lane is to fetch before an origin's pages.
@@ -23,6 +25,8 @@ struct RobotsTask {
     var origin: String
     /// The host's slot in the queue.
     fileprivate var slot: Int
+    /// When its host let it start.
+    fileprivate var startedAtMs: Int64
     var url: String { origin + "/robots.txt" }
 }
 
@@ -69,6 +73,8 @@ final class WorkQueue {
     private var jobs: [String: JobPoliteness] = [:]
     private var waiters: [UnsafeContinuation<LaneWork?, Never>] = []
     private var wakeTimer: (id: TimerID, at: Int64)?
+    /// Host slots whose audit figures changed since `takeChangedAudits`.
+    private var changedSlots: Set<Int> = []
     private(set) var closed = false
     /// A page robots.txt refuses (or whose origin is skipped), with its record's message: it is not fetched.
     var onRefused: ((WorkItem, String) -> Void)?
@@ -137,8 +143,10 @@ final class WorkQueue {
             verdict = .keep
         } else {
             verdict = slots[slot].politeness.finish(
-                now: now, status: outcome.status, retryAfterMs: retryAfter, retries: item.retries)
+                now: now, status: outcome.status, retryAfterMs: retryAfter, retries: item.retries,
+                sentAtMs: Self.sentAt(startedAtMs: item.startedAtMs, outcome))
         }
+        changedSlots.insert(slot)
         if verdict == .retry && !closed {
             var again = item
             again.retries += 1
@@ -161,7 +169,8 @@ final class WorkQueue {
             enqueue(task.slot, now: now)
             return nil
         }
-        _ = slot.politeness.finish(now: now, status: outcome.status, retryAfterMs: nil, retries: Int.max)
+        _ = slot.politeness.finish(now: now, status: outcome.status, retryAfterMs: nil, retries: Int.max,
+                                   sentAtMs: Self.sentAt(startedAtMs: task.startedAtMs, outcome))
         if outcome.failure?.kind == .blockedAddress {
             jobs[task.job]?.robots?.addressBlocked(origin: task.origin)
             slot.politeness.noteRobots("not fetched: the private-address guard refused its address")
@@ -187,9 +196,14 @@ final class WorkQueue {
         wake(waiters.count)
     }
 
-    /// The politeness audit of every host of `job` this worker has held.
-    func audits(job: String) -> [HostAudit] {
-        slots.filter { $0.job == job }.map(\.politeness.audit)
+    /// The politeness audits that changed since the last call, by job: sent before the results they concern, so the
+    /// coordinator has every host's final figures when a job's last result arrives.
+    func takeChangedAudits() -> [String: [HostAudit]] {
+        guard !changedSlots.isEmpty else { return [:] }
+        var byJob: [String: [HostAudit]] = [:]
+        for index in changedSlots.sorted() { byJob[slots[index].job, default: []].append(slots[index].politeness.audit) }
+        changedSlots.removeAll(keepingCapacity: true)
+        return byJob
     }
 
     /// Drops queued items that match `predicate` (a cancelled job's, or everything when the coordinator is lost).
@@ -246,7 +260,8 @@ final class WorkQueue {
                     break
                 case .fetchRobots:
                     slot.politeness.start(now: now)
-                    return .robots(RobotsTask(job: slot.job, origin: origin, slot: top.slot))
+                    changedSlots.insert(top.slot)
+                    return .robots(RobotsTask(job: slot.job, origin: origin, slot: top.slot, startedAtMs: now))
                 case .waitForFetch:
                     // Back in the heap when that fetch finishes.
                     continue
@@ -259,6 +274,7 @@ final class WorkQueue {
                     _ = slot.items.popFirst()
                     count -= 1
                     slot.politeness.refused()
+                    changedSlots.insert(top.slot)
                     enqueue(top.slot, now: now)
                     onRefused?(item, why)
                     continue
@@ -267,8 +283,11 @@ final class WorkQueue {
             _ = slot.items.popFirst()
             count -= 1
             slot.politeness.start(now: now)
+            changedSlots.insert(top.slot)
             enqueue(top.slot, now: now)
-            return .fetch(item)
+            var started = item
+            started.startedAtMs = now
+            return .fetch(started)
         }
         armTimer(now: now)
         return nil
@@ -335,10 +354,18 @@ final class WorkQueue {
         }
         jobs[job]?.robots = gate
         slots[slot].politeness.noteRobots(state.summary(agent: gate.agent))
+        changedSlots.insert(slot)
         return state
     }
 
     private static func slotKey(job: String, host: String) -> String { job + "\u{0}" + host }
+
+    /// When a request that started at `startedAtMs` was sent: after its name lookup and connection (its
+    /// `pretransfer` time, in µs); nil when it never got that far.
+    private static func sentAt(startedAtMs: Int64, _ outcome: FetchOutcome) -> Int64? {
+        guard startedAtMs > 0, outcome.timings.pretransfer > 0 else { return nil }
+        return startedAtMs + outcome.timings.pretransfer / 1_000
+    }
 
     /// `scheme://host[:port]` of a serialized URL.
     static func origin(of url: String) -> String? {

@@ -64,8 +64,7 @@ final class WorkerRuntime {
     private var robotsProfiles: [String: FetchProfile] = [:]
     /// Crawl jobs that read the sitemaps robots.txt lists.
     private var readsSitemaps: Set<String> = []
-    /// The politeness audits last sent, by job, so unchanged ones are not sent again.
-    private var sentAudits: [String: [HostAudit]] = [:]
+
     private var batchRemaining: [UInt64: Int] = [:]
     private var pendingResults: [FetchResult] = []
     private var pendingBatchesDone: [UInt64] = []
@@ -351,6 +350,10 @@ final class WorkerRuntime {
     /// Sends what finished since the last flush: results, batches done, and the credits they free.
     private func flush() {
         guard welcomed else { return }
+        // Politeness figures of the hosts that changed go first: the coordinator has them before the results.
+        for (job, audits) in queue.takeChangedAudits() {
+            send(WorkerMessage.hostAudits(job: job, audits).encode())
+        }
         if !pendingResults.isEmpty {
             send(WorkerMessage.results(pendingResults).encode())
             pendingResults.removeAll(keepingCapacity: true)
@@ -390,23 +393,10 @@ final class WorkerRuntime {
         let silentMs = Int((now &- lastHeard) / 1_000_000)
         if silentMs > coordinatorTimeoutMs {
             coordinatorLost(silentMs: silentMs)
-        } else {
-            if welcomed { sendAudits() }
-            if welcomed && Int((now &- lastSent) / 1_000_000) >= heartbeatMs {
-                send(WorkerMessage.heartbeat.encode())
-            }
+        } else if welcomed && Int((now &- lastSent) / 1_000_000) >= heartbeatMs {
+            send(WorkerMessage.heartbeat.encode())
         }
         if onExit != nil { scheduleTick() }
-    }
-
-    /// Sends the politeness audit of each crawl job whose figures changed since the last tick.
-    private func sendAudits() {
-        for job in harvesters.keys {
-            let audits = queue.audits(job: job)
-            guard !audits.isEmpty, sentAudits[job] != audits else { continue }
-            sentAudits[job] = audits
-            send(WorkerMessage.hostAudits(job: job, audits).encode())
-        }
     }
 
     /// Drops every lease and says hello again on the same socket.

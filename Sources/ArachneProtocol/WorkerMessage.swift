@@ -320,8 +320,11 @@ extension WireReader {
             guard let kind = FetchErrorKind(rawValue: kindName) else {
                 throw invalid("error kind", "unknown kind '\(kindName)'")
             }
-            // Skip kinds are the coordinator's decisions about URLs it never leased; a fetch cannot end with one.
-            guard !kind.isSkip else { throw invalid("error kind", "'\(kindName)' is a skip kind, not a fetch failure") }
+            // Skip kinds are the coordinator's decisions about URLs it never leased, but for the two a worker takes
+            // about a leased page before any request: robots.txt disallows it, or the address guard refuses it.
+            guard !kind.isSkip || kind == .robots || kind == .blockedAddress else {
+                throw invalid("error kind", "'\(kindName)' is a skip kind the coordinator decides, not a fetch failure")
+            }
             outcome.failure = FetchFailure(kind: kind, message: try string("error message"))
         }
         let finishedAt = try double("finished at")

@@ -41,6 +41,12 @@ extension ReportAggregator {
         crawlState!.politeness = merged
     }
 
+    /// Sets one host's politeness figures (already merged across the worker sessions that held it).
+    public mutating func setPoliteness(_ audit: HostAudit) {
+        markCrawl()
+        crawlState!.politeness[audit.host] = audit
+    }
+
     /// Samples the frontier: `size` URLs waiting at `time` (seconds since the Unix epoch, the clock of records'
     /// `finishedAt`), and optionally `discovered`, the crawl's running count of distinct in-scope URLs found.
     /// The timeline shows, per second, the last sample taken in or before it; `peak` is the largest size noted,

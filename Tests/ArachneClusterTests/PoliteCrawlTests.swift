@@ -32,6 +32,15 @@ import Testing
         site.baseURLs.first { url.hasPrefix($0.value + "/") }?.key
     }
 
+    /// The two consecutive requests whose starts are closest, for failure messages.
+    static func closestStarts(_ requests: [Site.LoggedRequest]) -> String {
+        guard requests.count >= 2 else { return "" }
+        let pairs = zip(requests, requests.dropFirst())
+        guard let closest = pairs.min(by: { $0.1.start - $0.0.start < $1.1.start - $1.0.start }) else { return "" }
+        return "\(closest.0.path) (conn \(closest.0.connection), \(closest.0.status)) then \(closest.1.path) "
+            + "(conn \(closest.1.connection)) \(closest.1.start - closest.0.start) µs later"
+    }
+
     /// Four hosts linking to each other: `a` disallows `/page/1*`, `b` asks for a Crawl-delay of 0.3 s, `c` answers
     /// its `/page/5` with 429 and `Retry-After: 1` once, `d` has no robots.txt and answers slowly.
     static func fourHosts() -> Site.Configuration {
@@ -77,13 +86,17 @@ import Testing
             let paths = log.paths(host: host)
             #expect(paths.filter { $0 == "/robots.txt" }.count == 1, "\(host): \(paths)")
             #expect(paths.first == "/robots.txt", "\(host): \(paths.prefix(3))")
-            // Never more than --per-host requests open at once, never two starts closer than the delay (5 ms of
-            // scheduling slack between the worker's clock and the server's).
+            // Never more than --per-host requests open at once, never two starts closer than the delay, less the
+            // slack of two busy event loops on two cores: the worker's sending and this site's single-threaded
+            // reading of a request can each lag by some milliseconds (10 ms allowed, 10% of the delay). A second
+            // worker on the host, or no pacing, gives gaps of a few milliseconds.
             #expect(log.maxConcurrency(host: host) <= 2, "\(host)")
-            #expect((log.smallestStartGap(host: host) ?? .max) >= 95_000, "\(host): \(log.smallestStartGap(host: host) ?? -1) µs")
+            #expect((log.smallestStartGap(host: host) ?? .max) >= 90_000,
+                    "\(host): \(log.smallestStartGap(host: host) ?? -1) µs: \(Self.closestStarts(log.requests(host: host)))")
         }
         // Crawl-delay 0.3 s is a floor over --delay 0.1.
-        #expect((log.smallestStartGap(host: "b") ?? 0) >= 295_000, "\(log.smallestStartGap(host: "b") ?? -1) µs")
+        #expect((log.smallestStartGap(host: "b") ?? 0) >= 290_000,
+                "\(log.smallestStartGap(host: "b") ?? -1) µs: \(Self.closestStarts(log.requests(host: "b")))")
         // After the 429 with Retry-After: 1, c waits a second, then the page is fetched again and kept.
         let cRequests = log.requests(host: "c")
         if let slowed = cRequests.firstIndex(where: { $0.status == 429 }), slowed + 1 < cRequests.count {

@@ -113,9 +113,15 @@ public struct HostPoliteness: Sendable {
     }
 
     /// A request that started finishes at `now` with HTTP `status` (0: no response) and the answer's
-    /// `Retry-After` in milliseconds, if any. `retries` is how often this page was fetched again already.
-    public mutating func finish(now: Int64, status: Int, retryAfterMs: Int64?, retries: Int) -> Verdict {
+    /// `Retry-After` in milliseconds, if any. `retries` is how often this page was fetched again already. `sentAtMs`
+    /// is when the request really left (its start plus the name lookup and connection it needed): when it is later
+    /// than the last start, the next start is spaced from it, so a new connection's setup never shortens the gap
+    /// the server sees.
+    public mutating func finish(
+        now: Int64, status: Int, retryAfterMs: Int64?, retries: Int, sentAtMs: Int64? = nil
+    ) -> Verdict {
         inFlight = max(0, inFlight - 1)
+        if let sentAtMs, let last = lastStartMs, sentAtMs > last { lastStartMs = sentAtMs }
         guard status == 429 || status == 503 else {
             if status > 0 && backOffMs > 0 {
                 // Recover gradually: halve the back-off on each ordinary answer, down to nothing.
