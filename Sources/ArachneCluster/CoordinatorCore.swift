@@ -44,10 +44,10 @@ final class ActiveJob {
         isCrawl ? crawlURLs.removeValue(forKey: key.urlIndex) ?? "" : url(of: key)
     }
 
-    /// What a crawl keeps its politeness by, for a URL it admitted: the URL's host, lower-case, without the port.
-    /// The scheduler leases a group's keys to one worker at a time, and that worker keeps `--per-host` and `--delay`
-    /// on it. This is the one place a group is decided: `--per-ip` (hosts of one address sharing a budget) needs
-    /// the address, which this coordinator does not resolve, so under it too the group is the host.
+    /// What a crawl keeps its politeness by, for a URL it admitted: the URL's host, lower-case, without the port
+    /// (the host the worker paces by). The scheduler leases a group's keys to one worker at a time, and that worker
+    /// keeps `--per-host` and `--delay` on it. This is the one place a group is decided: `--per-ip` (hosts of one
+    /// address sharing a budget) needs the address, which this coordinator does not resolve.
     func politenessGroup(of url: String) -> String {
         URLAuthority.host(of: url) ?? ""
     }

@@ -72,7 +72,8 @@ public struct HostPartition: Sendable {
     /// Makes room for keys below `keyCount`.
     mutating func grow(to keyCount: Int) {
         precondition(keyCount < Int(Self.none), "a crawl of \(keyCount) keys is too large for its host partition")
-        if keyCount > hostOf.count { hostOf.append(contentsOf: repeatElement(Self.none, count: keyCount - hostOf.count)) }
+        guard keyCount > hostOf.count else { return }
+        hostOf.append(contentsOf: repeatElement(Self.none, count: keyCount - hostOf.count))
     }
 
     /// A new key, pending at the back of its host's queue. Host ids are small integers the caller interns.

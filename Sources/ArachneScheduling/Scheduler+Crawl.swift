@@ -44,7 +44,8 @@ extension Scheduler {
                 jobs[position].partition!.add(index, host: host)
             }
         }
-        precondition(settled <= jobs[position].awaitingDiscoveries, "job '\(id)': more discoveries settled than awaited")
+        precondition(settled <= jobs[position].awaitingDiscoveries,
+                     "job '\(id)': more discoveries settled than awaited")
         jobs[position].awaitingDiscoveries -= settled
         finishIfComplete(position, into: &actions)
         dispatch(now: now, into: &actions)

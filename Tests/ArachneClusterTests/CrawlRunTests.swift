@@ -227,8 +227,9 @@ import Testing
         }
         let out = temporaryDirectory("crawl-hosts")
         let result = try runArachne(
-            ["crawl"] + sites.map { $0.baseURL + "/" }
-                + ["--out", out, "--no-bodies", "--workers", "4", "--concurrency", "4"], timeout: 60)
+            ["crawl"] + sites.map { $0.baseURL + "/" } + ["--out", out, "--no-bodies", "--workers", "4",
+                                                         "--concurrency", "4", "--delay", "0", "--per-host", "4"],
+            timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
         let records = try RecordsReader.readAll(path: out + "/records.ndjson")
         let expected = DemoSite.crawlExpectation(pageCount: pageCount).fetched

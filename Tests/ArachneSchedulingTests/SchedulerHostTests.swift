@@ -8,7 +8,7 @@ private func key(_ index: Int) -> RequestKey { RequestKey(urlIndex: index, repet
 
 @Suite("Crawl jobs by host: each host's keys held by one worker at a time, hosts served side by side")
 struct SchedulerHostTests {
-    @Test("4 workers, 6 hosts, losses, restarts, duplicates, cancels: no host is ever held by two workers, keys end once",
+    @Test("4 workers, 6 hosts, losses, restarts, duplicates, cancels: no host held by two workers, keys end once",
           arguments: Array(UInt64(1)...UInt64(24)))
     func oneWorkerPerHost(seed: UInt64) {
         var simulation = CrawlSimulation(seed: seed, workers: 4, hosts: 6, window: 4)
