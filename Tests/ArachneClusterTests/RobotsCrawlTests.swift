@@ -25,6 +25,8 @@ import Testing
                       pages: Site.Pages(count: 3, linksPerPage: 2)),
             Site.Host("silent", address: "127.0.0.6", robots: .text("User-agent: *\n", delayMilliseconds: 5_000),
                       pages: pages()),
+            Site.Host("sluggish", address: "127.0.0.7", robots: .text("User-agent: *\nCrawl-delay: 60\n"),
+                      pages: pages()),
         ])
     }
 
@@ -32,10 +34,10 @@ import Testing
         let site = try Site.start(Self.fiveHosts())
         defer { site.stop() }
         let out = temporaryDirectory("robots-cases")
-        let seeds = ["missing", "failing", "moved", "huge", "silent"].map { site.url($0, "/page/0") }
+        let seeds = ["missing", "failing", "moved", "huge", "silent", "sluggish"].map { site.url($0, "/page/0") }
         let result = try runArachne(
-            ["crawl"] + seeds + ["--workers", "2", "--delay", "0", "--timeout", "1", "--robots-retry", "0.2", "--out",
-                                 out, "--no-bodies"], timeout: 90)
+            ["crawl"] + seeds + ["--workers", "2", "--delay", "0", "--timeout", "1", "--robots-retry", "0.2",
+                                 "--max-crawl-delay", "10", "--out", out, "--no-bodies"], timeout: 90)
         #expect(result.status == 0, "\(result.stderr)")
         site.stop()
         let log = try site.log()
@@ -60,8 +62,12 @@ import Testing
         #expect(log.paths(host: "silent").allSatisfy { $0 == "/robots.txt" } && log.paths(host: "silent").count == 4,
                 "\(log.paths(host: "silent"))")
         #expect(record("silent", "/page/0")?.error?.kind == .robots)
+        // A Crawl-delay over --max-crawl-delay: the host is skipped, its seed recorded as such.
+        #expect(log.paths(host: "sluggish") == ["/robots.txt"])
+        #expect(record("sluggish", "/page/0")?.error?.message.contains("Crawl-delay of 60.0 s") == true,
+                "\(record("sluggish", "/page/0")?.error?.message ?? "no record")")
         let report = try ReportReader.read(out + "/report.json").report
-        #expect(report.crawl?.skipped["robots"] == 4, "\(report.crawl?.skipped ?? [:])")
+        #expect(report.crawl?.skipped["robots"] == 5, "\(report.crawl?.skipped ?? [:])")
         #expect(report.crawl?.politeness?.hostsBreakingLimits.isEmpty == true)
     }
 }
