@@ -378,10 +378,13 @@ final class CoordinatorCore {
             case .recordCancelled(let keys):
                 guard let active = jobs[keys.job] else { continue }
                 let finishedAt = Date().timeIntervalSince1970
+                let message = keys.wereLeased
+                    ? "job cancelled after this request was handed to a worker; no result came back for it"
+                    : "job cancelled before this request was fetched"
                 for key in keys {
                     active.batcher.add(RecordEntry(
                         key: key, url: active.takeURL(of: key), worker: "", attempts: 0,
-                        outcome: .failed(.cancelled, "job cancelled before this request was fetched"),
+                        outcome: .failed(.cancelled, message),
                         finishedAt: finishedAt))
                 }
             case .jobFinished(let job, let outcome, let progress):

@@ -57,7 +57,6 @@ final class WorkerRuntime {
     /// Jobs whose bodies are kept: their responses are archived here as WARC members (`archive`).
     private var keepsBodies: Set<String> = []
     private let archiver = WARCRecordBuilder()
-    private var cancelledJobs: Set<String> = []
     /// Crawl jobs: how each extracts and judges the links of the pages it fetches.
     private var harvesters: [String: PageHarvester] = [:]
     /// Crawl jobs that obey robots.txt: the profile robots.txt is fetched with (redirects followed, 512 KiB kept).
@@ -230,7 +229,6 @@ final class WorkerRuntime {
             }
             profiles[job] = FetchProfile(settings: fetchSettings)
             if settings.keepBodies { keepsBodies.insert(job) } else { keepsBodies.remove(job) }
-            cancelledJobs.remove(job)
         case .lease(let lease):
             let now = EventLoop.now()
             batchRemaining[lease.batch] = lease.items.count
@@ -238,7 +236,6 @@ final class WorkerRuntime {
                 WorkItem(job: lease.job, batch: lease.batch, key: $0.key, url: $0.url, enqueuedAt: now)
             })
         case .cancelJob(let job):
-            cancelledJobs.insert(job)
             // Queued requests of the job will never run: count them off their batches (and return their credit)
             // so the coordinator hears `batchDone` now rather than at the lease timeout.
             var dropped: [UInt64: Int] = [:]
@@ -280,30 +277,29 @@ final class WorkerRuntime {
         // Leases of an abandoned session are the coordinator's to re-lease; their results and credit are void.
         guard !queue.closed, item.enqueuedAt >= abandonedBefore else { return }
         pendingCredits += 1
-        if !cancelledJobs.contains(item.job) {
-            let finishedAt = Date().timeIntervalSince1970
-            var findings: CrawlFindings?
-            if let harvester = harvesters[item.job], outcome.status > 0 {
-                findings = harvester.harvest(
-                    url: item.url, status: outcome.status, rawHeader: outcome.rawHeader, body: outcome.body)
+        // A cancelled job's requests in flight still finish, and their results are kept: the coordinator accepts them.
+        let finishedAt = Date().timeIntervalSince1970
+        var findings: CrawlFindings?
+        if let harvester = harvesters[item.job], outcome.status > 0 {
+            findings = harvester.harvest(
+                url: item.url, status: outcome.status, rawHeader: outcome.rawHeader, body: outcome.body)
+        }
+        if keepsBodies.contains(item.job) && outcome.status > 0 {
+            var result = archive(item, outcome, finishedAt: finishedAt)
+            result.crawl = findings
+            pendingResults.append(result)
+        } else {
+            var travelling = outcome
+            // The request's own URL travels as "" (the coordinator has it): most results were not redirected.
+            if travelling.finalURL == item.url { travelling.finalURL = "" }
+            if findings != nil {
+                // Kept only to be parsed: the job keeps no bodies.
+                travelling.body = []
+                travelling.rawHeader = []
             }
-            if keepsBodies.contains(item.job) && outcome.status > 0 {
-                var result = archive(item, outcome, finishedAt: finishedAt)
-                result.crawl = findings
-                pendingResults.append(result)
-            } else {
-                var travelling = outcome
-                // The request's own URL travels as "" (the coordinator has it): most results were not redirected.
-                if travelling.finalURL == item.url { travelling.finalURL = "" }
-                if findings != nil {
-                    // Kept only to be parsed: the job keeps no bodies.
-                    travelling.body = []
-                    travelling.rawHeader = []
-                }
-                pendingResults.append(FetchResult(
-                    job: item.job, batch: item.batch, key: item.key, outcome: travelling, finishedAt: finishedAt,
-                    crawl: findings))
-            }
+            pendingResults.append(FetchResult(
+                job: item.job, batch: item.batch, key: item.key, outcome: travelling, finishedAt: finishedAt,
+                crawl: findings))
         }
         if let remaining = batchRemaining[item.batch] {
             if remaining <= 1 {

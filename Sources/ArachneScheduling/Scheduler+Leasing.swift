@@ -151,7 +151,8 @@ extension Scheduler {
         if !cancelled.isEmpty {
             cancelled.sort()
             actions.append(
-                .recordCancelled(CancelledKeys(job: entry.job, space: space, listed: cancelled, count: cancelled.count))
+                .recordCancelled(CancelledKeys(
+                    job: entry.job, space: space, listed: cancelled, count: cancelled.count, wereLeased: true))
             )
         }
         finishIfComplete(jobPosition, into: &actions)

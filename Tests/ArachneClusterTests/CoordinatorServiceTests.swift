@@ -92,6 +92,30 @@ struct CoordinatorServiceTests {
         #expect(usage.status == 2)
     }
 
+    @Test("cancel: requests in flight finish and their results are kept; only requests never fetched are cancelled")
+    func cancelKeepsInFlightResults() async throws {
+        try await withServiceCoordinator(workers: 1, concurrency: 4) { site, data, coordinator in
+            // 400 ms per request, 4 at a time: once the site has answered the first 4, the next 4 are in its hands.
+            let urls = site.urls(40, path: "/delay/400", tag: "inflight")
+            let job = try await coordinator.submit(JobSpec(urls: urls, repeatCount: 1, concurrency: 4))
+            let deadline = Date().addingTimeInterval(15)
+            while site.served < 4 && Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
+            let servedAtCancel = site.served
+            let cancel = try runCLI(["cancel", "--data-dir", data, job])
+            #expect(cancel.status == 0, "\(cancel.stderr)")
+            let final = try await coordinator.waitFor(job) { $0.state == .cancelled }
+            let records = try expectOneRecordPerKey("\(data)/jobs/\(job)", urls: urls, repeatCount: 1)
+            let fetched = records.filter { $0.error == nil && $0.status == 200 }
+            // Every request the site answered, those in flight at the cancel included, has its fetched record.
+            #expect(site.served > servedAtCancel, "no request was in flight when the job was cancelled")
+            #expect(fetched.count == site.served, "fetched records \(fetched.count), requests served \(site.served)")
+            #expect(final.cancelled == 40 - fetched.count)
+            let cancelled = records.filter { $0.error?.kind == .cancelled }
+            #expect(cancelled.count == 40 - fetched.count)
+            #expect(cancelled.allSatisfy { $0.status == 0 })
+        }
+    }
+
     @Test("a small job submitted after a big one finishes first: workers are shared fairly")
     func fairSharing() async throws {
         try await withServiceCoordinator() { site, data, coordinator in
