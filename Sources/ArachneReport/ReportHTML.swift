@@ -17,7 +17,8 @@ public enum ReportHTML {
     public static func render(_ report: Report) -> String {
         let job = report.job
         let summary = report.summary
-        let failed = "\(TextFormat.count(summary.failed)) (\(TextFormat.percent(summary.failed, of: summary.requests)))"
+        let fetched = summary.requests - summary.cancelled
+        let failed = "\(TextFormat.count(summary.failed)) (\(TextFormat.percent(summary.failed, of: fetched)))"
         let totals = TextFormat.milliseconds(report.timings.total.p50) + " / "
             + TextFormat.milliseconds(report.timings.total.p99) + " ms"
         var page = """
@@ -44,6 +45,7 @@ public enum ReportHTML {
             \(card("requests", TextFormat.count(summary.requests)))
             \(card("req/s", TextFormat.decimal(summary.requestsPerSecond)))
             \(card("failed", failed))
+            \(summary.cancelled > 0 ? card("cancelled", TextFormat.count(summary.cancelled)) : "")
             \(card("p50 / p99 total", totals))
             \(card("received", TextFormat.bytes(summary.bytesReceived)))
 

@@ -35,10 +35,12 @@ public enum ReportRenderer {
         // A crawl's URL count is its seeds: no expected total.
         let progress = job.state == .completed || expected == 0 || report.crawl != nil
             ? "" : " of \(TextFormat.count(expected))"
+        // The failure rate is over fetched requests: cancelled ones are counted apart.
+        let cancelled = summary.cancelled > 0 ? ", \(TextFormat.count(summary.cancelled)) cancelled" : ""
         out.append(
             "  requests     \(TextFormat.count(summary.requests))\(progress): "
                 + "\(TextFormat.count(summary.succeeded)) succeeded, \(TextFormat.count(summary.failed)) failed "
-                + "(\(TextFormat.percent(summary.failed, of: summary.requests)))")
+                + "(\(TextFormat.percent(summary.failed, of: summary.requests - summary.cancelled)))\(cancelled)")
         out.append(
             "  throughput   \(TextFormat.decimal(summary.requestsPerSecond)) req/s, "
                 + "\(TextFormat.bytes(summary.bytesReceived)) received")

@@ -3,6 +3,7 @@ import ArachneArchive
 import ArachneCluster
 import ArachneCore
 import ArachneProtocol
+import ArachneReport
 import Foundation
 import Testing
 
@@ -113,6 +114,21 @@ struct CoordinatorServiceTests {
             let cancelled = records.filter { $0.error?.kind == .cancelled }
             #expect(cancelled.count == 40 - fetched.count)
             #expect(cancelled.allSatisfy { $0.status == 0 })
+
+            // The report counts the cancelled requests apart from the failed ones, as `jobs`/`status` do: no
+            // failure, no error kind, no nameless worker row, and a rate over the fetched requests only.
+            let json = try runCLI(["report", job, "--json"], environment: ["ARACHNE_DATA_DIR": data])
+            #expect(json.status == 0, "\(json.stderr)")
+            let report = try JSONDecoder().decode(Report.self, from: Data(json.stdout.utf8))
+            #expect(report.summary.cancelled == final.cancelled && report.summary.failed == final.failed)
+            #expect(report.summary.failed == 0 && report.summary.errors.isEmpty, "\(report.summary)")
+            #expect(report.workers.allSatisfy { !$0.id.isEmpty }, "\(report.workers.map(\.id))")
+            #expect(report.timeline.map(\.completed).reduce(0, +) == fetched.count)
+            #expect(report.summary.requestsPerSecond <= Double(fetched.count) / report.summary.wallSeconds + 0.01)
+            try expectValidReport("\(data)/jobs/\(job)/report.json")
+            let text = try runCLI(["report", job], environment: ["ARACHNE_DATA_DIR": data])
+            #expect(text.stdout.contains("\(fetched.count) succeeded, 0 failed (0.0%), \(final.cancelled) cancelled"),
+                    "\(text.stdout)")
         }
     }
 
