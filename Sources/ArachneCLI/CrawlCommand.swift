@@ -42,6 +42,9 @@ struct CrawlCommand: AsyncParsableCommand {
     @Option(help: "The report directory (default: ./arachne-out/crawl-TIMESTAMP).")
     var out: String?
 
+    @Flag(help: "Replace a report already in --out DIR (its report.json, records.ndjson and WARC files).")
+    var force = false
+
     func validate() throws {
         guard (0...256).contains(workers) else { throw ValidationError("--workers must be between 0 and 256") }
         guard (1...100_000).contains(concurrency) else {
@@ -55,8 +58,10 @@ struct CrawlCommand: AsyncParsableCommand {
         let spec = crawl.jobSpec(seeds: CrawlOptions.uniqueSeeds(urls), concurrency: concurrency,
                                  settings: fetch.settings)
         let id = JobNaming.localID(prefix: "crawl")
-        var options = ClusterRun.Options(id: id, spec: spec, outputDirectory: out ?? "arachne-out/\(id)",
-                                         workers: workers, listen: listen)
+        let directory = out ?? "arachne-out/\(id)"
+        try OutputDirectory.prepare(directory, force: force)
+        var options = ClusterRun.Options(id: id, spec: spec, outputDirectory: directory, workers: workers,
+                                         listen: listen)
         options.inProcessWorker = workers == 0
         let report = try await ClusterCommandSupport.run(options)
         print(ReportRenderer.summaryText(report), terminator: "")

@@ -21,12 +21,18 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "The report directory (default: ./arachne-out/demo-TIMESTAMP).")
     var out: String?
 
+    @Flag(help: "Replace a report already in --out DIR (its report.json, records.ndjson and WARC files).")
+    var force = false
+
     func validate() throws {
         guard (1...64).contains(workers) else { throw ValidationError("--workers must be between 1 and 64") }
         guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be 1…10000") }
     }
 
     func run() async throws {
+        let id = JobNaming.localID(prefix: "demo")
+        let directory = out ?? "arachne-out/\(id)"
+        try OutputDirectory.prepare(directory, force: force)
         let loop = try EventLoop(name: "arachne-site")
         defer { loop.shutdown() }
         let site = try DemoSite.start(on: loop)
@@ -43,10 +49,9 @@ struct DemoCommand: AsyncParsableCommand {
         let options = CrawlOptionsSpec(perHost: concurrency, delayMs: 0)
         let spec = JobSpec(urls: [base + "/"], repeatCount: 1, concurrency: concurrency, settings: settings,
                            crawl: options)
-        let id = JobNaming.localID(prefix: "demo")
         print("demo site: \(base)  (a crawl from /, \(workers) workers, robots.txt obeyed, no delay between requests)")
         let report = try await ClusterCommandSupport.run(
-            ClusterRun.Options(id: id, spec: spec, outputDirectory: out ?? "arachne-out/\(id)", workers: workers))
+            ClusterRun.Options(id: id, spec: spec, outputDirectory: directory, workers: workers))
         print(ReportRenderer.summaryText(report), terminator: "")
         print("report: \(report.job.outputDir)/report.json  (view: arachne report \(report.job.outputDir))")
     }

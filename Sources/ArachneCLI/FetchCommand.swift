@@ -16,12 +16,16 @@ struct FetchCommand: AsyncParsableCommand {
     @Option(help: "The report directory (default: ./arachne-out/fetch-TIMESTAMP).")
     var out: String?
 
+    @Flag(help: "Replace a report already in --out DIR (its report.json, records.ndjson and WARC files).")
+    var force = false
+
     func run() async throws {
         let urls = try input.loadURLs()
         let spec = JobSpec(urls: urls.map(\.string), repeatCount: input.repeatCount,
                            concurrency: input.concurrency, settings: fetch.settings)
         let id = JobNaming.localID(prefix: "fetch")
         let directory = out ?? "arachne-out/\(id)"
+        try OutputDirectory.prepare(directory, force: force)
         let stop = StopSignal()
         let signals = stop.installProcessSignalHandlers()
         defer { _ = signals }

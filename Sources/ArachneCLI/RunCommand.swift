@@ -23,6 +23,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The report directory (default: ./arachne-out/run-TIMESTAMP).")
     var out: String?
 
+    @Flag(help: "Replace a report already in --out DIR (its report.json, records.ndjson and WARC files).")
+    var force = false
+
     func validate() throws {
         guard (0...256).contains(workers) else { throw ValidationError("--workers must be between 0 and 256") }
         guard workers > 0 || !listen.isEmpty else {
@@ -35,9 +38,10 @@ struct RunCommand: AsyncParsableCommand {
         let spec = JobSpec(urls: urls.map(\.string), repeatCount: input.repeatCount,
                            concurrency: input.concurrency, settings: fetch.settings)
         let id = JobNaming.localID(prefix: "run")
+        let directory = out ?? "arachne-out/\(id)"
+        try OutputDirectory.prepare(directory, force: force)
         let report = try await ClusterCommandSupport.run(
-            ClusterRun.Options(id: id, spec: spec, outputDirectory: out ?? "arachne-out/\(id)", workers: workers,
-                               listen: listen))
+            ClusterRun.Options(id: id, spec: spec, outputDirectory: directory, workers: workers, listen: listen))
         print(ReportRenderer.summaryText(report), terminator: "")
         print("report: \(report.job.outputDir)/report.json")
     }

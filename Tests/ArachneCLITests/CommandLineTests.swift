@@ -132,6 +132,36 @@ import Testing
         #expect(missing.stderr.contains("nowhere"))
     }
 
+    @Test func outRefusesADirectoryHoldingAReportUnlessForced() throws {
+        let site = try SiteFixture()
+        defer { site.stop() }
+        let out = temporaryDirectory("out-again")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let first = try runArachne(["fetch", site.url("/bytes/100"), "--repeat", "3", "--out", out])
+        #expect(first.status == 0, "\(first.stderr)")
+        let records = try String(contentsOfFile: out + "/records.ndjson", encoding: .utf8)
+        let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+        #expect(files.contains { $0.hasPrefix("bodies-") }, "\(files)")
+
+        // Again into the same directory: refused as a usage error, the earlier report untouched.
+        for command in ["fetch", "run"] {
+            let again = try runArachne([command, site.url("/bytes/7"), "--no-bodies", "--out", out])
+            #expect(again.status == 2, "\(command): \(again.stdout) \(again.stderr)")
+            #expect(again.stderr.contains("--out \(out) already holds a report"), "\(again.stderr)")
+            #expect(again.stderr.contains("--force"))
+            #expect(try String(contentsOfFile: out + "/records.ndjson", encoding: .utf8) == records)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == files)
+        }
+
+        // --force replaces it whole: no WARC of the earlier job is left beside the new report.
+        let forced = try runArachne(["fetch", site.url("/bytes/7"), "--no-bodies", "--force", "--out", out])
+        #expect(forced.status == 0, "\(forced.stderr)")
+        let after = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+        #expect(!after.contains { $0.hasPrefix("bodies-") }, "\(after)")
+        try expectExactlyOnce(directory: out, urls: [site.url("/bytes/7")], repeatCount: 1)
+        try expectValidReport(out + "/report.json")
+    }
+
     static let expectedHelp = """
 OVERVIEW: Crawl and load-test HTTP sites with a coordinator and worker
 processes over ZeroMQ.
