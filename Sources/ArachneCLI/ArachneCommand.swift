@@ -8,7 +8,7 @@ public struct ArachneCommand: AsyncParsableCommand {
         abstract: "Crawl and load-test HTTP sites with a coordinator and worker processes over ZeroMQ.",
         discussion: """
             Exit codes: 0 the job completed (failed fetches are in the report), 1 the job could not run, \
-            2 usage error.
+            2 usage error, 130 interrupted by Ctrl-C (the partial report is kept).
             """,
         version: "0.1.0",
         subcommands: [

@@ -63,8 +63,10 @@ struct CrawlCommand: AsyncParsableCommand {
         var options = ClusterRun.Options(id: id, spec: spec, outputDirectory: directory, workers: workers,
                                          listen: listen)
         options.inProcessWorker = workers == 0
-        let report = try await ClusterCommandSupport.run(options)
+        let stop = StopSignal()
+        let report = try await ClusterCommandSupport.run(options, stop: stop)
         print(ReportRenderer.summaryText(report), terminator: "")
         print("report: \(report.job.outputDir)/report.json")
+        try Interruption.check(stop, report: report)
     }
 }

@@ -50,9 +50,11 @@ struct DemoCommand: AsyncParsableCommand {
         let spec = JobSpec(urls: [base + "/"], repeatCount: 1, concurrency: concurrency, settings: settings,
                            crawl: options)
         print("demo site: \(base)  (a crawl from /, \(workers) workers, robots.txt obeyed, no delay between requests)")
+        let stop = StopSignal()
         let report = try await ClusterCommandSupport.run(
-            ClusterRun.Options(id: id, spec: spec, outputDirectory: directory, workers: workers))
+            ClusterRun.Options(id: id, spec: spec, outputDirectory: directory, workers: workers), stop: stop)
         print(ReportRenderer.summaryText(report), terminator: "")
         print("report: \(report.job.outputDir)/report.json  (view: arachne report \(report.job.outputDir))")
+        try Interruption.check(stop, report: report)
     }
 }

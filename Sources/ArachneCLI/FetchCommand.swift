@@ -43,6 +43,7 @@ struct FetchCommand: AsyncParsableCommand {
         Terminal.endProgress()
         print(ReportRenderer.summaryText(report), terminator: "")
         print("report: \(directory)/report.json")
+        try Interruption.check(stop, report: report)
     }
 }
 

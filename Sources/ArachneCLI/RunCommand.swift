@@ -40,17 +40,19 @@ struct RunCommand: AsyncParsableCommand {
         let id = JobNaming.localID(prefix: "run")
         let directory = out ?? "arachne-out/\(id)"
         try OutputDirectory.prepare(directory, force: force)
+        let stop = StopSignal()
         let report = try await ClusterCommandSupport.run(
-            ClusterRun.Options(id: id, spec: spec, outputDirectory: directory, workers: workers, listen: listen))
+            ClusterRun.Options(id: id, spec: spec, outputDirectory: directory, workers: workers, listen: listen),
+            stop: stop)
         print(ReportRenderer.summaryText(report), terminator: "")
         print("report: \(report.job.outputDir)/report.json")
+        try Interruption.check(stop, report: report)
     }
 }
 
 /// What `run` and `demo` share: signals, progress line, errors.
 enum ClusterCommandSupport {
-    static func run(_ options: ClusterRun.Options) async throws -> Report {
-        let stop = StopSignal()
+    static func run(_ options: ClusterRun.Options, stop: StopSignal = StopSignal()) async throws -> Report {
         let signals = stop.installProcessSignalHandlers()
         defer { _ = signals }
         do {
@@ -75,6 +77,20 @@ enum ClusterCommandSupport {
             Terminal.endProgress()
             throw JobCannotRun("\(error)")
         }
+    }
+}
+
+/// A job that Ctrl-C (or SIGTERM) cut short is not a completed job: after its summary, a line on standard error
+/// says it was interrupted and where its partial report is, and the exit status is 128 + the signal (130 for
+/// SIGINT, 143 for SIGTERM), as shells expect.
+enum Interruption {
+    static func check(_ stop: StopSignal, report: Report) throws {
+        guard let number = stop.receivedSignal else { return }
+        let name = number == SIGINT ? "Ctrl-C" : number == SIGTERM ? "SIGTERM" : "signal \(number)"
+        Terminal.warn(
+            "interrupted by \(name): the job did not complete (state \(report.job.state.rawValue)); its partial "
+                + "report is in \(report.job.outputDir)/report.json")
+        throw ExitCode(128 + number)
     }
 }
 

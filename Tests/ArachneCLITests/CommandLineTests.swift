@@ -162,12 +162,36 @@ import Testing
         try expectValidReport(out + "/report.json")
     }
 
+    @Test func ctrlCDuringFetchOrRunExits130AndSaysWhereThePartialReportIs() throws {
+        let site = try SiteFixture()
+        defer { site.stop() }
+        for command in ["fetch", "run"] {
+            let out = temporaryDirectory("interrupted-\(command)")
+            defer { try? FileManager.default.removeItem(atPath: out) }
+            let job = try RunningArachne(
+                [command, site.url("/delay/300"), "--repeat", "200", "--concurrency", "2", "--no-bodies", "--out", out]
+                    + (command == "run" ? ["--workers", "1"] : []))
+            // Interrupt once the site has answered some of its requests: the job is under way.
+            let servedBefore = site.site.requestsServed
+            let started = waitUntil(timeout: 20) { site.site.requestsServed >= servedBefore + 2 }
+            #expect(started, "\(command) wrote no record")
+            job.signal(SIGINT)
+            let result = job.wait()
+            #expect(result.status == 130, "\(command): \(result.stdout) \(result.stderr)")
+            #expect(result.stderr.contains("interrupted by Ctrl-C"), "\(result.stderr)")
+            #expect(result.stderr.contains("partial report is in \(out)/report.json"), "\(result.stderr)")
+            #expect(result.stdout.contains("(cancelled)"))
+            try expectValidReport(out + "/report.json")
+        }
+    }
+
     static let expectedHelp = """
 OVERVIEW: Crawl and load-test HTTP sites with a coordinator and worker
 processes over ZeroMQ.
 
 Exit codes: 0 the job completed (failed fetches are in the report), 1 the job
-could not run, 2 usage error.
+could not run, 2 usage error, 130 interrupted by Ctrl-C (the partial report is
+kept).
 
 USAGE: arachne <subcommand>
 

@@ -132,6 +132,37 @@ struct CoordinatorServiceTests {
         }
     }
 
+    @Test("Ctrl-C during submit --wait stops waiting, not the job, and says how to follow or cancel it")
+    func ctrlCDuringSubmitWait() async throws {
+        try await withServiceCoordinator(workers: 1) { site, data, coordinator in
+            var environment = ProcessInfo.processInfo.environment
+            environment.removeValue(forKey: "ARACHNE_CONTROL")
+            let waiting = try RunningArachne(
+                ["submit", "--data-dir", data, "--wait", "--repeat", "100"] + site.urls(5, path: "/delay/200", tag: "w"),
+                environment: environment)
+            var job = ""
+            let deadline = Date().addingTimeInterval(15)
+            while job.isEmpty && Date() < deadline {
+                if case .status(let jobs)? = try? await coordinator.client().send(.status(job: nil)),
+                    let running = jobs.first(where: { $0.state == .running && $0.done > 0 })
+                {
+                    job = running.id
+                } else {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            #expect(!job.isEmpty, "the job did not start")
+            waiting.signal(SIGINT)
+            let result = waiting.wait(timeout: 10)
+            #expect(result.status == 130, "\(result.stdout) \(result.stderr)")
+            #expect(result.stdout.hasPrefix(job + "\n"))
+            #expect(result.stderr.contains("stopped waiting; job \(job) continues on the coordinator"), "\(result.stderr)")
+            #expect(result.stderr.contains("arachne cancel \(job)"))
+            #expect(try await coordinator.status(job).state == .running)
+            _ = try await coordinator.client().send(.cancel(job: job))
+        }
+    }
+
     @Test("a small job submitted after a big one finishes first: workers are shared fairly")
     func fairSharing() async throws {
         try await withServiceCoordinator() { site, data, coordinator in
