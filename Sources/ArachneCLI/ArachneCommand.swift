@@ -24,6 +24,13 @@ public struct ArachneCommand: AsyncParsableCommand {
     /// Parses the command line, runs the command, and exits with Arachne's documented codes
     /// (argument-parser's usage errors become 2, not 64).
     public static func runAndExit(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
+        // `arachne help NAME` for a command that does not exist is a usage error, not the root help and exit 0.
+        if arguments.first == "help", let name = arguments.dropFirst().first,
+            !configuration.subcommands.contains(where: { $0._commandName == name })
+        {
+            FileHandle.standardError.write(Data("Error: no command '\(name)'; 'arachne --help' lists them\n".utf8))
+            Foundation.exit(2)
+        }
         do {
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -46,6 +46,7 @@ struct CrawlCommand: AsyncParsableCommand {
     var force = false
 
     func validate() throws {
+        try OutputDirectory.check(out, force: force)
         guard (0...256).contains(workers) else { throw ValidationError("--workers must be between 0 and 256") }
         guard (1...100_000).contains(concurrency) else {
             throw ValidationError("--concurrency must be between 1 and 100000 (got \(concurrency))")

@@ -25,6 +25,7 @@ struct DemoCommand: AsyncParsableCommand {
     var force = false
 
     func validate() throws {
+        try OutputDirectory.check(out, force: force)
         guard (1...64).contains(workers) else { throw ValidationError("--workers must be between 1 and 64") }
         guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be 1…10000") }
     }

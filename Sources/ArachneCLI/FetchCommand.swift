@@ -19,6 +19,10 @@ struct FetchCommand: AsyncParsableCommand {
     @Flag(help: "Replace a report already in --out DIR (its report.json, records.ndjson and WARC files).")
     var force = false
 
+    func validate() throws {
+        try OutputDirectory.check(out, force: force)
+    }
+
     func run() async throws {
         let urls = try input.loadURLs()
         let spec = JobSpec(urls: urls.map(\.string), repeatCount: input.repeatCount,

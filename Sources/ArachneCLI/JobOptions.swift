@@ -12,10 +12,11 @@ struct JobInputOptions: ParsableArguments {
         valueName: "file"))
     var urlFile: String?
 
-    @Option(name: .customLong("repeat"), help: "Fetch each URL this many times.")
+    // `.unconditional`: "--repeat -1" is a bad count to name, not a missing value.
+    @Option(name: .customLong("repeat"), parsing: .unconditional, help: "Fetch each URL this many times.")
     var repeatCount: Int = 1
 
-    @Option(help: "Requests in flight at once (per worker in a cluster).")
+    @Option(parsing: .unconditional, help: "Requests in flight at once (per worker in a cluster).")
     var concurrency: Int = 64
 
     func validate() throws {
@@ -50,6 +51,7 @@ struct JobInputOptions: ParsableArguments {
             if urlFile == "-" {
                 file = URLStream(fileDescriptor: STDIN_FILENO, source: "<stdin>")
             } else {
+                try Self.refuseDirectory(urlFile)
                 let descriptor = open(urlFile, O_RDONLY | O_CLOEXEC)
                 guard descriptor >= 0 else {
                     throw JobCannotRun("cannot read URL file '\(urlFile)': \(String(cString: strerror(errno)))")
@@ -58,6 +60,14 @@ struct JobInputOptions: ParsableArguments {
             }
         }
         return InputURLs(arguments: arguments, argumentProblems: problems, file: file)
+    }
+
+    /// A directory given as a URL file is named as such (opening one succeeds, reading it fails).
+    static func refuseDirectory(_ urlFile: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: urlFile, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw JobCannotRun("cannot read URL file '\(urlFile)': it is a directory, not a file of URLs")
+        }
     }
 
     /// Reads and checks URLs given as arguments and in a URL file (or standard input, for "-").
@@ -69,9 +79,12 @@ struct JobInputOptions: ParsableArguments {
             if urlFile == "-" {
                 text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
             } else {
+                try refuseDirectory(urlFile)
                 guard let data = FileManager.default.contents(atPath: urlFile) else {
+                    let exists = FileManager.default.fileExists(atPath: urlFile)
                     throw JobCannotRun("cannot read URL file '\(urlFile)': "
-                        + (FileManager.default.fileExists(atPath: urlFile) ? "permission denied" : "no such file"))
+                        + (!exists ? "no such file" : FileManager.default.isReadableFile(atPath: urlFile)
+                            ? "reading it failed" : "permission denied"))
                 }
                 text = String(decoding: data, as: UTF8.self)
             }

@@ -27,6 +27,10 @@ public struct ReportCommand: ParsableCommand {
 
     public func validate() throws {
         guard !target.isEmpty else { throw ValidationError("Name a job id, a report directory or a report.json file.") }
+        var isDirectory: ObjCBool = false
+        if let html, FileManager.default.fileExists(atPath: html, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ValidationError("--html \(html) is a directory: name the page's file, e.g. \(html)/report.html")
+        }
     }
 
     public func run() throws {

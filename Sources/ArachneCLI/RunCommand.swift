@@ -27,6 +27,7 @@ struct RunCommand: AsyncParsableCommand {
     var force = false
 
     func validate() throws {
+        try OutputDirectory.check(out, force: force)
         guard (0...256).contains(workers) else { throw ValidationError("--workers must be between 0 and 256") }
         guard workers > 0 || !listen.isEmpty else {
             throw ValidationError("--workers 0 needs --listen, or no worker could ever join")

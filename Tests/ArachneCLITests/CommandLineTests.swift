@@ -185,6 +185,32 @@ import Testing
         }
     }
 
+    @Test func misnamedFilesAndBadNumbersAreNamedInPlainWordsWithTheDocumentedExitCode() throws {
+        let directory = temporaryDirectory("plain-errors")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let file = directory + "/a-file"
+        try Data("x\n".utf8).write(to: URL(fileURLWithPath: file))
+        let url = "http://127.0.0.1:1/"
+        let cases: [(arguments: [String], status: Int32, says: String)] = [
+            (["fetch", "--url-file", directory], 1, "cannot read URL file '\(directory)': it is a directory"),
+            (["fetch", url, "--out", file], 2, "--out \(file) is a file"),
+            (["run", url, "--out", file], 2, "--out \(file) is a file"),
+            (["report", directory, "--html", directory], 2, "--html \(directory) is a directory"),
+            (["fetch", "--repeat", "-1", url], 2, "--repeat must be at least 1 (got -1)"),
+            (["fetch", "--concurrency", "-5", url], 2, "--concurrency must be between 1 and 100000 (got -5)"),
+            (["help", "bogus"], 2, "no command 'bogus'"),
+        ]
+        for (arguments, status, says) in cases {
+            let result = try runArachne(arguments, timeout: 20)
+            let shown = arguments.joined(separator: " ")
+            #expect(result.status == status, "\(shown): \(result.stderr)")
+            #expect(result.stderr.contains(says), "\(shown): \(result.stderr)")
+            #expect(!result.stderr.contains("NSCocoaErrorDomain") && !result.stderr.contains("permission denied"),
+                    "\(shown): \(result.stderr)")
+        }
+        #expect(try runArachne(["help", "fetch"]).status == 0)
+    }
+
     static let expectedHelp = """
 OVERVIEW: Crawl and load-test HTTP sites with a coordinator and worker
 processes over ZeroMQ.
