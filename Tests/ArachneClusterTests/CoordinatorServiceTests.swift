@@ -132,7 +132,7 @@ struct CoordinatorServiceTests {
         }
     }
 
-    @Test("Ctrl-C during submit --wait stops waiting, not the job, and says how to follow or cancel it")
+    @Test("Ctrl-C during submit --wait stops waiting, not the job; report and diff take --data-dir")
     func ctrlCDuringSubmitWait() async throws {
         try await withServiceCoordinator(workers: 1) { site, data, coordinator in
             var environment = ProcessInfo.processInfo.environment
@@ -159,6 +159,16 @@ struct CoordinatorServiceTests {
             #expect(result.stderr.contains("stopped waiting; job \(job) continues on the coordinator"), "\(result.stderr)")
             #expect(result.stderr.contains("arachne cancel \(job)"))
             #expect(try await coordinator.status(job).state == .running)
+
+            // report and diff find a job by id in --data-dir, like every other job command.
+            let report = try runCLI(["report", "--data-dir", data, job, "--json"], environment: ["HOME": data])
+            #expect(report.status == 0, "\(report.stderr)")
+            #expect(report.stdout.contains("\"state\" : \"running\"") || report.stdout.contains("\"state\":\"running\""),
+                    "\(report.stdout.prefix(400))")
+            let diff = try runCLI(["diff", "--data-dir", data, job, job], environment: ["HOME": data])
+            #expect(diff.status == 0 && diff.stdout.contains("requests"), "\(diff.stderr)")
+            let elsewhere = try runCLI(["report", "--data-dir", data + "/none", job], environment: ["HOME": data])
+            #expect(elsewhere.status == 1 && elsewhere.stderr.contains("\(data)/none/jobs/\(job)"), "\(elsewhere.stderr)")
             _ = try await coordinator.client().send(.cancel(job: job))
         }
     }
