@@ -531,7 +531,10 @@ public actor CoordinatorService {
             if let known = cancelledCounts[row.id] {
                 cancelled = known
             } else if let loaded = try? ReportReader.read(row.outputDirectory) {
-                cancelled = loaded.report.summary.errors[FetchErrorKind.cancelled.rawValue] ?? 0
+                // Reports count cancelled records apart from errors; older ones listed them as an error kind.
+                let summary = loaded.report.summary
+                cancelled = summary.cancelled > 0
+                    ? summary.cancelled : summary.errors[FetchErrorKind.cancelled.rawValue] ?? 0
                 cancelledCounts[row.id] = cancelled
             }
         }

@@ -129,6 +129,13 @@ struct CoordinatorServiceTests {
             let text = try runCLI(["report", job], environment: ["ARACHNE_DATA_DIR": data])
             #expect(text.stdout.contains("\(fetched.count) succeeded, 0 failed (0.0%), \(final.cancelled) cancelled"),
                     "\(text.stdout)")
+
+            // A restarted coordinator reads the cancelled count of a finished job back from its report.
+            await coordinator.stop()
+            let restarted = try await CoordinatorProcess(dataDirectory: data, workers: 1)
+            let again = try? await restarted.status(job)
+            await restarted.stop()
+            #expect(again?.state == .cancelled && again?.cancelled == final.cancelled, "\(String(describing: again))")
         }
     }
 
