@@ -169,7 +169,8 @@ enum JobFollower {
                             growing: CrawlGrowth.shared.observe(status.total, at: elapsed)))
                     } else {
                         Terminal.progress(Terminal.progressLine(
-                            done: status.done, total: status.total, failed: status.failed, elapsed: elapsed))
+                            done: status.done, total: status.total, failed: status.failed, elapsed: elapsed,
+                            workers: status.workers))
                     }
                 }
             }

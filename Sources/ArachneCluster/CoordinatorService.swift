@@ -455,9 +455,20 @@ public actor CoordinatorService {
         return try await writer.submit { try body(store.store) }
     }
 
+    /// Statuses, with the connected workers on those of jobs not yet ended.
+    private func status(_ id: String?) async -> ControlReply {
+        let reply = await storedStatus(id)
+        guard case .status(var jobs) = reply else { return reply }
+        if jobs.contains(where: { $0.finishedAt == nil }) {
+            let connected = await coordinator.workerCounts().current
+            for index in jobs.indices where jobs[index].finishedAt == nil { jobs[index].workers = connected }
+        }
+        return .status(jobs)
+    }
+
     /// Live jobs answer from memory; the others from the store, read off the writer thread, so `status` never waits
     /// behind a large job's record writes.
-    private func status(_ id: String?) async -> ControlReply {
+    private func storedStatus(_ id: String?) async -> ControlReply {
         do {
             if let id {
                 if let job = live[id] { return .status([job.status()]) }

@@ -45,6 +45,9 @@ public struct JobStatus: Codable, Sendable, Hashable {
     public var error: String?
     /// True for a crawl: `total` is the URLs discovered so far and grows; `total - done` is the frontier.
     public var crawl: Bool?
+    /// Workers connected to the coordinator when the status was taken; set for jobs not yet ended (absent from
+    /// coordinators that predate it), so a waiting client can say nothing can run.
+    public var workers: Int?
 
     public init(
         id: String, name: String? = nil, state: State, total: Int, done: Int = 0, failed: Int = 0,
@@ -76,7 +79,7 @@ public struct JobStatus: Codable, Sendable, Hashable {
         case startedAt = "started_at"
         case finishedAt = "finished_at"
         case outputDir = "output_dir"
-        case error, crawl
+        case error, crawl, workers
     }
 }
 

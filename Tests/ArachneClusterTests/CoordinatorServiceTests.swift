@@ -180,6 +180,30 @@ struct CoordinatorServiceTests {
         }
     }
 
+    @Test("status tells a waiting client that no worker is connected")
+    func statusCountsConnectedWorkers() async throws {
+        let site = try ServiceSite()
+        defer { site.stop() }
+        let data = serviceDataDirectory()
+        defer { removeServiceDataDirectory(data) }
+        let port = Int.random(in: 30_000..<60_000)
+        let coordinator = try await CoordinatorProcess(
+            dataDirectory: data, workers: 0, extra: ["--listen", "tcp://127.0.0.1:\(port)"])
+        do {
+            let job = try await coordinator.submit(JobSpec(urls: site.urls(3, path: "/bytes/10", tag: "idle"),
+                                                           repeatCount: 1, concurrency: 4))
+            let status = try runCLI(["status", "--data-dir", data, job, "--json"])
+            #expect(status.status == 0, "\(status.stderr)")
+            let decoded = try JSONDecoder().decode(JobStatus.self, from: Data(status.stdout.utf8))
+            #expect(decoded.workers == 0 && decoded.done == 0, "\(status.stdout)")
+            _ = try await coordinator.client().send(.cancel(job: job))
+        } catch {
+            await coordinator.stop()
+            throw error
+        }
+        await coordinator.stop()
+    }
+
     @Test("a small job submitted after a big one finishes first: workers are shared fairly")
     func fairSharing() async throws {
         try await withServiceCoordinator() { site, data, coordinator in
