@@ -20,7 +20,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
             store flushed, workers stopped, exit 0.
             """)
 
-    @Option(help: "Local worker processes (0: only workers that connect to a --listen endpoint).")
+    @Option(help: "Local worker processes (0: only workers that connect, to ipc://DATA_DIR/workers.sock or --listen).")
     var workers: Int = 2
 
     @Option(help: "Requests in flight per local worker.")
@@ -49,9 +49,6 @@ struct CoordinatorCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...256).contains(workers) else { throw ValidationError("--workers must be between 0 and 256") }
-        guard workers > 0 || !listen.isEmpty else {
-            throw ValidationError("--workers 0 needs --listen, or no worker could ever join")
-        }
         guard (1...100_000).contains(concurrency) else {
             throw ValidationError("--concurrency must be between 1 and 100000 (got \(concurrency))")
         }

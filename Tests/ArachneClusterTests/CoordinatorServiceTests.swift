@@ -204,6 +204,30 @@ struct CoordinatorServiceTests {
         await coordinator.stop()
     }
 
+    @Test("coordinator --workers 0 without --listen starts, and a worker joins at its ipc endpoint")
+    func noLocalWorkersAndNoListen() async throws {
+        try await withServiceCoordinator(workers: 0) { site, data, coordinator in
+            #expect(coordinator.log.contains(CoordinatorDefaults.workerEndpoint(dataDirectory: data)), "\(coordinator.log)")
+            let worker = Process()
+            worker.executableURL = ArachneBinary.url
+            worker.arguments = ["worker", "--connect", CoordinatorDefaults.workerEndpoint(dataDirectory: data),
+                                "--concurrency", "4"]
+            worker.standardInput = FileHandle.nullDevice
+            worker.standardOutput = FileHandle.nullDevice
+            worker.standardError = FileHandle.nullDevice
+            try worker.run()
+            defer {
+                if worker.isRunning { kill(worker.processIdentifier, SIGKILL) }
+                worker.waitUntilExit()
+            }
+            let urls = site.urls(10, path: "/bytes/20", tag: "joined")
+            let job = try await coordinator.submit(JobSpec(urls: urls, repeatCount: 2, concurrency: 4))
+            try await coordinator.waitFor(job, timeout: 30) { $0.state == .completed }
+            try expectOneRecordPerKey("\(data)/jobs/\(job)", urls: urls, repeatCount: 2)
+            kill(worker.processIdentifier, SIGTERM)
+        }
+    }
+
     @Test("a small job submitted after a big one finishes first: workers are shared fairly")
     func fairSharing() async throws {
         try await withServiceCoordinator() { site, data, coordinator in
