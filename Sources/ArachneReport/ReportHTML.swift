@@ -129,6 +129,8 @@ public enum ReportHTML {
     }
 
     static func latencyTable(_ report: Report) -> String {
+        // No response, no latency: a table of zeros would read as measured zeros.
+        guard report.timings.total.count > 0 else { return "<p class=\"muted\">no request got a response</p>\n" }
         let rows = Phase.allCases.map { phase -> [String] in
             let p = report.timings[phase]
             return [phase.rawValue, TextFormat.count(p.count), TextFormat.milliseconds(p.min),
@@ -239,18 +241,42 @@ public enum ReportHTML {
               el('text', {x: L - 6, y: y(Math.pow(10, d)) + 4, 'text-anchor': 'end'}, root, label);
             }
             labels.forEach((label, i) => el('text', {x: x(i), y: H - B + 18, 'text-anchor': 'middle'}, root, label));
-            const names = [];
+            // Phases with identical percentiles draw one curve, named once with every phase it stands for.
+            const groups = [];
             shown.forEach(p => {
-              const color = colors[phases.indexOf(p)];
-              const points = keys.map((k, i) => [x(i), y(report.timings[p][k])]);
+              const values = keys.map(k => report.timings[p][k]).join(',');
+              const same = groups.find(g => g.values === values);
+              if (same) same.names.push(p); else groups.push({values: values, names: [p], phase: p});
+            });
+            const names = [];
+            groups.forEach(g => {
+              const color = colors[phases.indexOf(g.phase)];
+              const points = keys.map((k, i) => [x(i), y(report.timings[g.phase][k])]);
               el('path', {d: path(points), fill: 'none', stroke: color, 'stroke-width': 2, class: 'series'}, root);
               points.forEach(pt => el('circle', {cx: pt[0], cy: pt[1], r: 3, fill: color}, root));
-              names.push({name: p, color: color, y: points[points.length - 1][1]});
+              const end = points[points.length - 1][1];
+              names.push({names: g.names, color: color, end: end, y: end, height: 13 * g.names.length});
             });
-            // Phase names beside their curves' ends, pushed apart where curves end close together.
-            names.sort((a, b) => a.y - b.y);
-            names.forEach((n, i) => { if (i > 0 && n.y - names[i - 1].y < 13) n.y = names[i - 1].y + 13; });
-            names.forEach(n => el('text', {x: W - R + 8, y: n.y + 4, fill: n.color}, root, n.name));
+            // Names beside their curves' ends: pushed apart where curves end close together, then moved back up as a
+            // block if that pushed them below the plot, so each stays as near its curve's end as the others allow.
+            names.sort((a, b) => a.end - b.end);
+            names.forEach((n, i) => {
+              const above = names[i - 1];
+              if (above && n.y - above.y < above.height) n.y = above.y + above.height;
+            });
+            for (let i = names.length - 1; i >= 0; i--) {
+              const limit = i === names.length - 1 ? H - B - names[i].height + 9 : names[i + 1].y - names[i].height;
+              names[i].y = Math.max(T + 4, Math.min(names[i].y, limit));
+            }
+            names.forEach(n => {
+              if (Math.abs(n.y - n.end) > 3) {
+                el('line', {x1: W - R + 1, y1: n.end, x2: W - R + 6, y2: n.y, stroke: n.color, class: 'leader'}, root);
+              }
+              // An inline style: the stylesheet's `svg text` fill would override a fill attribute.
+              const label = el('text', {x: W - R + 8, y: n.y + 4, style: 'fill:' + n.color, class: 'series-label',
+                                        'data-end-y': n.end.toFixed(1), 'data-color': n.color}, root);
+              n.names.forEach((name, i) => el('tspan', {x: W - R + 8, dy: i ? 13 : 0}, label, name));
+            });
             done(id);
           }
 
@@ -281,8 +307,8 @@ public enum ReportHTML {
             el('path', {d: path(curve), fill: 'none', stroke: '#4e79a7', 'stroke-width': 2, class: 'series'}, root);
             el('path', {d: path(points.map(p => [x(p.second), y(p.failed)])), fill: 'none', stroke: '#e15759',
                         'stroke-width': 2, class: 'series'}, root);
-            el('text', {x: W - R + 8, y: T + 10, fill: '#4e79a7'}, root, 'completed/s');
-            el('text', {x: W - R + 8, y: T + 26, fill: '#e15759'}, root, 'failed/s');
+            el('text', {x: W - R + 8, y: T + 10, style: 'fill:#4e79a7'}, root, 'completed/s');
+            el('text', {x: W - R + 8, y: T + 26, style: 'fill:#e15759'}, root, 'failed/s');
             done(id);
           }
 

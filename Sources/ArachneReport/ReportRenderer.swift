@@ -51,15 +51,20 @@ public enum ReportRenderer {
             out.append("")
         }
 
-        out.append("Latency (ms)")
-        var rows = [["phase", "count", "min", "mean", "p50", "p90", "p95", "p99", "p99.9", "max"]]
-        for phase in Phase.allCases {
-            let p = report.timings[phase]
-            rows.append(
-                [phase.rawValue, TextFormat.count(p.count), TextFormat.milliseconds(p.min),
-                 TextFormat.milliseconds(p.mean)] + p.percentiles.map { TextFormat.milliseconds($0.value) })
+        if report.timings.total.count == 0 {
+            // No response, no latency: a table of zeros would read as measured zeros.
+            out.append("Latency (ms)  none: no request got a response")
+        } else {
+            out.append("Latency (ms)")
+            var rows = [["phase", "count", "min", "mean", "p50", "p90", "p95", "p99", "p99.9", "max"]]
+            for phase in Phase.allCases {
+                let p = report.timings[phase]
+                rows.append(
+                    [phase.rawValue, TextFormat.count(p.count), TextFormat.milliseconds(p.min),
+                     TextFormat.milliseconds(p.mean)] + p.percentiles.map { TextFormat.milliseconds($0.value) })
+            }
+            out.append(TextFormat.table(rows, rightAligned: Set(1..<10)))
         }
-        out.append(TextFormat.table(rows, rightAligned: Set(1..<10)))
         out.append("")
 
         let codes = summary.statusCodes.sorted { Int($0.key) ?? 0 < Int($1.key) ?? 0 }

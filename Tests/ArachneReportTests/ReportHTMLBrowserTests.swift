@@ -85,6 +85,68 @@ struct ReportHTMLBrowserTests {
         #expect(Browser.content(dom, id: "chart-timeline").contains("no records yet"))
     }
 
+    /// Measures, in the browser, each latency label: its computed fill against its curve's colour, and how far it
+    /// sits from its curve's end; the findings are left on `body` for the DOM dump.
+    static let labelProbe = """
+        <script>
+        (function () {
+          const labels = Array.from(document.querySelectorAll('#chart-latency text.series-label'));
+          const curves = Array.from(document.querySelectorAll('#chart-latency path.series'));
+          const rgb = hex => 'rgb(' + [1, 3, 5].map(i => parseInt(hex.substr(i, 2), 16)).join(', ') + ')';
+          const wrong = labels.filter(l => getComputedStyle(l).fill !== rgb(l.getAttribute('data-color')));
+          const farthest = labels.reduce((m, l) =>
+            Math.max(m, Math.abs(Number(l.getAttribute('y')) - 4 - Number(l.getAttribute('data-end-y')))), 0);
+          document.body.setAttribute('data-labels', String(labels.length));
+          document.body.setAttribute('data-curves', String(curves.length));
+          document.body.setAttribute('data-wrong-colours', String(wrong.length));
+          document.body.setAttribute('data-farthest', String(Math.round(farthest)));
+          document.body.setAttribute('data-label-text', labels.map(l => l.textContent).join('|'));
+        })();
+        </script>
+        """
+
+    static func attribute(_ name: String, in dom: String) -> String? {
+        guard let range = dom.range(of: name + "=\"") else { return nil }
+        let rest = dom[range.upperBound...]
+        return String(rest[..<(rest.firstIndex(of: "\"") ?? rest.endIndex)])
+    }
+
+    @Test func latencyLabelsAreColouredLikeTheirCurvesNearTheirEndsAndIdenticalCurvesShareOne() throws {
+        // Plain HTTP on loopback: namelookup, connect and pretransfer are the same; appconnect is 0 throughout.
+        let records = (0..<200).map { index in
+            let base = Int64(100 + index * 10)
+            return Fixtures.record(
+                url: "http://a.test/\(index)",
+                timings: PhaseTimings(queue: base / 2, namelookup: base, connect: base, appconnect: 0,
+                                      pretransfer: base, starttransfer: base * 20, total: base * 21))
+        }
+        let html = ReportHTML.render(Fixtures.report(records: records))
+            .replacingOccurrences(of: "</body>", with: Self.labelProbe + "</body>")
+        let dom = try Browser.dumpDOM(html: html)
+        #expect(!dom.contains("data-script-errors=\""), "script errors: \(Browser.content(dom, id: "script-errors"))")
+        // queue, the merged three, appconnect, starttransfer, total: five curves, five labels.
+        #expect(Self.attribute("data-curves", in: dom) == "5")
+        #expect(Self.attribute("data-labels", in: dom) == "5")
+        #expect(Self.attribute("data-label-text", in: dom)?.contains("namelookupconnectpretransfer") == true,
+                "\(Self.attribute("data-label-text", in: dom) ?? "")")
+        #expect(Self.attribute("data-wrong-colours", in: dom) == "0")
+        // Five labels of at most three lines: none needs to sit more than a few lines from its curve's end.
+        #expect(Int(Self.attribute("data-farthest", in: dom) ?? "999") ?? 999 <= 40)
+    }
+
+    @Test func aJobWithNoResponseHasNoLatencyTableOfZeros() throws {
+        let records = (0..<5).map {
+            Fixtures.record(url: "http://a.test/\($0)", status: 0, bytes: 0,
+                            error: FetchFailure(kind: .connect, message: "refused"))
+        }
+        let report = Fixtures.report(records: records)
+        let text = ReportRenderer.summaryText(report)
+        #expect(text.contains("Latency (ms)  none: no request got a response"), "\(text)")
+        #expect(!text.contains("namelookup"))
+        let html = ReportHTML.render(report)
+        #expect(html.contains("no request got a response") && !html.contains("<td>namelookup</td>"))
+    }
+
     @Test func aScriptErrorIsReportedOnThePage() throws {
         let html = ReportHTML.render(Fixtures.report(records: Fixtures.records(count: 10)))
             .replacingOccurrences(of: "latency();\n", with: "latency();\nnoSuchFunction();\n")
