@@ -1,4 +1,5 @@
 import ArachneArchive
+import ArachneCore
 import ArachneReport
 import ArgumentParser
 import Foundation
@@ -44,7 +45,14 @@ public struct ReportCommand: ParsableCommand {
         }
         if let html {
             do {
-                try Data(ReportHTML.render(loaded.report).utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
+                // A job shorter than a second gets sub-second buckets from its records (a small file then).
+                var records: [FetchRecord]?
+                if loaded.report.summary.wallSeconds < 1 {
+                    let directory = (loaded.path as NSString).deletingLastPathComponent
+                    records = try? RecordsReader.readAll(path: directory + "/" + loaded.report.records)
+                }
+                try Data(ReportHTML.render(loaded.report, records: records).utf8)
+                    .write(to: URL(fileURLWithPath: html), options: .atomic)
             } catch {
                 ReportTarget.fail("report", "\(html): cannot write the HTML page: \(error.localizedDescription)")
             }

@@ -14,7 +14,9 @@ public enum ReportHTML {
     /// Charts a list job's page draws (`chartCount(for:)` counts a crawl's too).
     public static let chartCount = 5
 
-    public static func render(_ report: Report) -> String {
+    /// The page. With `records` (records.ndjson) of a job shorter than a second, the throughput chart uses
+    /// sub-second buckets: report.json's timeline is per second, a single point for such a job.
+    public static func render(_ report: Report, records: [FetchRecord]? = nil) -> String {
         let job = report.job
         let summary = report.summary
         let fetched = summary.requests - summary.cancelled
@@ -67,12 +69,40 @@ public enum ReportHTML {
             records <code>\(escape(report.records))</code> · bodies \(report.bodies.count) WARC file(s) ·
             schema \(escape(report.schema))</footer>
             <script type="application/json" id="report-data">\(embeddedJSON(report))</script>
+            \(records.flatMap { fineTimeline(report, $0) } ?? "")
             <script>\(report.crawl == nil ? chartScript : crawlPageScript)</script>
             </body>
             </html>
 
             """
         return page
+    }
+
+    /// Completions and failures per second in buckets of 10–100 ms, for a job whose wall time is under a second:
+    /// a `<script type="application/json" id="timeline-fine">` element the timeline chart draws instead of
+    /// `timeline`, or nil. Cancelled and skip records are left out, as in the report's timeline.
+    static func fineTimeline(_ report: Report, _ records: [FetchRecord]) -> String? {
+        let wall = report.summary.wallSeconds
+        guard wall > 0, wall < 1, let startText = report.job.startedAt,
+            let start = try? Date(startText, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        else { return nil }
+        let bucket = [0.01, 0.02, 0.05, 0.1].first { wall / $0 <= 25 } ?? 0.1
+        let count = Int((wall / bucket).rounded(.up)) + 1
+        var completed = [Int](repeating: 0, count: count)
+        var failed = [Int](repeating: 0, count: count)
+        for record in records where !record.isCancelled && !record.skipped {
+            let offset = record.finishedAt - start.timeIntervalSince1970
+            let index = Swift.min(count - 1, Swift.max(0, Int((offset / bucket).rounded(.down))))
+            completed[index] += 1
+            if !record.succeeded { failed[index] += 1 }
+        }
+        let points = (0..<count).map { index in
+            let second = (Double(index) * bucket * 1000).rounded() / 1000
+            return "{\"second\":\(second),\"completed\":\(Double(completed[index]) / bucket),"
+                + "\"failed\":\(Double(failed[index]) / bucket)}"
+        }
+        return "<script type=\"application/json\" id=\"timeline-fine\">{\"bucket\":\(bucket),\"points\":["
+            + points.joined(separator: ",") + "]}</script>"
     }
 
     /// Escapes text for HTML content and attribute values.
@@ -281,8 +311,9 @@ public enum ReportHTML {
           }
 
           // Axes of a chart over the timeline's seconds: a grid at 0, half and the largest value, five time labels.
-          function timeAxes(root, H, points, value) {
-            const first = points[0].second, span = Math.max(1, points[points.length - 1].second - first);
+          function timeAxes(root, H, points, value, bucket) {
+            const first = points[0].second;
+            const span = Math.max(bucket || 1, points[points.length - 1].second - first);
             const most = largest(points.map(value));
             const x = s => L + (s - first) / span * (W - L - R);
             const y = v => H - B - v / most * (H - T - B);
@@ -292,15 +323,20 @@ public enum ReportHTML {
             });
             for (let i = 0; i <= 4; i++) {
               const s = first + span * i / 4;
-              el('text', {x: x(s), y: H - B + 18, 'text-anchor': 'middle'}, root, Math.round(s) + ' s');
+              el('text', {x: x(s), y: H - B + 18, 'text-anchor': 'middle'}, root,
+                 (bucket ? s.toFixed(2) : Math.round(s)) + ' s');
             }
             return {x, y};
           }
 
           function timeline() {
-            const id = 'chart-timeline', H = 240, root = svg(id, H), points = report.timeline;
+            // A job shorter than a second: sub-second buckets (rates per second), when the page has them.
+            const fineData = document.getElementById('timeline-fine');
+            const fine = fineData ? JSON.parse(fineData.textContent) : null;
+            const id = 'chart-timeline', H = 240, root = svg(id, H), points = fine ? fine.points : report.timeline;
             if (!points.length) { empty(root, H, 'no records yet'); return done(id); }
-            const {x, y} = timeAxes(root, H, points, p => p.completed);
+            if (fine) document.getElementById(id).setAttribute('data-bucket', String(fine.bucket));
+            const {x, y} = timeAxes(root, H, points, p => p.completed, fine ? fine.bucket : 0);
             const curve = points.map(p => [x(p.second), y(p.completed)]);
             const area = curve.concat([[x(points[points.length - 1].second), y(0)], [x(points[0].second), y(0)]]);
             el('path', {d: path(area) + 'Z', fill: '#4e79a733', stroke: 'none'}, root);

@@ -211,6 +211,21 @@ import Testing
         #expect(try runArachne(["help", "fetch"]).status == 0)
     }
 
+    @Test func theHTMLPageOfAJobShorterThanASecondHasSubSecondBuckets() throws {
+        let site = try SiteFixture()
+        defer { site.stop() }
+        let out = temporaryDirectory("short-job")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let fetched = try runArachne(["fetch", site.url("/bytes/10"), "--repeat", "20", "--no-bodies", "--out", out])
+        #expect(fetched.status == 0, "\(fetched.stderr)")
+        let report = try ReportReader.read(out).report
+        try #require(report.summary.wallSeconds < 1, "the job took \(report.summary.wallSeconds) s")
+        let page = out + "/page.html"
+        #expect(try runArachne(["report", out, "--html", page]).status == 0)
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(html.contains("id=\"timeline-fine\""))
+    }
+
     static let expectedHelp = """
 OVERVIEW: Crawl and load-test HTTP sites with a coordinator and worker
 processes over ZeroMQ.

@@ -134,6 +134,32 @@ struct ReportHTMLBrowserTests {
         #expect(Int(Self.attribute("data-farthest", in: dom) ?? "999") ?? 999 <= 40)
     }
 
+    @Test func aJobShorterThanASecondGetsSubSecondBuckets() throws {
+        // 60 records over 0.6 s of a job that ran 0.6 s: the per-second timeline has one point.
+        let records = (0..<60).map { index in
+            Fixtures.record(url: "http://a.test/\(index)", finishedAt: Fixtures.jobStart + Double(index) / 100)
+        }
+        var aggregator = ReportAggregator()
+        for record in records { aggregator.add(record) }
+        var info = Fixtures.jobInfo()
+        info.finishedAt = Date(timeIntervalSince1970: Fixtures.jobStart + 0.6)
+        let report = aggregator.makeReport(job: info)
+        #expect(report.timeline.count == 1)
+        let dom = try Browser.dumpDOM(html: ReportHTML.render(report, records: records))
+        #expect(!dom.contains("data-script-errors=\""), "script errors: \(Browser.content(dom, id: "script-errors"))")
+        let chart = Browser.content(dom, id: "chart-timeline")
+        #expect(Browser.openingTag(dom, id: "chart-timeline")?.contains("data-bucket=\"0.05\"") == true)
+        #expect(chart.contains(">0.30 s<") || chart.contains(">0.33 s<"), "\(chart.prefix(2000))")
+        // The completed curve has a point per bucket: 0.6 s / 50 ms + 1.
+        let completed = try #require(chart.components(separatedBy: "class=\"series\"").first?
+            .components(separatedBy: "<path").last)
+        #expect(Browser.count("L", in: completed) >= 12, "\(completed)")
+        // Without records (or for a longer job) the page keeps the per-second timeline.
+        #expect(!ReportHTML.render(report).contains("id=\"timeline-fine\""))
+        #expect(!ReportHTML.render(Fixtures.report(records: Fixtures.records(count: 50)),
+                                   records: Fixtures.records(count: 50)).contains("id=\"timeline-fine\""))
+    }
+
     @Test func aJobWithNoResponseHasNoLatencyTableOfZeros() throws {
         let records = (0..<5).map {
             Fixtures.record(url: "http://a.test/\($0)", status: 0, bytes: 0,
