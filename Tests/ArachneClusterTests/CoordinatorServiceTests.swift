@@ -186,9 +186,8 @@ struct CoordinatorServiceTests {
         defer { site.stop() }
         let data = serviceDataDirectory()
         defer { removeServiceDataDirectory(data) }
-        let port = Int.random(in: 30_000..<60_000)
-        let coordinator = try await CoordinatorProcess(
-            dataDirectory: data, workers: 0, extra: ["--listen", "tcp://127.0.0.1:\(port)"])
+        // No local worker and none joins (no --listen: a random TCP port could be taken by another test).
+        let coordinator = try await CoordinatorProcess(dataDirectory: data, workers: 0)
         do {
             let job = try await coordinator.submit(JobSpec(urls: site.urls(3, path: "/bytes/10", tag: "idle"),
                                                            repeatCount: 1, concurrency: 4))
