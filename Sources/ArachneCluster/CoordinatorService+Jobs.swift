@@ -56,7 +56,7 @@ final class LiveJob {
     let tally: JobTally
     var progress: JobProgress
     var cancelRequested = false
-    /// (time, done) over the last few seconds, for the rate.
+    /// (time, fetched: done minus cancelled) over the last few seconds, for the rate.
     private var samples: [(time: Double, done: Int)] = []
     static let rateWindow = 5.0
 
@@ -74,11 +74,11 @@ final class LiveJob {
     func update(_ progress: JobProgress, at time: Double) {
         self.progress = progress
         tally.setBatches(reassigned: progress.reassignedBatches, retries: progress.retries)
-        samples.append((time, progress.done))
+        samples.append((time, progress.done - progress.cancelled))
         while let first = samples.first, time - first.time > Self.rateWindow { samples.removeFirst() }
     }
 
-    /// Terminal records per second over the last few seconds.
+    /// Fetched requests per second over the last few seconds (cancelling a job is no burst of work).
     var rate: Double {
         guard let first = samples.first, let last = samples.last, last.time > first.time else { return 0 }
         return Double(last.done - first.done) / (last.time - first.time)

@@ -551,7 +551,7 @@ public actor CoordinatorService {
         }
         var rate = 0.0
         if let started = row.startedAt, let finished = row.finishedAt, finished > started {
-            rate = Double(row.counters.done) / finished.timeIntervalSince(started)
+            rate = Double(max(0, row.counters.done - cancelled)) / finished.timeIntervalSince(started)
         }
         return JobStatus(
             id: row.id, name: row.name, state: WireJobState(row.state), total: row.totalRequests,

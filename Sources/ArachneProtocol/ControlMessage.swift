@@ -29,7 +29,7 @@ public struct JobStatus: Codable, Sendable, Hashable {
     public var failed: Int
     /// Of `done`, the `cancelled` records.
     public var cancelled: Int
-    /// Terminal records per second, recently.
+    /// Fetched requests (terminal records other than `cancelled`) per second, recently; over the whole run once ended.
     public var rate: Double
     /// Leases whose worker was lost or gave them back, so their keys were leased again.
     public var reassignedBatches: Int

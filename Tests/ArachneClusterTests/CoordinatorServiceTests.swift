@@ -136,6 +136,9 @@ struct CoordinatorServiceTests {
             let again = try? await restarted.status(job)
             await restarted.stop()
             #expect(again?.state == .cancelled && again?.cancelled == final.cancelled, "\(String(describing: again))")
+            // Its rate counts fetched requests only, like the report's req/s: cancelling is no burst of work.
+            #expect((again?.rate ?? .infinity) <= Double(fetched.count) / report.summary.wallSeconds * 1.05 + 0.1,
+                    "status rate \(again?.rate ?? -1), report \(report.summary.requestsPerSecond) req/s")
         }
     }
 
