@@ -37,7 +37,8 @@ enum OutputDirectory {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter(isReportFile).sorted()
         guard !names.isEmpty else { return [] }
         guard force else {
-            let shown = names.count > 3 ? names.prefix(3).joined(separator: ", ") + ", …" : names.joined(separator: ", ")
+            let shown = names.count > 3
+                ? names.prefix(3).joined(separator: ", ") + ", …" : names.joined(separator: ", ")
             throw ValidationError(
                 "--out \(path) already holds a report (\(shown)): choose another directory, or add --force to "
                     + "replace it")

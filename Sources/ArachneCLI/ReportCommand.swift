@@ -11,8 +11,8 @@ public struct ReportCommand: ParsableCommand {
         abstract: "Show a job's report: a terminal summary, the raw JSON, or an HTML page with charts.",
         discussion: """
             TARGET is a report directory (holding report.json), a report.json file, or a job id, looked up in \
-            DATA_DIR/jobs/JOB (DATA_DIR: --data-dir, else $ARACHNE_DATA_DIR, else ~/.arachne). Exit status: 0 shown, 1 the report could \
-            not be read, 2 usage error.
+            DATA_DIR/jobs/JOB (DATA_DIR: --data-dir, else $ARACHNE_DATA_DIR, else ~/.arachne). Exit status: 0 \
+            shown, 1 the report could not be read, 2 usage error.
             """)
 
     @Argument(help: ArgumentHelp("A job id, a report directory, or a report.json file.", valueName: "job|dir"))

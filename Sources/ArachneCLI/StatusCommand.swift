@@ -115,8 +115,9 @@ enum StatusText {
 }
 
 /// Before `arachne report JOB` reads a job's report.json: when JOB is a job id and a coordinator runs on the
-/// data dir (`--data-dir`, else the default) or at `$ARACHNE_CONTROL`, asks it to write a fresh report.json for a running job. Quiet and
-/// quick when no coordinator runs: the report on disk is shown, and its `job.state` tells whether it is final.
+/// data dir (`--data-dir`, else the default) or at `$ARACHNE_CONTROL`, asks it to write a fresh report.json for a
+/// running job. Quiet and quick when no coordinator runs: the report on disk is shown, and its `job.state` tells
+/// whether it is final.
 enum CoordinatorReportRefresh {
     static func refreshIfRunning(_ target: String, dataDirectory given: String? = nil) {
         guard !FileManager.default.fileExists(atPath: target), !target.contains("/"), !target.hasSuffix(".json"),

@@ -54,7 +54,8 @@ public struct ReportAggregator: Codable, Sendable {
     var crawlState: CrawlAggregate?
 
     private enum CodingKeys: String, CodingKey {
-        case hostLimit, requests, succeeded, cancelled, bytesReceived, reassignedBatches, retries, phases, statusCodes, errors,
+        case hostLimit, requests, succeeded, cancelled, bytesReceived, reassignedBatches, retries, phases, statusCodes,
+             errors,
              workers, hosts, timeline, bodyFiles, firstStart, lastFinish
         case crawlState = "crawl"
     }

@@ -148,7 +148,8 @@ struct CoordinatorServiceTests {
             var environment = ProcessInfo.processInfo.environment
             environment.removeValue(forKey: "ARACHNE_CONTROL")
             let waiting = try RunningArachne(
-                ["submit", "--data-dir", data, "--wait", "--repeat", "100"] + site.urls(5, path: "/delay/200", tag: "w"),
+                ["submit", "--data-dir", data, "--wait", "--repeat", "100"]
+                    + site.urls(5, path: "/delay/200", tag: "w"),
                 environment: environment)
             var job = ""
             let deadline = Date().addingTimeInterval(15)
@@ -166,19 +167,23 @@ struct CoordinatorServiceTests {
             let result = waiting.wait(timeout: 10)
             #expect(result.status == 130, "\(result.stdout) \(result.stderr)")
             #expect(result.stdout.hasPrefix(job + "\n"))
-            #expect(result.stderr.contains("stopped waiting; job \(job) continues on the coordinator"), "\(result.stderr)")
+            #expect(result.stderr.contains("stopped waiting; job \(job) continues on the coordinator"),
+                    "\(result.stderr)")
             #expect(result.stderr.contains("arachne cancel \(job)"))
             #expect(try await coordinator.status(job).state == .running)
 
             // report and diff find a job by id in --data-dir, like every other job command.
             let report = try runCLI(["report", "--data-dir", data, job, "--json"], environment: ["HOME": data])
             #expect(report.status == 0, "\(report.stderr)")
-            #expect(report.stdout.contains("\"state\" : \"running\"") || report.stdout.contains("\"state\":\"running\""),
+            let running = report.stdout.contains("\"state\" : \"running\"")
+                || report.stdout.contains("\"state\":\"running\"")
+            #expect(running,
                     "\(report.stdout.prefix(400))")
             let diff = try runCLI(["diff", "--data-dir", data, job, job], environment: ["HOME": data])
             #expect(diff.status == 0 && diff.stdout.contains("requests"), "\(diff.stderr)")
             let elsewhere = try runCLI(["report", "--data-dir", data + "/none", job], environment: ["HOME": data])
-            #expect(elsewhere.status == 1 && elsewhere.stderr.contains("\(data)/none/jobs/\(job)"), "\(elsewhere.stderr)")
+            #expect(elsewhere.status == 1 && elsewhere.stderr.contains("\(data)/none/jobs/\(job)"),
+                    "\(elsewhere.stderr)")
             _ = try await coordinator.client().send(.cancel(job: job))
         }
     }
@@ -209,10 +214,11 @@ struct CoordinatorServiceTests {
     @Test("coordinator --workers 0 without --listen starts, and a worker joins at its ipc endpoint")
     func noLocalWorkersAndNoListen() async throws {
         try await withServiceCoordinator(workers: 0) { site, data, coordinator in
-            #expect(coordinator.log.contains(CoordinatorDefaults.workerEndpoint(dataDirectory: data)), "\(coordinator.log)")
+            let endpoint = CoordinatorDefaults.workerEndpoint(dataDirectory: data)
+            #expect(coordinator.log.contains(endpoint), "\(coordinator.log)")
             let worker = Process()
             worker.executableURL = ArachneBinary.url
-            worker.arguments = ["worker", "--connect", CoordinatorDefaults.workerEndpoint(dataDirectory: data),
+            worker.arguments = ["worker", "--connect", endpoint,
                                 "--concurrency", "4"]
             worker.standardInput = FileHandle.nullDevice
             worker.standardOutput = FileHandle.nullDevice
