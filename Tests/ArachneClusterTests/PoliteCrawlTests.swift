@@ -17,6 +17,7 @@ import Testing
         var report: Report
         var stderr: String
         var status: Int32
+        var out: String
     }
 
     static func crawl(_ arguments: [String], label: String, timeout: Double = 90) throws -> Crawl {
@@ -24,7 +25,7 @@ import Testing
         let result = try runArachne(["crawl"] + arguments + ["--out", out, "--no-bodies"], timeout: timeout)
         let records = (try? RecordsReader.readAll(path: out + "/records.ndjson")) ?? []
         let report = try ReportReader.read(out + "/report.json").report
-        return Crawl(records: records, report: report, stderr: result.stderr, status: result.status)
+        return Crawl(records: records, report: report, stderr: result.stderr, status: result.status, out: out)
     }
 
     /// The configured host name of a URL (by its address and port).
@@ -132,5 +133,22 @@ import Testing
         #expect(audits[site.endpoint("c").address]?.delaySource == .backOff)
         #expect(audits[site.endpoint("d").address]?.delaySource == .flag)
         #expect(audits[site.endpoint("d").address]?.robots.contains("404") == true)
+
+        // The busiest hosts' timelines, from the records: never more bars at once than --per-host; in the HTML page.
+        #expect(!politeness.timelines.isEmpty)
+        for timeline in politeness.timelines {
+            let events = timeline.spansMs.flatMap { [($0[0], 1), ($0[1], -1)] }.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+            var open = 0
+            var most = 0
+            for (_, change) in events {
+                open += change
+                most = max(most, open)
+            }
+            #expect(most <= 2, "\(timeline.host): \(most) responses at once")
+        }
+        try expectValidReport(crawl.out + "/report.json")
+        let html = ReportHTML.render(crawl.report)
+        #expect(html.contains("request timelines of the busiest hosts") && html.contains("<svg"))
+        #expect(html.contains("politeness audit") && html.contains("figures kept its limits."))
     }
 }
