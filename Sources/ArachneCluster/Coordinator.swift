@@ -63,7 +63,7 @@ public final class Coordinator: Sendable {
     private func addJob(
         id: String, spec: JobSpec, recorder: JobRecorder, resume: JobResume?, urlCount: Int,
         storedURLs: StoredURLSource? = nil, crawlURLs: [(index: Int, url: String)] = [],
-        robots: [StoredRobots] = []
+        robots: [StoredRobots] = [], hostGroups: [String: String] = [:]
     ) async throws {
         let core = core
         let loop = loop
@@ -75,6 +75,7 @@ public final class Coordinator: Sendable {
             let job = ActiveJob(id: id, spec: spec, recorder: recorder, batcher: batcher, progress: progress,
                                 storedURLs: storedURLs)
             for (index, url) in crawlURLs { job.crawlURLs[index] = url }
+            job.hostGroups = hostGroups
             for kept in robots {
                 job.robots[kept.origin] = RobotsReport(
                     job: id, origin: kept.origin, fetchedAt: kept.fetchedAt, status: kept.status,
@@ -102,14 +103,17 @@ public final class Coordinator: Sendable {
             let frontier = resuming
                 ? try CrawlFrontier(resuming: store, options: options, isRecorded: isRecorded)
                 : try CrawlFrontier(store: store, options: options, seeds: seeds)
-            return (FrontierBox(frontier), FrontierStart(urlCount: frontier.nextIndex, urls: frontier.unfinishedURLs))
+            if options.perIP { frontier.groups = PolitenessGroups(resolve: spec.settings.resolve) }
+            let urls = frontier.unfinishedURLs
+            return (FrontierBox(frontier), FrontierStart(urlCount: frontier.nextIndex, urls: urls,
+                                                          hostGroups: frontier.hostGroups(of: urls)))
         }, onDelta: { delta in
             loop.execute { core.value.applyFrontierDelta(id, delta) }
         })
         // A resumed crawl keeps its robots.txt files (24 hours) and its politeness audit.
         let robots = resuming ? try await recorder.resumePoliteness() : []
         try await addJob(id: id, spec: spec, recorder: recorder, resume: resume, urlCount: start.urlCount,
-                         crawlURLs: start.urls, robots: robots)
+                         crawlURLs: start.urls, robots: robots, hostGroups: start.hostGroups)
     }
 
     /// Waits until every key of the job has its terminal record.
@@ -176,4 +180,6 @@ public struct CoordinatorError: Error, CustomStringConvertible, Sendable {
 struct FrontierStart: Sendable {
     var urlCount: Int
     var urls: [(index: Int, url: String)]
+    /// With `--per-ip`: the groups of the hosts of `urls`.
+    var hostGroups: [String: String] = [:]
 }

@@ -46,11 +46,15 @@ final class ActiveJob {
 
     /// What a crawl keeps its politeness by, for a URL it admitted: the URL's host, lower-case, without the port
     /// (the host the worker paces by). The scheduler leases a group's keys to one worker at a time, and that worker
-    /// keeps `--per-host` and `--delay` on it. This is the one place a group is decided: `--per-ip` (hosts of one
-    /// address sharing a budget) needs the address, which this coordinator does not resolve.
+    /// keeps `--per-host` and `--delay` on it. This is the one place a group is decided: with `--per-ip` it is the
+    /// address the host resolves to (`hostGroups`, looked up by the frontier off this loop).
     func politenessGroup(of url: String) -> String {
-        URLAuthority.host(of: url) ?? ""
+        let host = URLAuthority.host(of: url)?.lowercased() ?? ""
+        return hostGroups[host] ?? host
     }
+
+    /// With `--per-ip`: each host's address (its politeness group), as the frontier looked it up.
+    var hostGroups: [String: String] = [:]
 
     /// The number of the URL's politeness group in this job.
     func politenessGroupID(of url: String) -> Int {
@@ -166,6 +170,7 @@ final class CoordinatorCore {
         guard let job = jobs[id] else { return }
         var hosts: [(index: Int, host: Int)] = []
         hosts.reserveCapacity(delta.added.count)
+        for (host, group) in delta.hostGroups { job.hostGroups[host] = group }
         for (index, url) in delta.added {
             job.crawlURLs[index] = url
             hosts.append((index, job.politenessGroupID(of: url)))
@@ -350,8 +355,10 @@ final class CoordinatorCore {
                 }
                 let items = lease.keys.map { LeaseItem(key: $0, url: active.url(of: $0)) }
                 if !active.robots.isEmpty { sendCachedRobots(for: items, of: active, to: lease.worker) }
+                // With --per-ip, each page travels with its host's address: the worker paces by it.
+                let groups = active.spec.crawl?.perIP == true ? items.map { active.politenessGroup(of: $0.url) } : nil
                 send(.lease(BatchLease(batch: lease.batch, job: lease.job, deadlineMs: lease.deadlineMs,
-                                       items: items)), to: lease.worker)
+                                       items: items, groups: groups)), to: lease.worker)
             case .sendHeartbeat(let worker):
                 send(.heartbeat, to: worker)
             case .sendCancelJob(let worker, let job):

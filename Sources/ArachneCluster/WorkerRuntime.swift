@@ -234,8 +234,9 @@ final class WorkerRuntime {
         case .lease(let lease):
             let now = EventLoop.now()
             batchRemaining[lease.batch] = lease.items.count
-            queue.push(lease.items.map {
-                WorkItem(job: lease.job, batch: lease.batch, key: $0.key, url: $0.url, enqueuedAt: now)
+            queue.push(lease.items.enumerated().map { position, item in
+                WorkItem(job: lease.job, batch: lease.batch, key: item.key, url: item.url, enqueuedAt: now,
+                         group: lease.groups?[position])
             })
         case .cancelJob(let job):
             cancelledJobs.insert(job)

@@ -151,4 +151,32 @@ import Testing
         #expect(html.contains("request timelines of the busiest hosts") && html.contains("<svg"))
         #expect(html.contains("politeness audit") && html.contains("figures kept its limits."))
     }
+
+    /// Two names for one address: with `--per-ip` they share one budget, so the one listener behind them never sees two
+    /// requests at once nor two starts closer than the delay. (Without `--per-ip`, two workers fetch them side by side.)
+    @Test func perIPHostsOfOneAddressShareOneBudget() throws {
+        var routes: [String: [Site.Response]] = [:]
+        for n in 0..<6 {
+            let links = [(n + 1) % 6, (n + 2) % 6].map { "<a href=\"/r/\($0)\">next</a>" }.joined(separator: " ")
+            routes["/r/\(n)"] = [Site.Response(status: 200, body: "<html><body>\(links)</body></html>",
+                                              contentType: "text/html")]
+        }
+        let site = try Site.start(Site.Configuration(hosts: [Site.Host("shared", address: "127.0.0.2", routes: routes)]))
+        defer { site.stop() }
+        let port = site.endpoint("shared").port
+        let crawl = try Self.crawl(
+            ["http://one.test:\(port)/r/0", "http://two.test:\(port)/r/0", "--per-ip", "--per-host", "1", "--delay",
+             "0.1", "--workers", "2", "--resolve", "one.test:\(port):127.0.0.2", "--resolve",
+             "two.test:\(port):127.0.0.2"], label: "per-ip")
+        #expect(crawl.status == 0, "\(crawl.stderr)")
+        site.stop()
+        let log = try site.log()
+        #expect(log.requests(host: "shared").count == 14, "robots.txt and six pages under each name")
+        #expect(log.maxConcurrency(host: "shared") == 1)
+        #expect((log.smallestStartGap(host: "shared") ?? .max) >= 90_000,
+                "\(Self.closestStarts(log.requests(host: "shared")))")
+        let audits = crawl.report.crawl?.politeness?.hosts ?? []
+        #expect(audits.map(\.host) == ["127.0.0.2"], "one budget, kept by address: \(audits.map(\.host))")
+        #expect(audits.first?.requests == 14)
+    }
 }
