@@ -126,10 +126,6 @@ final class CoordinatorCore {
     /// endpoint is `tcp://` — without reading it yet (`attachBound`). Returns the endpoint actually bound.
     func bind(_ endpoint: String, context: ZMQContext, security: CoordinatorSecurity?) throws -> String {
         let socket = try ZMQSocket(context: context, type: .router)
-        // A worker that reconnects takes its routing id over from its previous connection, which may be half dead
-        // (its host dropped off the network and came back): without this, the ROUTER ignores the new connection
-        // while the old one lingers, and the worker's `hello` never arrives.
-        try socket.handOverRoutingIDs()
         let secured = security != nil && CoordinatorSecurity.isSecured(endpoint)
         if let security, secured {
             precondition(zap != nil, "a secured endpoint needs the ZAP handler first")

@@ -64,12 +64,6 @@ public final class ZMQSocket {
         try setOption(option, bytes: Array(string.utf8))
     }
 
-    /// A ROUTER gives a routing id to the newest connection that claims it (`ZMQ_ROUTER_HANDOVER`), instead of
-    /// ignoring the newcomer while an older connection with that id is open.
-    public func handOverRoutingIDs() throws(ZMQError) {
-        try setOption(ZMQ_ROUTER_HANDOVER, 1)
-    }
-
     /// Sets the identity a ROUTER sees this socket as.
     public func setRoutingID(_ id: String) throws(ZMQError) {
         try setOption(ZMQ_ROUTING_ID, bytes: Array(id.utf8))
