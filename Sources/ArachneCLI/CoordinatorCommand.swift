@@ -45,13 +45,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("drain-grace"), help: "Seconds a graceful stop waits for requests in flight.")
     var drainGrace: Double = 5
 
-    @Option(help: ArgumentHelp(
-        "CURVE keys: this coordinator's key pair, and workers/ and clients/, the public keys it accepts (tcp:// "
-            + "endpoints only).", valueName: "dir"))
-    var keys: String?
-
-    @Flag(help: "Allow a tcp:// endpoint off loopback without --keys: anyone who reaches it can join or submit.")
-    var insecure = false
+    @OptionGroup var security: CoordinatorSecurityOptions
 
     @Option(name: .customLong("heartbeat-ms"), help: .hidden)
     var heartbeatMs: Int64?
@@ -71,15 +65,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         for endpoint in listen + (control.map { [$0] } ?? []) {
             if let problem = CoordinatorDefaults.validate(endpoint: endpoint) { throw ValidationError(problem) }
         }
-        if keys == nil && !insecure {
-            let open = listen.map { ("--listen", $0) } + (control.map { [("--control", $0)] } ?? [])
-            if let (option, endpoint) = open.first(where: { CoordinatorDefaults.isExposed(endpoint: $0.1) }) {
-                throw ValidationError(
-                    "\(option) \(endpoint) is reachable from other machines, and without --keys anyone who reaches "
-                        + "it could \(option == "--listen" ? "join as a worker and see every job's URLs and headers" : "submit and cancel jobs")"
-                        + ": give --keys DIR (see `arachne keys generate`), or --insecure on a network you trust")
-            }
-        }
+        try security.check(listen: listen, control: control)
         let heartbeat = heartbeatMs ?? 1_000
         guard heartbeat > 0, (leaseTimeoutMs ?? max(5_000, heartbeat + 1)) > heartbeat else {
             throw ValidationError("--lease-timeout-ms must exceed --heartbeat-ms")
@@ -91,14 +77,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         let signals = stop.installProcessSignalHandlers()
         defer { _ = signals }
         let heartbeat = heartbeatMs ?? 1_000
-        var security: CoordinatorSecurity?
-        if let keys {
-            do {
-                security = CoordinatorSecurity(keys: try CoordinatorKeys(directory: keys))
-            } catch {
-                throw JobCannotRun("--keys: \(error)")
-            }
-        }
+        let security = try self.security.load()
         let options = CoordinatorService.Options(
             dataDirectory: dataDir ?? CoordinatorDefaults.dataDirectory(), workers: workers, concurrency: concurrency,
             listen: listen, controlEndpoint: control,

@@ -175,6 +175,12 @@ struct SecuredCoordinatorTests {
         #expect(control.status == 1 && control.stderr.contains("--keys: cannot read the key directory"))
         let controlExposed = try runCLI(["coordinator", "--control", "tcp://*:5556"])
         #expect(controlExposed.status == 2 && controlExposed.stderr.contains("submit and cancel jobs"))
+        // The one-shot clusters take remote workers too, under the same rule.
+        for command in ["run", "crawl"] {
+            let exposed = try runCLI([command, "http://127.0.0.1:1/", "--listen", "tcp://0.0.0.0:5555"])
+            #expect(exposed.status == 2 && exposed.stderr.contains("reachable from other machines"), "\(command)")
+            #expect(exposed.stderr.contains("--insecure-listen"), "\(command): its --insecure is TLS")
+        }
         let data = serviceDataDirectory()
         defer { removeServiceDataDirectory(data) }
         let empty = try runCLI(["coordinator", "--data-dir", data, "--workers", "0", "--listen", "tcp://127.0.0.1:0",

@@ -39,9 +39,11 @@ final class LabCluster: @unchecked Sendable {
             coordinatorPublicKey = hub.publicPath
             _ = try CoordinatorKeys(directory: coordinatorKeys)
             clientKeys = try Self.peerKeys(in: lab.directory + "/keys/client", name: "ops", coordinator: hub.publicPath)
-            try FileManager.default.copyItem(atPath: clientKeys + "/ops.key", toPath: coordinatorKeys + "/clients/ops.key")
+            try FileManager.default.copyItem(atPath: clientKeys + "/ops.key",
+                                             toPath: coordinatorKeys + "/clients/ops.key")
             dataDirectory = lab.directory + "/data"
-            let site = try lab.spawn(on: siteHost, ["site", "--host", siteHost.address, "--port", "8080"], label: "site")
+            let site = try lab.spawn(on: siteHost, ["site", "--host", siteHost.address, "--port", "8080"],
+                                     label: "site")
             guard await site.waitForLog("Serving the demo site") else { throw LabError("site: \(site.log)") }
             coordinator = try lab.spawn(on: coordinatorHost, [
                 "coordinator", "--workers", "0", "--listen", "tcp://0.0.0.0:5555", "--control", "tcp://0.0.0.0:5556",
@@ -67,7 +69,8 @@ final class LabCluster: @unchecked Sendable {
         let host = try lab.addHost(name)
         let keys = try Self.peerKeys(in: lab.directory + "/keys/\(name)", name: name, coordinator: coordinatorPublicKey)
         if allowed {
-            try FileManager.default.copyItem(atPath: keys + "/\(name).key", toPath: coordinatorKeys + "/workers/\(name).key")
+            try FileManager.default.copyItem(atPath: keys + "/\(name).key",
+                                             toPath: coordinatorKeys + "/workers/\(name).key")
         }
         return (host, keys)
     }
@@ -175,7 +178,7 @@ struct MultiHostTests {
         #expect(cluster.coordinator.log.contains("worker wa silent"), "\(cluster.coordinator.log)")
     }
 
-    @Test("a worker host with an unknown key is refused and never leased anything; a client without a key cannot submit")
+    @Test("a worker host with an unknown key is refused and never leased anything; a keyless client cannot submit")
     func unknownKeysAreRefused() async throws {
         let cluster = try await LabCluster()
         defer { cluster.tearDown() }
@@ -189,12 +192,14 @@ struct MultiHostTests {
         #expect(anonymous.log.contains("requires CURVE authentication"), "\(anonymous.log)")
         let intruderKey = try String(contentsOfFile: intruderKeys + "/wx.key", encoding: .utf8)
             .split(separator: "\"").dropFirst().first { $0.count == 40 }.map(String.init) ?? "?"
-        #expect(cluster.coordinator.log.contains("refused a worker from \(intruderHost.address) with key \(intruderKey)"),
+        #expect(cluster.coordinator.log
+                    .contains("refused a worker from \(intruderHost.address) with key \(intruderKey)"),
                 "\(cluster.coordinator.log)")
 
         // Clients: no key at all, or a worker's key, cannot submit; nothing reaches the job list.
         let urls = (0..<20).map { "\(cluster.siteURL)/bytes/\(100 + $0)" }
-        let noKey = try await cluster.lab.run(on: cluster.clientHost, ["submit", "--control", cluster.controlEndpoint] + urls)
+        let noKey = try await cluster.lab.run(
+            on: cluster.clientHost, ["submit", "--control", cluster.controlEndpoint] + urls)
         #expect(noKey.status == 1 && noKey.output.contains("requires CURVE"), "\(noKey.output)")
         let workerKey = try await cluster.cli(["submit"] + urls, keys: intruderKeys)
         #expect(workerKey.status == 1 && workerKey.output.contains("is not allowed"), "\(workerKey.output)")

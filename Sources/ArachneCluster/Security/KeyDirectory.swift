@@ -165,8 +165,11 @@ public struct CoordinatorKeys: Sendable {
         guard CurveKey.isAvailable else { throw KeyError("this libzmq was built without CURVE (zmq_has(\"curve\"))") }
         self.directory = CoordinatorDefaults.absolute(directory)
         (name, keyPair, _) = try KeyDirectory.ownPair(in: self.directory)
-        for folder in [workersDirectory, clientsDirectory] where mkdir(folder, 0o700) != 0 && errno != EEXIST {
-            throw KeyError("cannot create \(folder): \(String(cString: strerror(errno)))")
+        // Created only when missing: the directory may be a read-only mount (a Docker secret).
+        for folder in [workersDirectory, clientsDirectory] where !FileManager.default.fileExists(atPath: folder) {
+            if mkdir(folder, 0o700) != 0 && errno != EEXIST {
+                throw KeyError("cannot create \(folder): \(String(cString: strerror(errno)))")
+            }
         }
     }
 }
@@ -198,8 +201,8 @@ public struct PeerKeys: Sendable {
             throw KeyError("\(self.directory) has no coordinator public key: copy the coordinator's NAME.key there "
                 + "(as \(preferred))")
         } else {
-            throw KeyError("\(self.directory) has several public keys besides its own (\(others.joined(separator: ", ")))"
-                + "; name the coordinator's \(preferred)")
+            throw KeyError("\(self.directory) has several public keys besides its own ("
+                + others.joined(separator: ", ") + "); name the coordinator's \(preferred)")
         }
         serverKeyPath = self.directory + "/" + file
         let certificate = try KeyDirectory.read(serverKeyPath)
