@@ -55,7 +55,11 @@ final class ControlServer: Sendable {
         do {
             self.endpoint = try await loop.submit {
                 let socket = try ZMQSocket(context: context, type: .router)
-                if let secured, isSecured { try secured.security.secure(socket, domain: .control) }
+                if let secured, isSecured {
+                    try secured.security.secure(socket, domain: .control)
+                } else if endpoint.hasPrefix("tcp://") {
+                    try CoordinatorSecurity.limit(socket, domain: .control)
+                }
                 try socket.bind(endpoint)
                 bound.value = socket
                 return try socket.lastEndpoint()

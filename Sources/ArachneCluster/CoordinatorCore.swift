@@ -130,6 +130,8 @@ final class CoordinatorCore {
         if let security, secured {
             precondition(zap != nil, "a secured endpoint needs the ZAP handler first")
             try security.secure(socket, domain: .workers)
+        } else if endpoint.hasPrefix("tcp://") {
+            try CoordinatorSecurity.limit(socket, domain: .workers)
         }
         try socket.bind(endpoint)
         let bound = try socket.lastEndpoint()

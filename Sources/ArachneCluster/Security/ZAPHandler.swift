@@ -8,12 +8,12 @@ import Foundation
 public struct CoordinatorSecurity: Sendable {
     public var keys: CoordinatorKeys
     /// A handshake not finished within this drops the connection (libzmq's default is 30 s).
-    public var handshakeTimeoutMs: Int32 = 5_000
+    public static let handshakeTimeoutMs: Int32 = 5_000
     /// The largest frame a worker may send: a `results` message's bodies travel in one frame, and a worker sends one
     /// when it holds 256 results or 16 MiB (`WorkerRuntime`); a larger frame drops the connection.
-    public var maxWorkerMessageBytes: Int64 = 256 << 20
+    public static let maxWorkerMessageBytes: Int64 = 256 << 20
     /// The largest frame a control client may send (a submitted chunk is at most 1 MiB of URLs).
-    public var maxControlMessageBytes: Int64 = 16 << 20
+    public static let maxControlMessageBytes: Int64 = 16 << 20
 
     public init(keys: CoordinatorKeys) {
         self.keys = keys
@@ -22,10 +22,16 @@ public struct CoordinatorSecurity: Sendable {
     /// Whether an endpoint is secured (CURVE) under this configuration: every `tcp://` endpoint.
     public static func isSecured(_ endpoint: String) -> Bool { endpoint.hasPrefix("tcp://") }
 
-    /// Makes `socket` a CURVE server of `domain`, with the limits above. Set before `bind`. Throws when libzmq does
-    /// not take an option.
+    /// Makes `socket` a CURVE server of `domain`, with the limits. Set before `bind`. Throws when libzmq does not
+    /// take an option.
     func secure(_ socket: ZMQSocket, domain: ZAPDomain) throws {
         _ = try socket.makeCurveServer(secretKey: keys.keyPair.secretKey, zapDomain: domain.rawValue)
+        try Self.limit(socket, domain: domain)
+    }
+
+    /// What any `tcp://` endpoint's peers may cost, secured or not: the handshake timeout and the largest frame of
+    /// the endpoint's role.
+    static func limit(_ socket: ZMQSocket, domain: ZAPDomain) throws {
         try socket.limit(
             handshakeTimeoutMs: handshakeTimeoutMs,
             maxMessageBytes: domain == .workers ? maxWorkerMessageBytes : maxControlMessageBytes)
