@@ -15,7 +15,7 @@ public struct ArachneCommand: AsyncParsableCommand {
             CrawlCommand.self, FetchCommand.self, RunCommand.self, DemoCommand.self, LinksCommand.self,
             RobotsCommand.self, WorkerCommand.self, CoordinatorCommand.self, SubmitCommand.self, JobsCommand.self,
             StatusCommand.self, CancelCommand.self,
-            ReportCommand.self, DiffCommand.self, LadderCommand.self, SiteCommand.self,
+            ReportCommand.self, DiffCommand.self, LadderCommand.self, SiteCommand.self, KeysCommand.self,
         ]
     )
 

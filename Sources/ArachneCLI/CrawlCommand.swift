@@ -39,6 +39,8 @@ struct CrawlCommand: AsyncParsableCommand {
                                valueName: "endpoint"))
     var listen: [String] = []
 
+    @OptionGroup var security: ClusterSecurityOptions
+
     @Option(help: "The report directory (default: ./arachne-out/crawl-TIMESTAMP).")
     var out: String?
 
@@ -48,6 +50,7 @@ struct CrawlCommand: AsyncParsableCommand {
             throw ValidationError("--concurrency must be between 1 and 100000 (got \(concurrency))")
         }
         guard !seeds.isEmpty || urlFile != nil else { throw ValidationError("give at least one seed URL, or --url-file FILE") }
+        try security.check(listen: listen)
     }
 
     func run() async throws {
@@ -58,6 +61,7 @@ struct CrawlCommand: AsyncParsableCommand {
         var options = ClusterRun.Options(id: id, spec: spec, outputDirectory: out ?? "arachne-out/\(id)",
                                          workers: workers, listen: listen)
         options.inProcessWorker = workers == 0
+        options.security = try security.load()
         let report = try await ClusterCommandSupport.run(options)
         print(ReportRenderer.summaryText(report), terminator: "")
         print("report: \(report.job.outputDir)/report.json")

@@ -20,6 +20,8 @@ struct RunCommand: AsyncParsableCommand {
                                valueName: "endpoint"))
     var listen: [String] = []
 
+    @OptionGroup var security: ClusterSecurityOptions
+
     @Option(help: "The report directory (default: ./arachne-out/run-TIMESTAMP).")
     var out: String?
 
@@ -28,6 +30,7 @@ struct RunCommand: AsyncParsableCommand {
         guard workers > 0 || !listen.isEmpty else {
             throw ValidationError("--workers 0 needs --listen, or no worker could ever join")
         }
+        try security.check(listen: listen)
     }
 
     func run() async throws {
@@ -35,9 +38,10 @@ struct RunCommand: AsyncParsableCommand {
         let spec = JobSpec(urls: urls.map(\.string), repeatCount: input.repeatCount,
                            concurrency: input.concurrency, settings: fetch.settings)
         let id = JobNaming.localID(prefix: "run")
-        let report = try await ClusterCommandSupport.run(
-            ClusterRun.Options(id: id, spec: spec, outputDirectory: out ?? "arachne-out/\(id)", workers: workers,
-                               listen: listen))
+        var options = ClusterRun.Options(id: id, spec: spec, outputDirectory: out ?? "arachne-out/\(id)",
+                                         workers: workers, listen: listen)
+        options.security = try security.load()
+        let report = try await ClusterCommandSupport.run(options)
         print(ReportRenderer.summaryText(report), terminator: "")
         print("report: \(report.job.outputDir)/report.json")
     }

@@ -18,6 +18,11 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "This worker's name (default: HOST-PID).")
     var id: String?
 
+    @Option(help: ArgumentHelp(
+        "CURVE keys for a tcp:// coordinator: this worker's key pair and the coordinator's public key.",
+        valueName: "dir"))
+    var keys: String?
+
     @Option(name: .customLong("parent-pid"), help: .hidden)
     var parentPID: Int32?
 
@@ -29,18 +34,30 @@ struct WorkerCommand: AsyncParsableCommand {
         guard connect.hasPrefix("tcp://") || connect.hasPrefix("ipc://") else {
             throw ValidationError("--connect '\(connect)' must be a tcp:// or ipc:// endpoint")
         }
+        if keys != nil && !connect.hasPrefix("tcp://") {
+            throw ValidationError("--keys is for tcp:// endpoints; an ipc:// endpoint is guarded by its data dir's "
+                + "file permissions")
+        }
     }
 
     func run() async throws {
+        var peerKeys: PeerKeys?
+        if let keys {
+            do {
+                peerKeys = try PeerKeys(directory: keys)
+            } catch {
+                throw JobCannotRun("--keys: \(error)")
+            }
+        }
         let configuration = WorkerConfiguration(
             endpoint: connect, workerID: id ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())",
             capacity: concurrency, parentPID: parentPID,
-            announcedVersion: protocolVersion.map { ProtocolVersion($0) } ?? .current)
+            announcedVersion: protocolVersion.map { ProtocolVersion($0) } ?? .current, keys: peerKeys)
         switch try await Worker.run(configuration) {
         case .finished:
             return
         case .refused(let reason):
-            throw JobCannotRun("the coordinator refused this worker: \(reason)")
+            throw JobCannotRun("the coordinator at \(connect) refused this worker: \(reason)")
         case .failed(let reason):
             throw JobCannotRun(reason)
         }

@@ -17,6 +17,8 @@ public enum ClusterRun {
         public var inProcessWorker = false
         /// Extra endpoints for workers on other machines, e.g. `tcp://0.0.0.0:5555`.
         public var listen: [String]
+        /// CURVE for the `tcp://` endpoints among `listen`; nil: plain.
+        public var security: CoordinatorSecurity?
         /// The `arachne` binary the workers run.
         public var executable: URL
         public var scheduling: Scheduler.Configuration
@@ -60,7 +62,7 @@ public enum ClusterRun {
 
         let coordinator = try await Coordinator(
             listen: ["ipc://\(socketDirectory)/workers.sock"] + options.listen, configuration: options.scheduling,
-            log: log)
+            security: options.security, log: log)
         let recorder: JobRecorder
         do {
             recorder = try JobRecorder(directory: options.outputDirectory, keepBodies: options.spec.settings.keepBodies,

@@ -97,6 +97,8 @@ struct WorkerSession {
     var pid: Int
     var capacity: Int
     var joinedAt: UInt64
+    /// The name its CURVE key has in the coordinator's `workers/` allow-list; nil on a plain endpoint.
+    var keyName: String?
 }
 
 /// The coordinator's machinery on its loop: the ROUTER channel, the `Scheduler` state machine, and the jobs. It
@@ -107,6 +109,10 @@ final class CoordinatorCore {
     let configuration: Scheduler.Configuration
     private var scheduler: Scheduler
     private var channels: [ZMQChannel] = []
+    /// Bound sockets not read yet: a secured endpoint is read only once its start-up probe passed.
+    private var unattached: [(socket: ZMQSocket, endpoint: String, secured: Bool)] = []
+    /// Answers the CURVE handshakes of the secured endpoints (and of a secured control socket in `context`).
+    private(set) var zap: ZAPHandler?
     private var jobs: [String: ActiveJob] = [:]
     private var sessions: [String: WorkerSession] = [:]
     private var knownWorkers: [String: WorkerSession] = [:]
@@ -131,17 +137,46 @@ final class CoordinatorCore {
         Scheduler.Instant(milliseconds: Int64((EventLoop.now() - origin) / 1_000_000))
     }
 
-    /// Binds a ROUTER on `endpoint` and returns the endpoint actually bound.
+    /// Binds a ROUTER on `endpoint` and starts reading it; returns the endpoint actually bound.
     func listen(_ endpoint: String, context: ZMQContext) throws -> String {
+        let bound = try bind(endpoint, context: context, security: nil)
+        try attachBound()
+        return bound
+    }
+
+    /// Starts the ZAP handler: before any secured socket is bound, so none ever handshakes without it.
+    func startZAP(_ security: CoordinatorSecurity, context: ZMQContext) throws {
+        zap = try ZAPHandler(keys: security.keys, context: context, loop: loop, log: log)
+    }
+
+    /// Binds a ROUTER on `endpoint` — a CURVE server checked by the ZAP handler when `security` is set and the
+    /// endpoint is `tcp://` — without reading it yet (`attachBound`). Returns the endpoint actually bound.
+    func bind(_ endpoint: String, context: ZMQContext, security: CoordinatorSecurity?) throws -> String {
         let socket = try ZMQSocket(context: context, type: .router)
+        let secured = security != nil && CoordinatorSecurity.isSecured(endpoint)
+        if let security, secured {
+            precondition(zap != nil, "a secured endpoint needs the ZAP handler first")
+            try security.secure(socket, domain: .workers)
+        } else if endpoint.hasPrefix("tcp://") {
+            try CoordinatorSecurity.limit(socket, domain: .workers)
+        }
         try socket.bind(endpoint)
         let bound = try socket.lastEndpoint()
-        let channel = try ZMQChannel(socket: socket, loop: loop) { [unowned self] frames in
-            self.received(frames, on: bound)
-        }
-        channels.append(channel)
-        if timer == nil { scheduleTick() }
+        unattached.append((socket, bound, secured))
         return bound
+    }
+
+    /// Starts reading every bound socket.
+    func attachBound() throws {
+        for (socket, bound, secured) in unattached {
+            let channel = try ZMQChannel(socket: socket, loop: loop, property: secured ? "User-Id" : nil) {
+                [unowned self] frames, user in
+                self.received(frames, on: bound, keyName: user)
+            }
+            channels.append(channel)
+        }
+        unattached.removeAll()
+        if timer == nil { scheduleTick() }
     }
 
     // MARK: Jobs
@@ -213,11 +248,15 @@ final class CoordinatorCore {
         // Let the shutdown messages leave before the sockets close.
         for channel in channels { channel.close() }
         channels.removeAll()
+        for pending in unattached { pending.socket.close() }
+        unattached.removeAll()
+        zap?.close()
+        zap = nil
     }
 
     // MARK: Messages from workers
 
-    private func received(_ frames: [[UInt8]], on endpoint: String) {
+    private func received(_ frames: [[UInt8]], on endpoint: String, keyName: String?) {
         guard frames.count >= 2 else { return }
         let routingID = frames[0]
         let worker = String(decoding: routingID, as: UTF8.self)
@@ -239,7 +278,7 @@ final class CoordinatorCore {
         switch message {
         case .hello(let hello):
             let session = WorkerSession(id: worker, routingID: routingID, host: hello.host, pid: hello.pid,
-                                        capacity: hello.capacity, joinedAt: EventLoop.now())
+                                        capacity: hello.capacity, joinedAt: EventLoop.now(), keyName: keyName)
             sessions[worker] = session
             knownWorkers[worker] = session
             workersEverJoined += 1
@@ -428,7 +467,7 @@ final class CoordinatorCore {
             let activity = job.workerActivity[id]!
             let session = knownWorkers[id]
             return WorkerInfo(id: id, host: session?.host ?? "", pid: session?.pid ?? 0,
-                              busySeconds: Double(activity.last &- activity.first) / 1e9)
+                              busySeconds: Double(activity.last &- activity.first) / 1e9, key: session?.keyName)
         }
         return JobCompletion(id: job.id, outcome: outcome, progress: job.progress, startedAt: job.startedAt,
                              finishedAt: finishedAt, workers: workers)

@@ -41,12 +41,15 @@ public actor CoordinatorService {
         public var scheduling: Scheduler.Configuration
         /// Seconds a graceful stop waits for the results of requests already leased.
         public var drainGrace: Double
+        /// How `tcp://` endpoints (listen and control) are secured; nil: plain.
+        public var security: CoordinatorSecurity?
 
         public init(
             dataDirectory: String = CoordinatorDefaults.dataDirectory(), workers: Int = 2, concurrency: Int = 64,
             listen: [String] = [], controlEndpoint: String? = nil, executable: URL = LocalWorkerPool.currentExecutable,
-            scheduling: Scheduler.Configuration = .init(), drainGrace: Double = 5
+            scheduling: Scheduler.Configuration = .init(), drainGrace: Double = 5, security: CoordinatorSecurity? = nil
         ) {
+            self.security = security
             self.dataDirectory = dataDirectory
             self.workers = workers
             self.concurrency = concurrency
@@ -102,9 +105,17 @@ public actor CoordinatorService {
     {
         let dataDirectory = CoordinatorDefaults.absolute(options.dataDirectory)
         do {
-            try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+            // 0700: its ipc sockets (control, workers) are guarded by the directory's permissions alone.
+            try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
         } catch {
             throw CoordinatorError("cannot create the data directory \(dataDirectory): \(error.localizedDescription)")
+        }
+        if let mode = (try? FileManager.default.attributesOfItem(atPath: dataDirectory))?[.posixPermissions] as? Int,
+           mode & 0o077 != 0
+        {
+            log("warning: the data dir \(dataDirectory) is open to other users (mode \(String(mode, radix: 8))): they "
+                + "can reach its control and worker sockets; `chmod 700 \(dataDirectory)` (docs/threat_model.md)")
         }
         let controlEndpoint = options.controlEndpoint
             ?? CoordinatorDefaults.controlEndpoint(dataDirectory: dataDirectory)
@@ -139,7 +150,8 @@ public actor CoordinatorService {
         }
         let coordinator: Coordinator
         do {
-            coordinator = try await Coordinator(listen: workerEndpoints, configuration: options.scheduling, log: log)
+            coordinator = try await Coordinator(listen: workerEndpoints, configuration: options.scheduling,
+                                                security: options.security, log: log)
         } catch {
             await Self.close(store, writer)
             throw error
@@ -147,7 +159,14 @@ public actor CoordinatorService {
         let (events, eventSink) = AsyncStream.makeStream(of: Event.self)
         let control: ControlServer
         do {
-            control = try await ControlServer(endpoint: controlEndpoint, log: log) { eventSink.yield(.call($0)) }
+            let secured = options.security.map { security in
+                ControlServer.Secured(context: coordinator.context, security: security) { endpoint in
+                    try await coordinator.verifySecured(endpoint)
+                }
+            }
+            control = try await ControlServer(endpoint: controlEndpoint, secured: secured, log: log) {
+                eventSink.yield(.call($0))
+            }
         } catch {
             await coordinator.shutdown()
             await Self.close(store, writer)

@@ -18,10 +18,13 @@ public struct WorkerConfiguration: Sendable {
     public var announcedVersion: ProtocolVersion
     /// How long without word from the coordinator before it is declared lost, until `welcome` says otherwise.
     public var coordinatorTimeoutMs: Int
+    /// Its CURVE key pair and the coordinator's public key, for a secured `tcp://` endpoint; nil: plaintext.
+    public var keys: PeerKeys?
 
     public init(endpoint: String, workerID: String, capacity: Int, parentPID: Int32? = nil,
-                announcedVersion: ProtocolVersion = .current, coordinatorTimeoutMs: Int = 10_000)
+                announcedVersion: ProtocolVersion = .current, coordinatorTimeoutMs: Int = 10_000, keys: PeerKeys? = nil)
     {
+        self.keys = keys
         self.endpoint = endpoint
         self.workerID = workerID
         self.capacity = capacity
@@ -53,6 +56,9 @@ final class WorkerRuntime {
     private let fetcher: Fetcher
     private let queue: WorkQueue
     private var channel: ZMQChannel?
+    /// Watches the DEALER's connection: a refused key ends the worker, an unreachable coordinator is reported.
+    private var monitor: ZMQMonitor?
+    private var watch: ConnectionWatch
     private var profiles: [String: FetchProfile] = [:]
     /// Jobs whose bodies are kept: their responses are archived here as WARC members (`archive`).
     private var keepsBodies: Set<String> = []
@@ -69,6 +75,9 @@ final class WorkerRuntime {
     private var pendingResults: [FetchResult] = []
     private var pendingBatchesDone: [UInt64] = []
     private var pendingCredits = 0
+    /// Body and archive bytes of `pendingResults`: a `results` message goes when it reaches `maxPendingBytes`.
+    private var pendingBytes = 0
+    private static let maxPendingBytes = 16 << 20
     private var flushScheduled = false
     private var welcomed = false
     /// Leases received before this instant belong to a session we abandoned.
@@ -90,6 +99,8 @@ final class WorkerRuntime {
         self.fetcher = fetcher
         self.onExit = onExit
         coordinatorTimeoutMs = configuration.coordinatorTimeoutMs
+        watch = ConnectionWatch(endpoint: configuration.endpoint, role: .worker, keys: configuration.keys,
+                                now: EventLoop.now())
         queue = WorkQueue(loop: loop)
         queue.onRefused = { [unowned self] item, why in
             self.complete(item, .failed(.robots, why, url: item.url))
@@ -105,12 +116,36 @@ final class WorkerRuntime {
     private func connect() throws {
         let socket = try ZMQSocket(context: context, type: .dealer)
         try socket.setRoutingID(configuration.workerID)
+        if let keys = configuration.keys, configuration.endpoint.hasPrefix("tcp://") {
+            try socket.makeCurveClient(keys: keys.keyPair, serverKey: keys.serverKey)
+        }
+        watch.restart(now: EventLoop.now())
+        monitor = try ZMQMonitor(socket: socket, context: context, loop: loop) { [unowned self] event in
+            self.connectionEvent(event)
+        }
         try socket.connect(configuration.endpoint)
         channel = try ZMQChannel(socket: socket, loop: loop) { [unowned self] frames in
             self.received(frames)
         }
         lastHeard = EventLoop.now()
         sayHello()
+    }
+
+    /// What the socket monitor says about the connection: a refused key (or a security mismatch) stops the worker
+    /// with the reason; other problems are reported by `tick` while ZeroMQ retries.
+    private func connectionEvent(_ event: ZMQSocketEvent) {
+        switch watch.note(event, now: EventLoop.now()) {
+        case .none: break
+        case .refused(let reason): stop(.refused(reason))
+        case .connected: log("connected to the coordinator at \(configuration.endpoint)")
+        }
+    }
+
+    private func closeConnection() {
+        monitor?.close()
+        monitor = nil
+        channel?.close()
+        channel = nil
     }
 
     /// Starts a session: `hello` with our id and capacity (and, for tests, another protocol version).
@@ -180,6 +215,9 @@ final class WorkerRuntime {
 
     private func received(_ frames: [[UInt8]]) {
         lastHeard = EventLoop.now()
+        if watch.heardFromCoordinator() == .connected {
+            log("connected to the coordinator at \(configuration.endpoint)")
+        }
         let message: CoordinatorMessage
         do {
             message = try CoordinatorMessage.decode(frames)
@@ -305,6 +343,10 @@ final class WorkerRuntime {
                     job: item.job, batch: item.batch, key: item.key, outcome: travelling, finishedAt: finishedAt,
                     crawl: findings))
             }
+            if let last = pendingResults.last {
+                pendingBytes += last.outcome.body.count + last.outcome.rawHeader.count
+                    + (last.archived?.members.count ?? 0)
+            }
         }
         if let remaining = batchRemaining[item.batch] {
             if remaining <= 1 {
@@ -314,7 +356,8 @@ final class WorkerRuntime {
                 batchRemaining[item.batch] = remaining - 1
             }
         }
-        if pendingResults.count >= 256 { flush() } else { scheduleFlush() }
+        // A full batch goes at once; so do 16 MiB of bodies, well under a secured endpoint's message size limit.
+        if pendingResults.count >= 256 || pendingBytes >= Self.maxPendingBytes { flush() } else { scheduleFlush() }
     }
 
     /// A response whose body is kept, archived here as its two WARC members (request, response) so that the
@@ -358,6 +401,7 @@ final class WorkerRuntime {
         if !pendingResults.isEmpty {
             send(WorkerMessage.results(pendingResults).encode())
             pendingResults.removeAll(keepingCapacity: true)
+            pendingBytes = 0
         }
         for batch in pendingBatchesDone { send(WorkerMessage.batchDone(batch: batch).encode()) }
         pendingBatchesDone.removeAll(keepingCapacity: true)
@@ -391,6 +435,7 @@ final class WorkerRuntime {
             return
         }
         let now = EventLoop.now()
+        if let problem = watch.report(now: now) { log(problem) }
         let silentMs = Int((now &- lastHeard) / 1_000_000)
         if silentMs > coordinatorTimeoutMs {
             coordinatorLost(silentMs: silentMs)
@@ -415,8 +460,7 @@ final class WorkerRuntime {
         }
         log("coordinator silent for \(silentMs) ms; dropping \(queue.count) queued requests and reconnecting")
         abandonSession()
-        channel?.close()
-        channel = nil
+        closeConnection()
         do {
             try connect()
         } catch {
@@ -431,6 +475,7 @@ final class WorkerRuntime {
         queue.remove { _ in true }
         batchRemaining.removeAll()
         pendingResults.removeAll()
+        pendingBytes = 0
         pendingBatchesDone.removeAll()
         pendingCredits = 0
         fetcher.assumeIsolated { $0.cancelAll() }
@@ -446,8 +491,7 @@ final class WorkerRuntime {
         queue.close()
         // Lanes in the middle of a fetch return at once with a cancelled outcome (discarded: the queue is closed).
         fetcher.assumeIsolated { $0.cancelAll() }
-        channel?.close()
-        channel = nil
+        closeConnection()
         onExit(exit)
     }
 

@@ -175,6 +175,8 @@ SUBCOMMANDS:
   ladder                  Fetch one URL N times under each IO model and compare
                           the times.
   site                    Serve the built-in demo site on loopback.
+  keys                    Make CURVE key pairs for coordinators, remote workers
+                          and clients.
 
   See 'arachne help <subcommand>' for detailed help.
 """
