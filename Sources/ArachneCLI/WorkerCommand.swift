@@ -36,7 +36,10 @@ struct WorkerCommand: AsyncParsableCommand {
             endpoint: connect, workerID: id ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())",
             capacity: concurrency, parentPID: parentPID,
             announcedVersion: protocolVersion.map { ProtocolVersion($0) } ?? .current)
-        switch try await Worker.run(configuration) {
+        let stop = StopSignal()
+        let sources = stop.installProcessSignalHandlers()
+        defer { withExtendedLifetime(sources) {} }
+        switch try await Worker.run(configuration, stop: stop) {
         case .finished:
             return
         case .refused(let reason):

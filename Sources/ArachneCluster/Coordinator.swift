@@ -143,6 +143,12 @@ public final class Coordinator: Sendable {
         return (try? await loop.submit { (core.value.workerCount, core.value.workersEverJoined) }) ?? (0, 0)
     }
 
+    /// The workers with a session, in the order they joined.
+    public func workerStatuses() async -> [WorkerStatus] {
+        let core = core
+        return (try? await loop.submit { core.value.workerStatuses() }) ?? []
+    }
+
     /// Stops sending leases, for a graceful stop: workers finish what they hold and their results are still taken.
     public func stopLeasing() async {
         let core = core

@@ -93,6 +93,16 @@ struct WorkerSession {
     var pid: Int
     var capacity: Int
     var joinedAt: UInt64
+    /// The endpoint it connected to.
+    var endpoint: String = ""
+    /// Wall-clock seconds of its hello and of the last message heard from it, for `arachne workers`.
+    var joinedAtWall: Double = 0
+    var lastHeardWall: Double = 0
+    /// Results accepted from this session.
+    var done = 0
+
+    /// How the coordinator's log names it: id, host, pid, capacity, endpoint.
+    var described: String { "\(id) (host \(host), pid \(pid), capacity \(capacity), endpoint \(endpoint))" }
 }
 
 /// The coordinator's machinery on its loop: the ROUTER channel, the `Scheduler` state machine, and the jobs. It
@@ -231,10 +241,19 @@ final class CoordinatorCore {
             return
         }
         Trace.log("coordinator: from \(worker): \(message.traceName)")
+        if sessions[worker] != nil { sessions[worker]!.lastHeardWall = Date().timeIntervalSince1970 }
         switch message {
         case .hello(let hello):
-            let session = WorkerSession(id: worker, routingID: routingID, host: hello.host, pid: hello.pid,
+            let wall = Date().timeIntervalSince1970
+            var session = WorkerSession(id: worker, routingID: routingID, host: hello.host, pid: hello.pid,
                                         capacity: hello.capacity, joinedAt: EventLoop.now())
+            session.endpoint = endpoint
+            session.joinedAtWall = wall
+            session.lastHeardWall = wall
+            if let previous = sessions[worker] {
+                log("worker left: \(previous.described), replaced by a new session under its id")
+            }
+            log("worker joined: \(session.described)")
             sessions[worker] = session
             knownWorkers[worker] = session
             workersEverJoined += 1
@@ -283,6 +302,7 @@ final class CoordinatorCore {
                 continue
             }
             job.workerActivity[worker, default: (monotonic, monotonic)].last = monotonic
+            sessions[worker]?.done += 1
             var entry = RecordEntry(
                 key: result.key, url: job.takeURL(of: result.key), worker: worker, attempts: attempts,
                 outcome: result.outcome, finishedAt: result.finishedAt, archived: result.archived)
@@ -361,10 +381,16 @@ final class CoordinatorCore {
                 // which is its worker id, so it learns to say hello again.
                 sendRaw(.error(message: message), routingID: Array(worker.utf8))
             case .workerRemoved(let worker, let reason):
-                if reason != .restarted { sessions.removeValue(forKey: worker) }
+                let session = reason != .restarted ? sessions.removeValue(forKey: worker) : sessions[worker]
+                let described = session?.described ?? worker
                 for job in jobs.values { job.robotsSent[worker] = nil }
-                if case .silent(let quiet) = reason {
-                    log("worker \(worker) silent for \(quiet) ms: declared lost, its leases go back to the queue")
+                switch reason {
+                case .silent(let quiet):
+                    log("worker lost: \(described), silent for \(quiet) ms; its leases go back to the queue")
+                case .goodbye:
+                    log("worker left: \(described), said goodbye")
+                case .restarted:
+                    break  // Logged with the new session's hello.
                 }
             case .recordWorkerLost(let job, let keys):
                 guard let active = jobs[job] else { continue }
@@ -425,6 +451,19 @@ final class CoordinatorCore {
         }
         return JobCompletion(id: job.id, outcome: outcome, progress: job.progress, startedAt: job.startedAt,
                              finishedAt: finishedAt, workers: workers)
+    }
+
+    /// The workers with a session, in the order they joined, for `arachne workers`.
+    func workerStatuses() -> [WorkerStatus] {
+        scheduler.workerIDs.compactMap { id in
+            guard let session = sessions[id] else { return nil }
+            let inFlight = scheduler.load(of: id)?.outstanding ?? 0
+            let state: WorkerStatus.State = withholdingLeases ? .draining : inFlight > 0 ? .busy : .idle
+            return WorkerStatus(
+                id: id, host: session.host, pid: session.pid, capacity: session.capacity, inFlight: inFlight,
+                done: session.done, lastHeartbeat: session.lastHeardWall, joinedAt: session.joinedAtWall,
+                endpoint: session.endpoint, state: state)
+        }
     }
 
     /// Forgets a finished job (after its report is written).

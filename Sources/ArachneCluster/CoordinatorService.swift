@@ -77,18 +77,18 @@ public actor CoordinatorService {
 
     private let options: Options
     private let lock: DataDirectoryLock
-    private let writer: EventLoop
+    let writer: EventLoop
     /// Where chunks of submitted URLs are checked before the writer commits them: off the control loop and off
     /// the writer.
     private let ingest = DispatchQueue(label: "arachne-ingest")
-    private let store: StoreBox
-    private let coordinator: Coordinator
+    let store: StoreBox
+    let coordinator: Coordinator
     private let pool: LocalWorkerPool?
-    private let control: ControlServer
+    let control: ControlServer
     private let events: AsyncStream<Event>
     private let eventSink: AsyncStream<Event>.Continuation
-    private let log: @Sendable (String) -> Void
-    private var live: [String: LiveJob] = [:]
+    let log: @Sendable (String) -> Void
+    var live: [String: LiveJob] = [:]
     /// A second connection to the store on a thread of its own, for `status` of jobs that are not live: it never
     /// waits behind the record writes queued on the writer thread (WAL readers do not wait for the writer).
     private var statusReader: (loop: EventLoop, store: StoreBox)?
@@ -218,6 +218,10 @@ public actor CoordinatorService {
                         beginSubmission(submission, spec: spec, call: call)
                     case .submitChunk(let submission, let seq, let urls):
                         ingestChunk(submission, seq: seq, urls: urls, call: call)
+                    case .workers:
+                        // Answered beside the loop, like status: it reads the coordinator's loop only.
+                        let (control, coordinator) = (control, coordinator)
+                        Task { control.reply(.workers(await coordinator.workerStatuses()), to: call) }
                     case .status(let job):
                         // Answered beside the loop: a status never waits for a tick or a job's finish (its
                         // report) in progress; it reads only memory and the status reader.
@@ -247,6 +251,9 @@ public actor CoordinatorService {
         case .report(let job): await report(job)
         case .submitEnd(let submission, let chunks, let count): await endSubmission(submission, chunks: chunks,
                                                                                   count: count)
+        case .removeJobs(let jobs): await removeJobs(jobs)
+        case .pruneJobs(let olderThan): await pruneJobs(olderThan: olderThan)
+        case .workers: .workers(await coordinator.workerStatuses())
         case .submitBegin, .submitChunk: preconditionFailure("run(until:) hands chunked submissions to the writer")
         }
     }
@@ -520,7 +527,7 @@ public actor CoordinatorService {
         }
     }
 
-    private func unknownJob(_ id: String) -> String {
+    func unknownJob(_ id: String) -> String {
         "no job '\(id)' in \(dataDirectory) (`arachne jobs` lists them)"
     }
 
