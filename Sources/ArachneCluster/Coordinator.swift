@@ -149,6 +149,12 @@ public final class Coordinator: Sendable {
         return (try? await loop.submit { core.value.workerStatuses() }) ?? []
     }
 
+    /// Feeds `metrics` with every record accepted from now on.
+    public func attach(metrics: CoordinatorMetrics) async {
+        let core = core
+        _ = try? await loop.submit { core.value.metrics = metrics }
+    }
+
     /// Stops sending leases, for a graceful stop: workers finish what they hold and their results are still taken.
     public func stopLeasing() async {
         let core = core

@@ -120,6 +120,8 @@ final class CoordinatorCore {
     private var timer: TimerID?
     private let log: (String) -> Void
     private(set) var workersEverJoined = 0
+    /// Prometheus counters fed as records are accepted (`--metrics`), or nil.
+    var metrics: CoordinatorMetrics?
     /// Set for a graceful stop: leases are withheld (not sent), so workers only finish what they hold. The keys
     /// stay leased in the scheduler; the next coordinator re-queues them from the durable store.
     var withholdingLeases = false
@@ -303,6 +305,7 @@ final class CoordinatorCore {
             }
             job.workerActivity[worker, default: (monotonic, monotonic)].last = monotonic
             sessions[worker]?.done += 1
+            metrics?.record(result.outcome)
             var entry = RecordEntry(
                 key: result.key, url: job.takeURL(of: result.key), worker: worker, attempts: attempts,
                 outcome: result.outcome, finishedAt: result.finishedAt, archived: result.archived)
@@ -395,6 +398,7 @@ final class CoordinatorCore {
             case .recordWorkerLost(let job, let keys):
                 guard let active = jobs[job] else { continue }
                 let finishedAt = Date().timeIntervalSince1970
+                metrics?.recordFailure(.workerLost, count: keys.count)
                 for lost in keys {
                     active.batcher.add(RecordEntry(
                         key: lost.key, url: active.takeURL(of: lost.key), worker: "", attempts: lost.attempts,
@@ -404,6 +408,7 @@ final class CoordinatorCore {
             case .recordCancelled(let keys):
                 guard let active = jobs[keys.job] else { continue }
                 let finishedAt = Date().timeIntervalSince1970
+                metrics?.recordFailure(.cancelled, count: keys.count)
                 for key in keys {
                     active.batcher.add(RecordEntry(
                         key: key, url: active.takeURL(of: key), worker: "", attempts: 0,

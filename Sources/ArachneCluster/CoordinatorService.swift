@@ -41,12 +41,15 @@ public actor CoordinatorService {
         public var scheduling: Scheduler.Configuration
         /// Seconds a graceful stop waits for the results of requests already leased.
         public var drainGrace: Double
+        /// `HOST:PORT` for the Prometheus `/metrics` listener; nil: none.
+        public var metrics: String?
 
         public init(
             dataDirectory: String = CoordinatorDefaults.dataDirectory(), workers: Int = 2, concurrency: Int = 64,
             listen: [String] = [], controlEndpoint: String? = nil, executable: URL = LocalWorkerPool.currentExecutable,
-            scheduling: Scheduler.Configuration = .init(), drainGrace: Double = 5
+            scheduling: Scheduler.Configuration = .init(), drainGrace: Double = 5, metrics: String? = nil
         ) {
+            self.metrics = metrics
             self.dataDirectory = dataDirectory
             self.workers = workers
             self.concurrency = concurrency
@@ -94,6 +97,8 @@ public actor CoordinatorService {
     private var statusReader: (loop: EventLoop, store: StoreBox)?
     /// `cancelled` counts of finished cancelled jobs, read once from their reports.
     private var cancelledCounts: [String: Int] = [:]
+    /// The Prometheus listener and its metrics (`--metrics`), or nil.
+    var metricsEndpoint: (server: MetricsServer, metrics: CoordinatorMetrics)?
 
     /// Takes the data directory's lock, opens the store, starts the coordinator, the control socket and the local
     /// workers, and resumes every unfinished job. Requests that arrive meanwhile wait for `run(until:)`.
@@ -172,6 +177,14 @@ public actor CoordinatorService {
             options: options, dataDirectory: dataDirectory, controlEndpoint: control.endpoint, lock: lock,
             writer: writer, store: store, coordinator: coordinator, pool: pool, control: control, events: events,
             eventSink: eventSink, log: log)
+        if let listen = options.metrics {
+            do {
+                try await service.startMetrics(listen: listen)
+            } catch {
+                await service.shutdown()
+                throw error
+            }
+        }
         await service.openStatusReader()
         await service.resumeUnfinishedJobs()
         return service
@@ -464,7 +477,7 @@ public actor CoordinatorService {
 
     /// Live jobs answer from memory; the others from the store, read off the writer thread, so `status` never waits
     /// behind a large job's record writes.
-    private func status(_ id: String?) async -> ControlReply {
+    func status(_ id: String?) async -> ControlReply {
         do {
             if let id {
                 if let job = live[id] { return .status([job.status()]) }
@@ -612,7 +625,7 @@ public actor CoordinatorService {
 
     // MARK: Stopping
 
-    private func shutdown() async {
+    func shutdown() async {
         control.refuseAll("the coordinator at \(controlEndpoint) is stopping")
         await coordinator.stopLeasing()
         let deadline = Date().addingTimeInterval(options.drainGrace)
@@ -631,6 +644,7 @@ public actor CoordinatorService {
             log("drained: the results of all \(waited) requests in flight arrived")
         }
         await tick()
+        metricsEndpoint?.server.close()
         pool?.stopRestarting()
         await coordinator.shutdown(reason: "coordinator stopping")
         pool?.stop()
