@@ -67,7 +67,8 @@ struct JobsPruneCommand: AsyncParsableCommand {
         discussion: "Exit status: 0 pruned (perhaps nothing), 1 the coordinator could not be reached, 2 usage error.")
 
     @Option(name: .customLong("older-than"), help: ArgumentHelp(
-        "How long ago a job must have finished: a number with s, m, h or d (30d, 12h, 90m, 0s).", valueName: "duration"))
+        "How long ago a job must have finished: a number with s, m, h or d (30d, 12h, 90m, 0s).",
+        valueName: "duration"))
     var olderThan: String
 
     @OptionGroup var connection: ControlOptions

@@ -417,7 +417,8 @@ final class WorkerRuntime {
             stop(.finished("coordinator silent for \(silentMs) ms"))
             return
         }
-        log("lost the coordinator at \(configuration.endpoint): silent for \(silentMs) ms; dropping \(queue.count) queued requests and reconnecting")
+        log("lost the coordinator at \(configuration.endpoint): silent for \(silentMs) ms; dropping \(queue.count) "
+            + "queued requests and reconnecting")
         abandonSession()
         channel?.close()
         channel = nil

@@ -90,7 +90,9 @@ private func scrape(port: UInt16, path: String = "/metrics") throws -> String {
     var timeout = timeval(tv_sec: 5, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
     }
     guard connected == 0 else { throw ServiceTestTimeout(description: "cannot connect to the metrics port \(port)") }
     let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
@@ -133,7 +135,9 @@ private struct Exposition {
 /// `promtool check metrics` on the text (Debian's `prometheus` package). Without promtool the test still parses
 /// every line (`Exposition`) and checks that each sample's family has HELP and TYPE lines.
 private func checkWithPromtool(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-    let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
     guard let promtool else {
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
             let name = line.prefix { $0 != "{" && $0 != " " }
