@@ -32,12 +32,12 @@ extension JobStore {
         }
     }
 
-    /// Finished jobs whose `finished_at` is before `date`, oldest first.
+    /// Finished jobs whose `finished_at` is before `date`, the first finished first.
     public func finishedJobs(before date: Date) throws -> [JobRow] {
         try jobs().filter { row in
             guard row.state.isTerminal, let finished = row.finishedAt else { return false }
             return finished < date
-        }.reversed()
+        }.sorted { ($0.finishedAt!, $0.id) < ($1.finishedAt!, $1.id) }
     }
 
     private func tableExists(_ name: String) throws -> Bool {
