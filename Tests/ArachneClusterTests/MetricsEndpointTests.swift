@@ -73,6 +73,39 @@ struct MetricsEndpointTests {
     }
 }
 
+extension MetricsEndpointTests {
+    @Test("a running crawl shows its frontier and pages; they leave the gauges when it ends")
+    func crawlGauges() async throws {
+        let site = try ServiceSite()
+        defer { site.stop() }
+        let data = serviceDataDirectory()
+        defer { removeServiceDataDirectory(data) }
+        let coordinator = try await CoordinatorProcess(dataDirectory: data, workers: 2, concurrency: 4,
+                                                       extra: ["--metrics", "127.0.0.1:0"])
+        do {
+            let port = try #require(metricsPort(coordinator.log), "no metrics line in \(coordinator.log)")
+            // 30 ms between requests to the one host, 60 pages: about two seconds of crawling.
+            let spec = JobSpec(urls: ["\(site.site.baseURL)/"], repeatCount: 1, concurrency: 4,
+                               crawl: CrawlOptionsSpec(maxDepth: 20, maxPages: 60, delayMs: 30))
+            let job = try await coordinator.submit(spec)
+            try await coordinator.waitFor(job) { $0.done >= 10 && $0.total > $0.done + 5 }
+            try await Task.sleep(for: .milliseconds(300))  // the service's progress tick
+            let running = try Exposition(scrape(port: port))
+            try checkWithPromtool(running.text)
+            #expect((running["arachne_crawl_pages"] ?? 0) >= 10, "\(running.text)")
+            #expect((running["arachne_crawl_frontier_urls"] ?? 0) > 0, "\(running.text)")
+            try await coordinator.waitFor(job, timeout: 30) { $0.state == .completed }
+            let finished = try Exposition(scrape(port: port))
+            #expect(finished["arachne_crawl_pages"] == 0 && finished["arachne_crawl_frontier_urls"] == 0)
+            #expect(finished["arachne_jobs{state=\"completed\"}"] == 1)
+        } catch {
+            await coordinator.stop()
+            throw error
+        }
+        await coordinator.stop()
+    }
+}
+
 /// The port of "metrics on http://127.0.0.1:PORT/metrics" in a coordinator's log.
 private func metricsPort(_ log: String) -> UInt16? {
     guard let range = log.range(of: "metrics on http://127.0.0.1:") else { return nil }
