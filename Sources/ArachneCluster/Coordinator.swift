@@ -149,6 +149,12 @@ public final class Coordinator: Sendable {
         return (try? await loop.submit { core.value.workerStatuses() }) ?? []
     }
 
+    /// Logs every worker joining and leaving from now on (`worker lost` is always logged).
+    public func logWorkerEvents(_ log: @escaping @Sendable (String) -> Void) async {
+        let core = core
+        _ = try? await loop.submit { core.value.workerEventLog = log }
+    }
+
     /// Feeds `metrics` with every record accepted from now on.
     public func attach(metrics: CoordinatorMetrics) async {
         let core = core

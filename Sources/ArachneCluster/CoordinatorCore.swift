@@ -119,6 +119,8 @@ final class CoordinatorCore {
     private let origin = EventLoop.now()
     private var timer: TimerID?
     private let log: (String) -> Void
+    /// Where workers joining and leaving are logged (the long-running coordinator's log); nil: not logged.
+    var workerEventLog: ((String) -> Void)?
     private(set) var workersEverJoined = 0
     /// Prometheus counters fed as records are accepted (`--metrics`), or nil.
     var metrics: CoordinatorMetrics?
@@ -253,9 +255,9 @@ final class CoordinatorCore {
             session.joinedAtWall = wall
             session.lastHeardWall = wall
             if let previous = sessions[worker] {
-                log("worker left: \(previous.described), replaced by a new session under its id")
+                workerEventLog?("worker left: \(previous.described), replaced by a new session under its id")
             }
-            log("worker joined: \(session.described)")
+            workerEventLog?("worker joined: \(session.described)")
             sessions[worker] = session
             knownWorkers[worker] = session
             workersEverJoined += 1
@@ -391,7 +393,7 @@ final class CoordinatorCore {
                 case .silent(let quiet):
                     log("worker lost: \(described), silent for \(quiet) ms; its leases go back to the queue")
                 case .goodbye:
-                    log("worker left: \(described), said goodbye")
+                    workerEventLog?("worker left: \(described), said goodbye")
                 case .restarted:
                     break  // Logged with the new session's hello.
                 }

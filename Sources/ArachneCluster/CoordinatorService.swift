@@ -145,6 +145,7 @@ public actor CoordinatorService {
         let coordinator: Coordinator
         do {
             coordinator = try await Coordinator(listen: workerEndpoints, configuration: options.scheduling, log: log)
+            await coordinator.logWorkerEvents(log)
         } catch {
             await Self.close(store, writer)
             throw error

@@ -18,6 +18,9 @@ public struct WorkerConfiguration: Sendable {
     public var announcedVersion: ProtocolVersion
     /// How long without word from the coordinator before it is declared lost, until `welcome` says otherwise.
     public var coordinatorTimeoutMs: Int
+    /// Log connecting and stopping (losing the coordinator is always logged). Off for the workers of a one-shot
+    /// `arachne run` or `crawl`, whose terminal shows progress instead.
+    public var logsLifecycle = true
 
     public init(endpoint: String, workerID: String, capacity: Int, parentPID: Int32? = nil,
                 announcedVersion: ProtocolVersion = .current, coordinatorTimeoutMs: Int = 10_000)
@@ -189,7 +192,7 @@ final class WorkerRuntime {
         }
         switch message {
         case .welcome(let welcome):
-            if !welcomed {
+            if !welcomed && configuration.logsLifecycle {
                 log("connected to \(configuration.endpoint) (capacity \(configuration.capacity), pid \(getpid()))")
             }
             welcomed = true
@@ -450,7 +453,7 @@ final class WorkerRuntime {
         guard let onExit else { return }
         self.onExit = nil
         switch exit {
-        case .finished(let reason): log("stopping: \(reason)")
+        case .finished(let reason): if configuration.logsLifecycle { log("stopping: \(reason)") }
         case .refused(let reason): log("stopping: refused by the coordinator: \(reason)")
         case .failed(let reason): log("stopping: \(reason)")
         }
