@@ -37,54 +37,70 @@ public final class CoordinatorMetrics: Sendable {
     public static let outcomeClasses = ["1xx", "2xx", "3xx", "4xx", "5xx", "error"]
 
     public init() {
-        let requestsHelp = "Terminal records of requests, by outcome class (HTTP status class, or error)."
         var classes: [String: Counter] = [:]
         for outcome in Self.outcomeClasses {
             classes[outcome] = registry.makeCounter(
-                name: "arachne_requests_total", labels: [("class", outcome)], help: requestsHelp)
+                descriptor: Self.name("arachne", "requests", "total",
+                                      "Terminal records of requests, by outcome class (HTTP status class, or error)."),
+                labels: [("class", outcome)])
         }
         requestsByClass = classes
         var kinds: [FetchErrorKind: Counter] = [:]
         for kind in FetchErrorKind.allCases {
             kinds[kind] = registry.makeCounter(
-                name: "arachne_request_errors_total", labels: [("kind", kind.rawValue)],
-                help: "Failed requests, by error kind (the report's error kinds).")
+                descriptor: Self.name("arachne", "request_errors", "total",
+                                      "Failed requests, by error kind (the report's error kinds)."),
+                labels: [("kind", kind.rawValue)])
         }
         errorsByKind = kinds
-        bytes = registry.makeCounter(name: "arachne_received_bytes_total", help: "Response bytes received.")
+        bytes = registry.makeCounter(
+            descriptor: Self.name("arachne", "received_bytes", "total", "Response bytes received."))
         duration = registry.makeValueHistogram(
-            name: "arachne_request_duration_seconds", buckets: Self.durationBuckets,
-            help: "Time of a fetched request from its start to its last byte (curl's total), in seconds.")
+            descriptor: Self.name("arachne", "request_duration", "seconds",
+                                  "Time of a fetched request from its start to its last byte (curl's total)."),
+            buckets: Self.durationBuckets)
         var states: [JobStatus.State: Gauge] = [:]
         for state in JobStatus.State.allCases {
             states[state] = registry.makeGauge(
-                name: "arachne_jobs", labels: [("state", state.rawValue)], help: "Jobs in the store, by state.")
+                descriptor: Self.name("arachne", "jobs", "", "Jobs in the store, by state."),
+                labels: [("state", state.rawValue)])
         }
         jobsByState = states
         workersConnected = registry.makeGauge(
-            name: "arachne_workers_connected", help: "Workers with a session on this coordinator.")
+            descriptor: Self.name("arachne", "workers_connected", "", "Workers with a session on this coordinator."))
         frontier = registry.makeGauge(
-            name: "arachne_crawl_frontier_urls", help: "URLs discovered by running crawls and not yet recorded.")
+            descriptor: Self.name("arachne", "crawl_frontier", "urls",
+                                  "URLs discovered by running crawls and not yet recorded."))
         crawlPages = registry.makeGauge(
-            name: "arachne_crawl_pages", help: "Terminal records of running crawls (pages fetched or failed).")
+            descriptor: Self.name("arachne", "crawl_pages", "",
+                                  "Terminal records of running crawls (pages fetched or failed)."))
         writerBacklog = registry.makeGauge(
-            name: "arachne_writer_backlog_bytes",
-            help: "Bytes of results accepted and not yet written by the store's writer thread, over running jobs.")
+            descriptor: Self.name("arachne", "writer_backlog", "bytes",
+                                  "Bytes of results accepted and not yet written by the store's writer thread."))
         storeBacklog = registry.makeGauge(
-            name: "arachne_store_backlog_records",
-            help: "Records counted by the scheduler and not yet committed to the job store, over running jobs.")
+            descriptor: Self.name("arachne", "store_backlog", "records",
+                                  "Records counted by the scheduler and not yet committed to the job store."))
         cpuSeconds = registry.makeCounter(
-            name: "process_cpu_seconds_total", help: "User and system CPU time of the coordinator process, in seconds.")
+            descriptor: Self.name("process", "cpu_seconds", "total",
+                                  "User and system CPU time of the coordinator process, in seconds."))
         residentBytes = registry.makeGauge(
-            name: "process_resident_memory_bytes", help: "Resident memory of the coordinator process, in bytes.")
+            descriptor: Self.name("process", "resident_memory", "bytes", "Resident memory of the coordinator process."))
         virtualBytes = registry.makeGauge(
-            name: "process_virtual_memory_bytes", help: "Virtual memory of the coordinator process, in bytes.")
+            descriptor: Self.name("process", "virtual_memory", "bytes", "Virtual memory of the coordinator process."))
         openFDs = registry.makeGauge(
-            name: "process_open_fds", help: "Open file descriptors of the coordinator process.")
+            descriptor: Self.name("process", "open_fds", "", "Open file descriptors of the coordinator process."))
         startTime = registry.makeGauge(
-            name: "process_start_time_seconds", help: "Start time of the coordinator process, since the Unix epoch.")
-        startTime.set(Date().timeIntervalSince1970 - ProcessInfo.processInfo.systemUptime
-            + (ProcessStats.read()?.startedAfterBootSeconds ?? ProcessInfo.processInfo.systemUptime))
+            descriptor: Self.name("process", "start_time", "seconds",
+                                  "Start time of the coordinator process, since the Unix epoch."))
+        let bootTime = Date().timeIntervalSince1970 - ProcessInfo.processInfo.systemUptime
+        startTime.set(bootTime + (ProcessStats.read()?.startedAfterBootSeconds ?? ProcessInfo.processInfo.systemUptime))
+    }
+
+    /// `NAMESPACE_METRIC_UNIT` (an empty unit is left out) with its help text.
+    private static func name(_ namespace: String, _ metric: String, _ unit: String, _ help: String)
+        -> MetricNameDescriptor
+    {
+        MetricNameDescriptor(namespace: namespace, metricName: metric, unitName: unit, helpText: help)
     }
 
     /// A terminal record accepted by the coordinator.
