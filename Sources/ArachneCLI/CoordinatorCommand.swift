@@ -47,6 +47,11 @@ struct CoordinatorCommand: AsyncParsableCommand {
 
     @OptionGroup var security: CoordinatorSecurityOptions
 
+    @Option(help: ArgumentHelp(
+        "Serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9464 (port 0 picks one).",
+        valueName: "host:port"))
+    var metrics: String?
+
     @Option(name: .customLong("heartbeat-ms"), help: .hidden)
     var heartbeatMs: Int64?
 
@@ -66,6 +71,14 @@ struct CoordinatorCommand: AsyncParsableCommand {
             if let problem = CoordinatorDefaults.validate(endpoint: endpoint) { throw ValidationError(problem) }
         }
         try security.check(listen: listen, control: control)
+        if let metrics {
+            let parts = metrics.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2, UInt16(parts[1]) != nil,
+                  parts[0].split(separator: ".").count == 4 || parts[0].isEmpty
+            else {
+                throw ValidationError("--metrics '\(metrics)' must be HOST:PORT with an IPv4 host, e.g. 127.0.0.1:9464")
+            }
+        }
         let heartbeat = heartbeatMs ?? 1_000
         guard heartbeat > 0, (leaseTimeoutMs ?? max(5_000, heartbeat + 1)) > heartbeat else {
             throw ValidationError("--lease-timeout-ms must exceed --heartbeat-ms")
@@ -83,7 +96,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
             listen: listen, controlEndpoint: control,
             scheduling: Scheduler.Configuration(heartbeatIntervalMs: heartbeat,
                                                 leaseTimeoutMs: leaseTimeoutMs ?? max(5_000, heartbeat * 5)),
-            drainGrace: drainGrace, security: security)
+            drainGrace: drainGrace, security: security, metrics: metrics)
         let log: @Sendable (String) -> Void = { message in
             FileHandle.standardError.write(Data("arachne coordinator: \(message)\n".utf8))
         }

@@ -29,6 +29,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("protocol-version"), help: .hidden)
     var protocolVersion: UInt16?
 
+    @Flag(name: .customLong("quiet-lifecycle"), help: .hidden)
+    var quietLifecycle = false
+
     func validate() throws {
         guard (1...100_000).contains(concurrency) else { throw ValidationError("--concurrency must be 1…100000") }
         guard connect.hasPrefix("tcp://") || connect.hasPrefix("ipc://") else {
@@ -49,11 +52,15 @@ struct WorkerCommand: AsyncParsableCommand {
                 throw JobCannotRun("--keys: \(error)")
             }
         }
-        let configuration = WorkerConfiguration(
+        var configuration = WorkerConfiguration(
             endpoint: connect, workerID: id ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())",
             capacity: concurrency, parentPID: parentPID,
             announcedVersion: protocolVersion.map { ProtocolVersion($0) } ?? .current, keys: peerKeys)
-        switch try await Worker.run(configuration) {
+        configuration.logsLifecycle = !quietLifecycle
+        let stop = StopSignal()
+        let sources = stop.installProcessSignalHandlers()
+        defer { withExtendedLifetime(sources) {} }
+        switch try await Worker.run(configuration, stop: stop) {
         case .finished:
             return
         case .refused(let reason):

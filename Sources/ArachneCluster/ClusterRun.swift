@@ -72,7 +72,8 @@ public enum ClusterRun {
             throw error
         }
         let pool = LocalWorkerPool(executable: options.executable, endpoint: coordinator.endpoints[0],
-                                   concurrency: options.spec.concurrency, onEvent: log)
+                                   concurrency: options.spec.concurrency, extraArguments: ["--quiet-lifecycle"],
+                                   onEvent: log)
         do {
             try pool.start(count: options.workers)
         } catch {
@@ -81,8 +82,9 @@ public enum ClusterRun {
         }
         var inProcess: Task<Void, Never>?
         if options.workers == 0 && options.inProcessWorker {
-            let configuration = WorkerConfiguration(
+            var configuration = WorkerConfiguration(
                 endpoint: coordinator.endpoints[0], workerID: "local-0", capacity: options.spec.concurrency)
+            configuration.logsLifecycle = false
             inProcess = Task {
                 if case .failed(let reason) = (try? await Worker.run(configuration)) ?? .failed("did not start") {
                     log("in-process worker: \(reason)")

@@ -192,6 +192,24 @@ public final class Coordinator: Sendable {
         return (try? await loop.submit { (core.value.workerCount, core.value.workersEverJoined) }) ?? (0, 0)
     }
 
+    /// The workers with a session, in the order they joined.
+    public func workerStatuses() async -> [WorkerStatus] {
+        let core = core
+        return (try? await loop.submit { core.value.workerStatuses() }) ?? []
+    }
+
+    /// Logs every worker joining and leaving from now on (`worker lost` is always logged).
+    public func logWorkerEvents(_ log: @escaping @Sendable (String) -> Void) async {
+        let core = core
+        _ = try? await loop.submit { core.value.workerEventLog = log }
+    }
+
+    /// Feeds `metrics` with every record accepted from now on.
+    public func attach(metrics: CoordinatorMetrics) async {
+        let core = core
+        _ = try? await loop.submit { core.value.metrics = metrics }
+    }
+
     /// Stops sending leases, for a graceful stop: workers finish what they hold and their results are still taken.
     public func stopLeasing() async {
         let core = core

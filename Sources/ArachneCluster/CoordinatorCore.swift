@@ -99,6 +99,16 @@ struct WorkerSession {
     var joinedAt: UInt64
     /// The name its CURVE key has in the coordinator's `workers/` allow-list; nil on a plain endpoint.
     var keyName: String?
+    /// The endpoint it connected to.
+    var endpoint: String = ""
+    /// Wall-clock seconds of its hello and of the last message heard from it, for `arachne workers`.
+    var joinedAtWall: Double = 0
+    var lastHeardWall: Double = 0
+    /// Results accepted from this session.
+    var done = 0
+
+    /// How the coordinator's log names it: id, host, pid, capacity, endpoint.
+    var described: String { "\(id) (host \(host), pid \(pid), capacity \(capacity), endpoint \(endpoint))" }
 }
 
 /// The coordinator's machinery on its loop: the ROUTER channel, the `Scheduler` state machine, and the jobs. It
@@ -119,7 +129,11 @@ final class CoordinatorCore {
     private let origin = EventLoop.now()
     private var timer: TimerID?
     private let log: (String) -> Void
+    /// Where workers joining and leaving are logged (the long-running coordinator's log); nil: not logged.
+    var workerEventLog: ((String) -> Void)?
     private(set) var workersEverJoined = 0
+    /// Prometheus counters fed as records are accepted (`--metrics`), or nil.
+    var metrics: CoordinatorMetrics?
     /// Set for a graceful stop: leases are withheld (not sent), so workers only finish what they hold. The keys
     /// stay leased in the scheduler; the next coordinator re-queues them from the durable store.
     var withholdingLeases = false
@@ -275,10 +289,19 @@ final class CoordinatorCore {
             return
         }
         Trace.log("coordinator: from \(worker): \(message.traceName)")
+        if sessions[worker] != nil { sessions[worker]!.lastHeardWall = Date().timeIntervalSince1970 }
         switch message {
         case .hello(let hello):
-            let session = WorkerSession(id: worker, routingID: routingID, host: hello.host, pid: hello.pid,
+            let wall = Date().timeIntervalSince1970
+            var session = WorkerSession(id: worker, routingID: routingID, host: hello.host, pid: hello.pid,
                                         capacity: hello.capacity, joinedAt: EventLoop.now(), keyName: keyName)
+            session.endpoint = endpoint
+            session.joinedAtWall = wall
+            session.lastHeardWall = wall
+            if let previous = sessions[worker] {
+                workerEventLog?("worker left: \(previous.described), replaced by a new session under its id")
+            }
+            workerEventLog?("worker joined: \(session.described)")
             sessions[worker] = session
             knownWorkers[worker] = session
             workersEverJoined += 1
@@ -327,6 +350,8 @@ final class CoordinatorCore {
                 continue
             }
             job.workerActivity[worker, default: (monotonic, monotonic)].last = monotonic
+            sessions[worker]?.done += 1
+            metrics?.record(result.outcome)
             var entry = RecordEntry(
                 key: result.key, url: job.takeURL(of: result.key), worker: worker, attempts: attempts,
                 outcome: result.outcome, finishedAt: result.finishedAt, archived: result.archived)
@@ -407,14 +432,21 @@ final class CoordinatorCore {
                 // which is its worker id, so it learns to say hello again.
                 sendRaw(.error(message: message), routingID: Array(worker.utf8))
             case .workerRemoved(let worker, let reason):
-                if reason != .restarted { sessions.removeValue(forKey: worker) }
+                let session = reason != .restarted ? sessions.removeValue(forKey: worker) : sessions[worker]
+                let described = session?.described ?? worker
                 for job in jobs.values { job.robotsSent[worker] = nil }
-                if case .silent(let quiet) = reason {
-                    log("worker \(worker) silent for \(quiet) ms: declared lost, its leases go back to the queue")
+                switch reason {
+                case .silent(let quiet):
+                    log("worker lost: \(described), silent for \(quiet) ms; its leases go back to the queue")
+                case .goodbye:
+                    workerEventLog?("worker left: \(described), said goodbye")
+                case .restarted:
+                    break  // Logged with the new session's hello.
                 }
             case .recordWorkerLost(let job, let keys):
                 guard let active = jobs[job] else { continue }
                 let finishedAt = Date().timeIntervalSince1970
+                metrics?.recordFailure(.workerLost, count: keys.count)
                 for lost in keys {
                     active.batcher.add(RecordEntry(
                         key: lost.key, url: active.takeURL(of: lost.key), worker: "", attempts: lost.attempts,
@@ -424,6 +456,7 @@ final class CoordinatorCore {
             case .recordCancelled(let keys):
                 guard let active = jobs[keys.job] else { continue }
                 let finishedAt = Date().timeIntervalSince1970
+                metrics?.recordFailure(.cancelled, count: keys.count)
                 for key in keys {
                     active.batcher.add(RecordEntry(
                         key: key, url: active.takeURL(of: key), worker: "", attempts: 0,
@@ -471,6 +504,19 @@ final class CoordinatorCore {
         }
         return JobCompletion(id: job.id, outcome: outcome, progress: job.progress, startedAt: job.startedAt,
                              finishedAt: finishedAt, workers: workers)
+    }
+
+    /// The workers with a session, in the order they joined, for `arachne workers`.
+    func workerStatuses() -> [WorkerStatus] {
+        scheduler.workerIDs.compactMap { id in
+            guard let session = sessions[id] else { return nil }
+            let inFlight = scheduler.load(of: id)?.outstanding ?? 0
+            let state: WorkerStatus.State = withholdingLeases ? .draining : inFlight > 0 ? .busy : .idle
+            return WorkerStatus(
+                id: id, host: session.host, pid: session.pid, capacity: session.capacity, inFlight: inFlight,
+                done: session.done, lastHeartbeat: session.lastHeardWall, joinedAt: session.joinedAtWall,
+                endpoint: session.endpoint, state: state)
+        }
     }
 
     /// Forgets a finished job (after its report is written).

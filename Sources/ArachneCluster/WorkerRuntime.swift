@@ -20,6 +20,9 @@ public struct WorkerConfiguration: Sendable {
     public var coordinatorTimeoutMs: Int
     /// Its CURVE key pair and the coordinator's public key, for a secured `tcp://` endpoint; nil: plaintext.
     public var keys: PeerKeys?
+    /// Log connecting and stopping (losing the coordinator is always logged). Off for the workers of a one-shot
+    /// `arachne run` or `crawl`, whose terminal shows progress instead.
+    public var logsLifecycle = true
 
     public init(endpoint: String, workerID: String, capacity: Int, parentPID: Int32? = nil,
                 announcedVersion: ProtocolVersion = .current, coordinatorTimeoutMs: Int = 10_000, keys: PeerKeys? = nil)
@@ -227,6 +230,9 @@ final class WorkerRuntime {
         }
         switch message {
         case .welcome(let welcome):
+            if !welcomed && configuration.logsLifecycle {
+                log("connected to \(configuration.endpoint) (capacity \(configuration.capacity), pid \(getpid()))")
+            }
             welcomed = true
             heartbeatMs = max(50, welcome.heartbeatIntervalMs)
             coordinatorTimeoutMs = max(heartbeatMs * 2, welcome.leaseTimeoutMs)
@@ -431,6 +437,7 @@ final class WorkerRuntime {
     private func tick() {
         timer = nil
         if let parent = configuration.parentPID, getppid() != parent {
+            log("lost the coordinator at \(configuration.endpoint): its process \(parent) is gone")
             stop(.finished("parent process \(parent) is gone"))
             return
         }
@@ -455,10 +462,12 @@ final class WorkerRuntime {
     /// hello again (the coordinator re-leased our work when it declared us lost).
     private func coordinatorLost(silentMs: Int) {
         if configuration.parentPID != nil {
+            log("lost the coordinator at \(configuration.endpoint): silent for \(silentMs) ms")
             stop(.finished("coordinator silent for \(silentMs) ms"))
             return
         }
-        log("coordinator silent for \(silentMs) ms; dropping \(queue.count) queued requests and reconnecting")
+        log("lost the coordinator at \(configuration.endpoint): silent for \(silentMs) ms; dropping \(queue.count) "
+            + "queued requests and reconnecting")
         abandonSession()
         closeConnection()
         do {
@@ -481,9 +490,19 @@ final class WorkerRuntime {
         fetcher.assumeIsolated { $0.cancelAll() }
     }
 
+    /// A signal asked the worker to stop.
+    func stopAsked() {
+        stop(.finished("asked to stop by a signal"))
+    }
+
     private func stop(_ exit: WorkerExit) {
         guard let onExit else { return }
         self.onExit = nil
+        switch exit {
+        case .finished(let reason): if configuration.logsLifecycle { log("stopping: \(reason)") }
+        case .refused(let reason): log("stopping: refused by the coordinator: \(reason)")
+        case .failed(let reason): log("stopping: \(reason)")
+        }
         if case .finished = exit, welcomed {
             send(WorkerMessage.goodbye(reason: "\(exit)").encode())
         }
@@ -502,7 +521,11 @@ final class WorkerRuntime {
 
 /// Runs a worker process until the coordinator shuts it down, refuses it, or it is orphaned.
 public enum Worker {
-    public static func run(_ configuration: WorkerConfiguration) async throws -> WorkerExit {
+    /// Setting `stop` (SIGTERM, SIGINT) ends it gracefully: in-flight requests are dropped (the coordinator
+    /// re-leases them) and it says goodbye.
+    public static func run(_ configuration: WorkerConfiguration, stop: StopSignal = StopSignal()) async throws
+        -> WorkerExit
+    {
         let loop = try EventLoop(name: "arachne-worker")
         defer { loop.shutdown() }
         let context = ZMQContext()
@@ -522,6 +545,7 @@ public enum Worker {
             } catch {
                 return .failed("cannot connect to \(configuration.endpoint): \(error)")
             }
+            stop.onSet { _ = loop.executeIfRunning { runtime.value.stopAsked() } }
             await withTaskGroup(of: Void.self) { lanes in
                 for _ in 0..<configuration.capacity {
                     lanes.addTask { await runtime.value.runLane() }

@@ -165,6 +165,7 @@ SUBCOMMANDS:
   submit                  Submit a job to the running coordinator and print its
                           id.
   jobs                    List the coordinator's jobs, newest first.
+  workers                 List the workers connected to the coordinator.
   status                  Show a job's state and progress, or every job's.
   cancel                  Cancel a job: nothing more is fetched, and requests
                           never fetched end as cancelled records.
