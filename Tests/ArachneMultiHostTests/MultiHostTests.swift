@@ -175,7 +175,7 @@ struct MultiHostTests {
         // After the cut (and its results in flight), only the other host delivered.
         #expect(!records.contains { $0.worker == "wa" && $0.finishedAt > cutAt + 1 })
         #expect(records.contains { $0.worker == "wb" && $0.attempts > 1 }, "wb took over wa's leases")
-        #expect(cluster.coordinator.log.contains("worker wa silent"), "\(cluster.coordinator.log)")
+        #expect(cluster.coordinator.log.contains("worker lost: wa"), "\(cluster.coordinator.log)")
     }
 
     @Test("a worker host with an unknown key is refused and never leased anything; a keyless client cannot submit")
@@ -244,7 +244,7 @@ struct MultiHostTests {
         // Requests right after the link returns may fail while the kernel relearns its neighbours ("No route to
         // host"): real failures of that worker's network, recorded as such, once.
         #expect(records.allSatisfy { $0.error == nil || $0.error?.kind == .connect }, "\(records.compactMap(\.error))")
-        #expect(cluster.coordinator.log.contains("worker wa silent"), "\(cluster.coordinator.log)")
+        #expect(cluster.coordinator.log.contains("worker lost: wa"), "\(cluster.coordinator.log)")
         #expect(worker.log.contains("reconnecting"), "\(worker.log)")
         #expect(worker.isRunning)
     }
