@@ -14,8 +14,9 @@ public struct ArachneCommand: AsyncParsableCommand {
         subcommands: [
             CrawlCommand.self, FetchCommand.self, RunCommand.self, DemoCommand.self, LinksCommand.self,
             RobotsCommand.self, WorkerCommand.self, CoordinatorCommand.self, SubmitCommand.self, JobsCommand.self,
+            WorkersCommand.self,
             StatusCommand.self, CancelCommand.self,
-            ReportCommand.self, DiffCommand.self, LadderCommand.self, SiteCommand.self,
+            ReportCommand.self, DiffCommand.self, LadderCommand.self, SiteCommand.self, KeysCommand.self,
         ]
     )
 

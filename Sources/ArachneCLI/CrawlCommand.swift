@@ -39,6 +39,8 @@ struct CrawlCommand: AsyncParsableCommand {
                                valueName: "endpoint"))
     var listen: [String] = []
 
+    @OptionGroup var security: ClusterSecurityOptions
+
     @Option(help: "The report directory (default: ./arachne-out/crawl-TIMESTAMP).")
     var out: String?
 
@@ -52,6 +54,7 @@ struct CrawlCommand: AsyncParsableCommand {
             throw ValidationError("--concurrency must be between 1 and 100000 (got \(concurrency))")
         }
         guard !seeds.isEmpty || urlFile != nil else { throw ValidationError("give at least one seed URL, or --url-file FILE") }
+        try security.check(listen: listen)
     }
 
     func run() async throws {
@@ -64,6 +67,7 @@ struct CrawlCommand: AsyncParsableCommand {
         var options = ClusterRun.Options(id: id, spec: spec, outputDirectory: directory, workers: workers,
                                          listen: listen)
         options.inProcessWorker = workers == 0
+        options.security = try security.load()
         let stop = StopSignal()
         let report = try await ClusterCommandSupport.run(options, stop: stop)
         print(ReportRenderer.summaryText(report), terminator: "")

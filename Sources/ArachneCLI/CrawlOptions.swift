@@ -49,7 +49,8 @@ struct CrawlOptions: ParsableArguments {
     var maxCrawlDelay: Double = 30
 
     @Flag(name: .customLong("per-ip"), help: ArgumentHelp(
-        "Hosts that resolve to one IP address share one --per-host and --delay budget (not supported yet: refused)."))
+        "Hosts that resolve to one IP address share one --per-host and --delay budget (the coordinator looks each "
+            + "host up once; --resolve pins count)."))
     var perIP = false
 
     @Flag(name: .customLong("no-robots"), help: ArgumentHelp(
@@ -95,11 +96,6 @@ struct CrawlOptions: ParsableArguments {
     }
 
     func validate() throws {
-        if perIP {
-            throw ValidationError(
-                "--per-ip is not supported yet: politeness is kept per host name (docs/decisions/0015); hosts that "
-                    + "share an address are paced separately")
-        }
         for text in allow + deny {
             do {
                 _ = try AddressRange(parsing: text)

@@ -20,6 +20,8 @@ struct RunCommand: AsyncParsableCommand {
                                valueName: "endpoint"))
     var listen: [String] = []
 
+    @OptionGroup var security: ClusterSecurityOptions
+
     @Option(help: "The report directory (default: ./arachne-out/run-TIMESTAMP).")
     var out: String?
 
@@ -32,6 +34,7 @@ struct RunCommand: AsyncParsableCommand {
         guard workers > 0 || !listen.isEmpty else {
             throw ValidationError("--workers 0 needs --listen, or no worker could ever join")
         }
+        try security.check(listen: listen)
     }
 
     func run() async throws {
@@ -41,10 +44,11 @@ struct RunCommand: AsyncParsableCommand {
         let id = JobNaming.localID(prefix: "run")
         let directory = out ?? "arachne-out/\(id)"
         try OutputDirectory.prepare(directory, force: force)
+        var options = ClusterRun.Options(id: id, spec: spec, outputDirectory: directory, workers: workers,
+                                         listen: listen)
+        options.security = try security.load()
         let stop = StopSignal()
-        let report = try await ClusterCommandSupport.run(
-            ClusterRun.Options(id: id, spec: spec, outputDirectory: directory, workers: workers, listen: listen),
-            stop: stop)
+        let report = try await ClusterCommandSupport.run(options, stop: stop)
         print(ReportRenderer.summaryText(report), terminator: "")
         print("report: \(report.job.outputDir)/report.json")
         try Interruption.check(stop, report: report)

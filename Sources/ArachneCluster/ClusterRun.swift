@@ -17,6 +17,8 @@ public enum ClusterRun {
         public var inProcessWorker = false
         /// Extra endpoints for workers on other machines, e.g. `tcp://0.0.0.0:5555`.
         public var listen: [String]
+        /// CURVE for the `tcp://` endpoints among `listen`; nil: plain.
+        public var security: CoordinatorSecurity?
         /// The `arachne` binary the workers run.
         public var executable: URL
         public var scheduling: Scheduler.Configuration
@@ -60,7 +62,7 @@ public enum ClusterRun {
 
         let coordinator = try await Coordinator(
             listen: ["ipc://\(socketDirectory)/workers.sock"] + options.listen, configuration: options.scheduling,
-            log: log)
+            security: options.security, log: log)
         let recorder: JobRecorder
         do {
             recorder = try JobRecorder(directory: options.outputDirectory, keepBodies: options.spec.settings.keepBodies,
@@ -70,7 +72,8 @@ public enum ClusterRun {
             throw error
         }
         let pool = LocalWorkerPool(executable: options.executable, endpoint: coordinator.endpoints[0],
-                                   concurrency: options.spec.concurrency, onEvent: log)
+                                   concurrency: options.spec.concurrency, extraArguments: ["--quiet-lifecycle"],
+                                   onEvent: log)
         do {
             try pool.start(count: options.workers)
         } catch {
@@ -79,8 +82,9 @@ public enum ClusterRun {
         }
         var inProcess: Task<Void, Never>?
         if options.workers == 0 && options.inProcessWorker {
-            let configuration = WorkerConfiguration(
+            var configuration = WorkerConfiguration(
                 endpoint: coordinator.endpoints[0], workerID: "local-0", capacity: options.spec.concurrency)
+            configuration.logsLifecycle = false
             inProcess = Task {
                 if case .failed(let reason) = (try? await Worker.run(configuration)) ?? .failed("did not start") {
                     log("in-process worker: \(reason)")

@@ -46,11 +46,15 @@ final class ActiveJob {
 
     /// What a crawl keeps its politeness by, for a URL it admitted: the URL's host, lower-case, without the port
     /// (the host the worker paces by). The scheduler leases a group's keys to one worker at a time, and that worker
-    /// keeps `--per-host` and `--delay` on it. This is the one place a group is decided: `--per-ip` (hosts of one
-    /// address sharing a budget) needs the address, which this coordinator does not resolve.
+    /// keeps `--per-host` and `--delay` on it. This is the one place a group is decided: with `--per-ip` it is the
+    /// address the host resolves to (`hostGroups`, looked up by the frontier off this loop).
     func politenessGroup(of url: String) -> String {
-        URLAuthority.host(of: url) ?? ""
+        let host = URLAuthority.host(of: url)?.lowercased() ?? ""
+        return hostGroups[host] ?? host
     }
+
+    /// With `--per-ip`: each host's address (its politeness group), as the frontier looked it up.
+    var hostGroups: [String: String] = [:]
 
     /// The number of the URL's politeness group in this job.
     func politenessGroupID(of url: String) -> Int {
@@ -93,6 +97,18 @@ struct WorkerSession {
     var pid: Int
     var capacity: Int
     var joinedAt: UInt64
+    /// The name its CURVE key has in the coordinator's `workers/` allow-list; nil on a plain endpoint.
+    var keyName: String?
+    /// The endpoint it connected to.
+    var endpoint: String = ""
+    /// Wall-clock seconds of its hello and of the last message heard from it, for `arachne workers`.
+    var joinedAtWall: Double = 0
+    var lastHeardWall: Double = 0
+    /// Results accepted from this session.
+    var done = 0
+
+    /// How the coordinator's log names it: id, host, pid, capacity, endpoint.
+    var described: String { "\(id) (host \(host), pid \(pid), capacity \(capacity), endpoint \(endpoint))" }
 }
 
 /// The coordinator's machinery on its loop: the ROUTER channel, the `Scheduler` state machine, and the jobs. It
@@ -103,13 +119,21 @@ final class CoordinatorCore {
     let configuration: Scheduler.Configuration
     private var scheduler: Scheduler
     private var channels: [ZMQChannel] = []
+    /// Bound sockets not read yet: a secured endpoint is read only once its start-up probe passed.
+    private var unattached: [(socket: ZMQSocket, endpoint: String, secured: Bool)] = []
+    /// Answers the CURVE handshakes of the secured endpoints (and of a secured control socket in `context`).
+    private(set) var zap: ZAPHandler?
     private var jobs: [String: ActiveJob] = [:]
     private var sessions: [String: WorkerSession] = [:]
     private var knownWorkers: [String: WorkerSession] = [:]
     private let origin = EventLoop.now()
     private var timer: TimerID?
     private let log: (String) -> Void
+    /// Where workers joining and leaving are logged (the long-running coordinator's log); nil: not logged.
+    var workerEventLog: ((String) -> Void)?
     private(set) var workersEverJoined = 0
+    /// Prometheus counters fed as records are accepted (`--metrics`), or nil.
+    var metrics: CoordinatorMetrics?
     /// Set for a graceful stop: leases are withheld (not sent), so workers only finish what they hold. The keys
     /// stay leased in the scheduler; the next coordinator re-queues them from the durable store.
     var withholdingLeases = false
@@ -127,17 +151,46 @@ final class CoordinatorCore {
         Scheduler.Instant(milliseconds: Int64((EventLoop.now() - origin) / 1_000_000))
     }
 
-    /// Binds a ROUTER on `endpoint` and returns the endpoint actually bound.
+    /// Binds a ROUTER on `endpoint` and starts reading it; returns the endpoint actually bound.
     func listen(_ endpoint: String, context: ZMQContext) throws -> String {
+        let bound = try bind(endpoint, context: context, security: nil)
+        try attachBound()
+        return bound
+    }
+
+    /// Starts the ZAP handler: before any secured socket is bound, so none ever handshakes without it.
+    func startZAP(_ security: CoordinatorSecurity, context: ZMQContext) throws {
+        zap = try ZAPHandler(keys: security.keys, context: context, loop: loop, log: log)
+    }
+
+    /// Binds a ROUTER on `endpoint` — a CURVE server checked by the ZAP handler when `security` is set and the
+    /// endpoint is `tcp://` — without reading it yet (`attachBound`). Returns the endpoint actually bound.
+    func bind(_ endpoint: String, context: ZMQContext, security: CoordinatorSecurity?) throws -> String {
         let socket = try ZMQSocket(context: context, type: .router)
+        let secured = security != nil && CoordinatorSecurity.isSecured(endpoint)
+        if let security, secured {
+            precondition(zap != nil, "a secured endpoint needs the ZAP handler first")
+            try security.secure(socket, domain: .workers)
+        } else if endpoint.hasPrefix("tcp://") {
+            try CoordinatorSecurity.limit(socket, domain: .workers)
+        }
         try socket.bind(endpoint)
         let bound = try socket.lastEndpoint()
-        let channel = try ZMQChannel(socket: socket, loop: loop) { [unowned self] frames in
-            self.received(frames, on: bound)
-        }
-        channels.append(channel)
-        if timer == nil { scheduleTick() }
+        unattached.append((socket, bound, secured))
         return bound
+    }
+
+    /// Starts reading every bound socket.
+    func attachBound() throws {
+        for (socket, bound, secured) in unattached {
+            let channel = try ZMQChannel(socket: socket, loop: loop, property: secured ? "User-Id" : nil) {
+                [unowned self] frames, user in
+                self.received(frames, on: bound, keyName: user)
+            }
+            channels.append(channel)
+        }
+        unattached.removeAll()
+        if timer == nil { scheduleTick() }
     }
 
     // MARK: Jobs
@@ -166,6 +219,7 @@ final class CoordinatorCore {
         guard let job = jobs[id] else { return }
         var hosts: [(index: Int, host: Int)] = []
         hosts.reserveCapacity(delta.added.count)
+        for (host, group) in delta.hostGroups { job.hostGroups[host] = group }
         for (index, url) in delta.added {
             job.crawlURLs[index] = url
             hosts.append((index, job.politenessGroupID(of: url)))
@@ -208,11 +262,15 @@ final class CoordinatorCore {
         // Let the shutdown messages leave before the sockets close.
         for channel in channels { channel.close() }
         channels.removeAll()
+        for pending in unattached { pending.socket.close() }
+        unattached.removeAll()
+        zap?.close()
+        zap = nil
     }
 
     // MARK: Messages from workers
 
-    private func received(_ frames: [[UInt8]], on endpoint: String) {
+    private func received(_ frames: [[UInt8]], on endpoint: String, keyName: String?) {
         guard frames.count >= 2 else { return }
         let routingID = frames[0]
         let worker = String(decoding: routingID, as: UTF8.self)
@@ -231,10 +289,19 @@ final class CoordinatorCore {
             return
         }
         Trace.log("coordinator: from \(worker): \(message.traceName)")
+        if sessions[worker] != nil { sessions[worker]!.lastHeardWall = Date().timeIntervalSince1970 }
         switch message {
         case .hello(let hello):
-            let session = WorkerSession(id: worker, routingID: routingID, host: hello.host, pid: hello.pid,
-                                        capacity: hello.capacity, joinedAt: EventLoop.now())
+            let wall = Date().timeIntervalSince1970
+            var session = WorkerSession(id: worker, routingID: routingID, host: hello.host, pid: hello.pid,
+                                        capacity: hello.capacity, joinedAt: EventLoop.now(), keyName: keyName)
+            session.endpoint = endpoint
+            session.joinedAtWall = wall
+            session.lastHeardWall = wall
+            if let previous = sessions[worker] {
+                workerEventLog?("worker left: \(previous.described), replaced by a new session under its id")
+            }
+            workerEventLog?("worker joined: \(session.described)")
             sessions[worker] = session
             knownWorkers[worker] = session
             workersEverJoined += 1
@@ -283,6 +350,8 @@ final class CoordinatorCore {
                 continue
             }
             job.workerActivity[worker, default: (monotonic, monotonic)].last = monotonic
+            sessions[worker]?.done += 1
+            metrics?.record(result.outcome)
             var entry = RecordEntry(
                 key: result.key, url: job.takeURL(of: result.key), worker: worker, attempts: attempts,
                 outcome: result.outcome, finishedAt: result.finishedAt, archived: result.archived)
@@ -350,8 +419,10 @@ final class CoordinatorCore {
                 }
                 let items = lease.keys.map { LeaseItem(key: $0, url: active.url(of: $0)) }
                 if !active.robots.isEmpty { sendCachedRobots(for: items, of: active, to: lease.worker) }
+                // With --per-ip, each page travels with its host's address: the worker paces by it.
+                let groups = active.spec.crawl?.perIP == true ? items.map { active.politenessGroup(of: $0.url) } : nil
                 send(.lease(BatchLease(batch: lease.batch, job: lease.job, deadlineMs: lease.deadlineMs,
-                                       items: items)), to: lease.worker)
+                                       items: items, groups: groups)), to: lease.worker)
             case .sendHeartbeat(let worker):
                 send(.heartbeat, to: worker)
             case .sendCancelJob(let worker, let job):
@@ -361,14 +432,21 @@ final class CoordinatorCore {
                 // which is its worker id, so it learns to say hello again.
                 sendRaw(.error(message: message), routingID: Array(worker.utf8))
             case .workerRemoved(let worker, let reason):
-                if reason != .restarted { sessions.removeValue(forKey: worker) }
+                let session = reason != .restarted ? sessions.removeValue(forKey: worker) : sessions[worker]
+                let described = session?.described ?? worker
                 for job in jobs.values { job.robotsSent[worker] = nil }
-                if case .silent(let quiet) = reason {
-                    log("worker \(worker) silent for \(quiet) ms: declared lost, its leases go back to the queue")
+                switch reason {
+                case .silent(let quiet):
+                    log("worker lost: \(described), silent for \(quiet) ms; its leases go back to the queue")
+                case .goodbye:
+                    workerEventLog?("worker left: \(described), said goodbye")
+                case .restarted:
+                    break  // Logged with the new session's hello.
                 }
             case .recordWorkerLost(let job, let keys):
                 guard let active = jobs[job] else { continue }
                 let finishedAt = Date().timeIntervalSince1970
+                metrics?.recordFailure(.workerLost, count: keys.count)
                 for lost in keys {
                     active.batcher.add(RecordEntry(
                         key: lost.key, url: active.takeURL(of: lost.key), worker: "", attempts: lost.attempts,
@@ -378,6 +456,7 @@ final class CoordinatorCore {
             case .recordCancelled(let keys):
                 guard let active = jobs[keys.job] else { continue }
                 let finishedAt = Date().timeIntervalSince1970
+                metrics?.recordFailure(.cancelled, count: keys.count)
                 let message = keys.wereLeased
                     ? "job cancelled after this request was handed to a worker; no result came back for it"
                     : "job cancelled before this request was fetched"
@@ -424,10 +503,23 @@ final class CoordinatorCore {
             let activity = job.workerActivity[id]!
             let session = knownWorkers[id]
             return WorkerInfo(id: id, host: session?.host ?? "", pid: session?.pid ?? 0,
-                              busySeconds: Double(activity.last &- activity.first) / 1e9)
+                              busySeconds: Double(activity.last &- activity.first) / 1e9, key: session?.keyName)
         }
         return JobCompletion(id: job.id, outcome: outcome, progress: job.progress, startedAt: job.startedAt,
                              finishedAt: finishedAt, workers: workers)
+    }
+
+    /// The workers with a session, in the order they joined, for `arachne workers`.
+    func workerStatuses() -> [WorkerStatus] {
+        scheduler.workerIDs.compactMap { id in
+            guard let session = sessions[id] else { return nil }
+            let inFlight = scheduler.load(of: id)?.outstanding ?? 0
+            let state: WorkerStatus.State = withholdingLeases ? .draining : inFlight > 0 ? .busy : .idle
+            return WorkerStatus(
+                id: id, host: session.host, pid: session.pid, capacity: session.capacity, inFlight: inFlight,
+                done: session.done, lastHeartbeat: session.lastHeardWall, joinedAt: session.joinedAtWall,
+                endpoint: session.endpoint, state: state)
+        }
     }
 
     /// Forgets a finished job (after its report is written).

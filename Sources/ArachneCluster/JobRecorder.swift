@@ -40,12 +40,15 @@ public struct WorkerInfo: Sendable {
     public var host: String
     public var pid: Int
     public var busySeconds: Double
+    /// The name of its CURVE key in the coordinator's allow-list (a remote worker on a secured endpoint).
+    public var key: String?
 
-    public init(id: String, host: String, pid: Int, busySeconds: Double) {
+    public init(id: String, host: String, pid: Int, busySeconds: Double, key: String? = nil) {
         self.id = id
         self.host = host
         self.pid = pid
         self.busySeconds = busySeconds
+        self.key = key
     }
 }
 
@@ -366,7 +369,7 @@ public final class JobRecorder: @unchecked Sendable {
             if let crawlFigures { total.merge(crawlFigures) }
             for worker in workers {
                 total.setWorkerInfo(id: worker.id, host: worker.host, pid: worker.pid,
-                                    busySeconds: worker.busySeconds)
+                                    busySeconds: worker.busySeconds, key: worker.key)
             }
             total.reassignedBatches = reassignedBatches
             total.retries = retries

@@ -13,6 +13,8 @@ struct WorkItem {
     var url: String
     /// When the lease arrived (`EventLoop.now()`), for the `queue` phase.
     var enqueuedAt: UInt64
+    /// A `--per-ip` crawl's politeness group (the host's address); nil: the URL's host is the group.
+    var group: String? = nil
     /// Times this page was fetched again after a 429 or 503.
     var retries = 0
     /// When its host let it start (the queue's millisecond clock), for a crawl's page.
@@ -96,7 +98,7 @@ final class WorkQueue {
         let now = Self.nowMs()
         for item in newItems {
             count += 1
-            guard let politeness = jobs[item.job], let host = URLAuthority.host(of: item.url)?.lowercased() else {
+            guard let politeness = jobs[item.job], let host = Self.group(of: item) else {
                 plain.append(item)
                 continue
             }
@@ -126,7 +128,7 @@ final class WorkQueue {
     /// A fetch taken from the queue finished. Returns `.retry` when the page goes back to its host's queue (a 429 or
     /// 503 with a retry left) instead of being reported.
     func finished(_ item: WorkItem, outcome: FetchOutcome) -> HostPoliteness.Verdict {
-        guard jobs[item.job] != nil, let host = URLAuthority.host(of: item.url)?.lowercased(),
+        guard jobs[item.job] != nil, let host = Self.group(of: item),
             let slot = slotIndex[Self.slotKey(job: item.job, host: host)]
         else { return .keep }
         let now = Self.nowMs()
@@ -186,13 +188,11 @@ final class WorkQueue {
     }
 
     /// A robots.txt the coordinator had cached (fetched at `fetchedAt`, Unix seconds): used as if just fetched.
+    /// (The Crawl-delay it asks for reaches the host's pacing when the origin's first page is taken.)
     func robotsCached(job: String, origin: String, outcome: RobotsFetchOutcome, fetchedAt: Double) {
-        guard jobs[job]?.robots != nil, let host = URLAuthority.host(of: origin + "/")?.lowercased(),
-            let politeness = jobs[job]
-        else { return }
-        let slot = slot(job: job, host: host, rules: politeness.rules)
-        _ = learn(job: job, origin: origin, slot: slot, outcome: outcome, fetchedAt: fetchedAt)
-        enqueue(slot, now: Self.nowMs())
+        guard var gate = jobs[job]?.robots else { return }
+        gate.fetched(origin: origin, outcome: outcome, now: fetchedAt)
+        jobs[job]?.robots = gate
         wake(waiters.count)
     }
 
@@ -257,7 +257,11 @@ final class WorkQueue {
                 jobs[slot.job]?.robots = gate
                 switch decision {
                 case .allow:
-                    break
+                    if let seconds = gate.crawlDelays[origin], !applyCrawlDelay(seconds, origin: origin, slot: top.slot) {
+                        // Over --max-crawl-delay: this origin's pages are refused from now on.
+                        enqueue(top.slot, now: now)
+                        continue
+                    }
                 case .fetchRobots:
                     slot.politeness.start(now: now)
                     changedSlots.insert(top.slot)
@@ -345,20 +349,36 @@ final class WorkQueue {
     {
         guard var gate = jobs[job]?.robots else { return nil }
         let state = gate.fetched(origin: origin, outcome: outcome, now: fetchedAt)
-        if case .rules(let rules, _) = state, let seconds = rules.crawlDelay(for: gate.agent),
-            !slots[slot].politeness.setCrawlDelay(seconds: seconds)
-        {
-            let limit = Double(slots[slot].politeness.rules.maxCrawlDelayMs) / 1_000
-            gate.skip(origin: origin, because: "robots.txt asks for a Crawl-delay of \(seconds) s, more than "
-                + "--max-crawl-delay \(limit) s: the host is skipped")
-        }
         jobs[job]?.robots = gate
+        if case .rules(let rules, _) = state, let seconds = rules.crawlDelay(for: gate.agent) {
+            _ = applyCrawlDelay(seconds, origin: origin, slot: slot)
+        }
         slots[slot].politeness.noteRobots(state.summary(agent: gate.agent))
         changedSlots.insert(slot)
         return state
     }
 
+    /// Raises the host's delay to a Crawl-delay (a no-op once applied); false, with the origin skipped, when it is
+    /// over `--max-crawl-delay`.
+    private func applyCrawlDelay(_ seconds: Double, origin: String, slot: Int) -> Bool {
+        let politeness = slots[slot].politeness
+        if let applied = politeness.crawlDelayMs, applied >= Int64((seconds * 1_000).rounded(.up)) { return true }
+        if slots[slot].politeness.setCrawlDelay(seconds: seconds) {
+            changedSlots.insert(slot)
+            return true
+        }
+        let limit = Double(politeness.rules.maxCrawlDelayMs) / 1_000
+        jobs[slots[slot].job]?.robots?.skip(origin: origin, because: "robots.txt asks for a Crawl-delay of "
+            + "\(seconds) s, more than --max-crawl-delay \(limit) s: the host is skipped")
+        return false
+    }
+
     private static func slotKey(job: String, host: String) -> String { job + "\u{0}" + host }
+
+    /// What a crawl's page is paced by: its group when the lease gave one (`--per-ip`), else its host.
+    private static func group(of item: WorkItem) -> String? {
+        item.group ?? URLAuthority.host(of: item.url)?.lowercased()
+    }
 
     /// When a request that started at `startedAtMs` was sent: after its name lookup and connection (its
     /// `pretransfer` time, in µs); nil when it never got that far.

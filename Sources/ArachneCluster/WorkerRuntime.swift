@@ -18,10 +18,16 @@ public struct WorkerConfiguration: Sendable {
     public var announcedVersion: ProtocolVersion
     /// How long without word from the coordinator before it is declared lost, until `welcome` says otherwise.
     public var coordinatorTimeoutMs: Int
+    /// Its CURVE key pair and the coordinator's public key, for a secured `tcp://` endpoint; nil: plaintext.
+    public var keys: PeerKeys?
+    /// Log connecting and stopping (losing the coordinator is always logged). Off for the workers of a one-shot
+    /// `arachne run` or `crawl`, whose terminal shows progress instead.
+    public var logsLifecycle = true
 
     public init(endpoint: String, workerID: String, capacity: Int, parentPID: Int32? = nil,
-                announcedVersion: ProtocolVersion = .current, coordinatorTimeoutMs: Int = 10_000)
+                announcedVersion: ProtocolVersion = .current, coordinatorTimeoutMs: Int = 10_000, keys: PeerKeys? = nil)
     {
+        self.keys = keys
         self.endpoint = endpoint
         self.workerID = workerID
         self.capacity = capacity
@@ -53,6 +59,9 @@ final class WorkerRuntime {
     private let fetcher: Fetcher
     private let queue: WorkQueue
     private var channel: ZMQChannel?
+    /// Watches the DEALER's connection: a refused key ends the worker, an unreachable coordinator is reported.
+    private var monitor: ZMQMonitor?
+    private var watch: ConnectionWatch
     private var profiles: [String: FetchProfile] = [:]
     /// Jobs whose bodies are kept: their responses are archived here as WARC members (`archive`).
     private var keepsBodies: Set<String> = []
@@ -68,6 +77,9 @@ final class WorkerRuntime {
     private var pendingResults: [FetchResult] = []
     private var pendingBatchesDone: [UInt64] = []
     private var pendingCredits = 0
+    /// Body and archive bytes of `pendingResults`: a `results` message goes when it reaches `maxPendingBytes`.
+    private var pendingBytes = 0
+    private static let maxPendingBytes = 16 << 20
     private var flushScheduled = false
     private var welcomed = false
     /// Leases received before this instant belong to a session we abandoned.
@@ -89,6 +101,8 @@ final class WorkerRuntime {
         self.fetcher = fetcher
         self.onExit = onExit
         coordinatorTimeoutMs = configuration.coordinatorTimeoutMs
+        watch = ConnectionWatch(endpoint: configuration.endpoint, role: .worker, keys: configuration.keys,
+                                now: EventLoop.now())
         queue = WorkQueue(loop: loop)
         queue.onRefused = { [unowned self] item, why in
             self.complete(item, .failed(.robots, why, url: item.url))
@@ -104,12 +118,36 @@ final class WorkerRuntime {
     private func connect() throws {
         let socket = try ZMQSocket(context: context, type: .dealer)
         try socket.setRoutingID(configuration.workerID)
+        if let keys = configuration.keys, configuration.endpoint.hasPrefix("tcp://") {
+            try socket.makeCurveClient(keys: keys.keyPair, serverKey: keys.serverKey)
+        }
+        watch.restart(now: EventLoop.now())
+        monitor = try ZMQMonitor(socket: socket, context: context, loop: loop) { [unowned self] event in
+            self.connectionEvent(event)
+        }
         try socket.connect(configuration.endpoint)
         channel = try ZMQChannel(socket: socket, loop: loop) { [unowned self] frames in
             self.received(frames)
         }
         lastHeard = EventLoop.now()
         sayHello()
+    }
+
+    /// What the socket monitor says about the connection: a refused key (or a security mismatch) stops the worker
+    /// with the reason; other problems are reported by `tick` while ZeroMQ retries.
+    private func connectionEvent(_ event: ZMQSocketEvent) {
+        switch watch.note(event, now: EventLoop.now()) {
+        case .none: break
+        case .refused(let reason): stop(.refused(reason))
+        case .connected: log("connected to the coordinator at \(configuration.endpoint)")
+        }
+    }
+
+    private func closeConnection() {
+        monitor?.close()
+        monitor = nil
+        channel?.close()
+        channel = nil
     }
 
     /// Starts a session: `hello` with our id and capacity (and, for tests, another protocol version).
@@ -179,6 +217,9 @@ final class WorkerRuntime {
 
     private func received(_ frames: [[UInt8]]) {
         lastHeard = EventLoop.now()
+        if watch.heardFromCoordinator() == .connected {
+            log("connected to the coordinator at \(configuration.endpoint)")
+        }
         let message: CoordinatorMessage
         do {
             message = try CoordinatorMessage.decode(frames)
@@ -188,6 +229,9 @@ final class WorkerRuntime {
         }
         switch message {
         case .welcome(let welcome):
+            if !welcomed && configuration.logsLifecycle {
+                log("connected to \(configuration.endpoint) (capacity \(configuration.capacity), pid \(getpid()))")
+            }
             welcomed = true
             heartbeatMs = max(50, welcome.heartbeatIntervalMs)
             coordinatorTimeoutMs = max(heartbeatMs * 2, welcome.leaseTimeoutMs)
@@ -232,8 +276,9 @@ final class WorkerRuntime {
         case .lease(let lease):
             let now = EventLoop.now()
             batchRemaining[lease.batch] = lease.items.count
-            queue.push(lease.items.map {
-                WorkItem(job: lease.job, batch: lease.batch, key: $0.key, url: $0.url, enqueuedAt: now)
+            queue.push(lease.items.enumerated().map { position, item in
+                WorkItem(job: lease.job, batch: lease.batch, key: item.key, url: item.url, enqueuedAt: now,
+                         group: lease.groups?[position])
             })
         case .cancelJob(let job):
             // Queued requests of the job will never run: count them off their batches (and return their credit)
@@ -301,6 +346,10 @@ final class WorkerRuntime {
                 job: item.job, batch: item.batch, key: item.key, outcome: travelling, finishedAt: finishedAt,
                 crawl: findings))
         }
+        if let last = pendingResults.last {
+            pendingBytes += last.outcome.body.count + last.outcome.rawHeader.count
+                + (last.archived?.members.count ?? 0)
+        }
         if let remaining = batchRemaining[item.batch] {
             if remaining <= 1 {
                 batchRemaining.removeValue(forKey: item.batch)
@@ -309,7 +358,8 @@ final class WorkerRuntime {
                 batchRemaining[item.batch] = remaining - 1
             }
         }
-        if pendingResults.count >= 256 { flush() } else { scheduleFlush() }
+        // A full batch goes at once; so do 16 MiB of bodies, well under a secured endpoint's message size limit.
+        if pendingResults.count >= 256 || pendingBytes >= Self.maxPendingBytes { flush() } else { scheduleFlush() }
     }
 
     /// A response whose body is kept, archived here as its two WARC members (request, response) so that the
@@ -353,6 +403,7 @@ final class WorkerRuntime {
         if !pendingResults.isEmpty {
             send(WorkerMessage.results(pendingResults).encode())
             pendingResults.removeAll(keepingCapacity: true)
+            pendingBytes = 0
         }
         for batch in pendingBatchesDone { send(WorkerMessage.batchDone(batch: batch).encode()) }
         pendingBatchesDone.removeAll(keepingCapacity: true)
@@ -382,10 +433,12 @@ final class WorkerRuntime {
     private func tick() {
         timer = nil
         if let parent = configuration.parentPID, getppid() != parent {
+            log("lost the coordinator at \(configuration.endpoint): its process \(parent) is gone")
             stop(.finished("parent process \(parent) is gone"))
             return
         }
         let now = EventLoop.now()
+        if let problem = watch.report(now: now) { log(problem) }
         let silentMs = Int((now &- lastHeard) / 1_000_000)
         if silentMs > coordinatorTimeoutMs {
             coordinatorLost(silentMs: silentMs)
@@ -405,13 +458,14 @@ final class WorkerRuntime {
     /// hello again (the coordinator re-leased our work when it declared us lost).
     private func coordinatorLost(silentMs: Int) {
         if configuration.parentPID != nil {
+            log("lost the coordinator at \(configuration.endpoint): silent for \(silentMs) ms")
             stop(.finished("coordinator silent for \(silentMs) ms"))
             return
         }
-        log("coordinator silent for \(silentMs) ms; dropping \(queue.count) queued requests and reconnecting")
+        log("lost the coordinator at \(configuration.endpoint): silent for \(silentMs) ms; dropping \(queue.count) "
+            + "queued requests and reconnecting")
         abandonSession()
-        channel?.close()
-        channel = nil
+        closeConnection()
         do {
             try connect()
         } catch {
@@ -426,14 +480,25 @@ final class WorkerRuntime {
         queue.remove { _ in true }
         batchRemaining.removeAll()
         pendingResults.removeAll()
+        pendingBytes = 0
         pendingBatchesDone.removeAll()
         pendingCredits = 0
         fetcher.assumeIsolated { $0.cancelAll() }
     }
 
+    /// A signal asked the worker to stop.
+    func stopAsked() {
+        stop(.finished("asked to stop by a signal"))
+    }
+
     private func stop(_ exit: WorkerExit) {
         guard let onExit else { return }
         self.onExit = nil
+        switch exit {
+        case .finished(let reason): if configuration.logsLifecycle { log("stopping: \(reason)") }
+        case .refused(let reason): log("stopping: refused by the coordinator: \(reason)")
+        case .failed(let reason): log("stopping: \(reason)")
+        }
         if case .finished = exit, welcomed {
             send(WorkerMessage.goodbye(reason: "\(exit)").encode())
         }
@@ -441,8 +506,7 @@ final class WorkerRuntime {
         queue.close()
         // Lanes in the middle of a fetch return at once with a cancelled outcome (discarded: the queue is closed).
         fetcher.assumeIsolated { $0.cancelAll() }
-        channel?.close()
-        channel = nil
+        closeConnection()
         onExit(exit)
     }
 
@@ -453,7 +517,11 @@ final class WorkerRuntime {
 
 /// Runs a worker process until the coordinator shuts it down, refuses it, or it is orphaned.
 public enum Worker {
-    public static func run(_ configuration: WorkerConfiguration) async throws -> WorkerExit {
+    /// Setting `stop` (SIGTERM, SIGINT) ends it gracefully: in-flight requests are dropped (the coordinator
+    /// re-leases them) and it says goodbye.
+    public static func run(_ configuration: WorkerConfiguration, stop: StopSignal = StopSignal()) async throws
+        -> WorkerExit
+    {
         let loop = try EventLoop(name: "arachne-worker")
         defer { loop.shutdown() }
         let context = ZMQContext()
@@ -473,6 +541,7 @@ public enum Worker {
             } catch {
                 return .failed("cannot connect to \(configuration.endpoint): \(error)")
             }
+            stop.onSet { _ = loop.executeIfRunning { runtime.value.stopAsked() } }
             await withTaskGroup(of: Void.self) { lanes in
                 for _ in 0..<configuration.capacity {
                     lanes.addTask { await runtime.value.runLane() }

@@ -73,6 +73,9 @@ enum MessageType: UInt8 {
     case submitBegin = 0x45
     case submitChunk = 0x46
     case submitEnd = 0x47
+    case workers = 0x48
+    case removeJobs = 0x49
+    case pruneJobs = 0x4A
 
     case submitted = 0x61
     case statusReply = 0x62
@@ -80,6 +83,8 @@ enum MessageType: UInt8 {
     case reportReply = 0x64
     case errorReply = 0x65
     case submission = 0x66
+    case workersReply = 0x67
+    case removed = 0x68
 
     /// The name used in docs/protocol.md and in error messages.
     var name: String {
@@ -108,6 +113,11 @@ enum MessageType: UInt8 {
         case .submitChunk: "submitChunk"
         case .submitEnd: "submitEnd"
         case .submission: "submission"
+        case .workers: "workers"
+        case .removeJobs: "removeJobs"
+        case .pruneJobs: "pruneJobs"
+        case .workersReply: "workers reply"
+        case .removed: "removed"
         case .submitted: "submitted"
         case .statusReply: "status reply"
         case .cancelled: "cancelled"

@@ -85,17 +85,45 @@ extension Report {
         public var hostsBreakingLimits: [String]
         /// Hosts breaking limits first, then the busiest, at most `ReportAggregator.politenessRows`.
         public var hosts: [HostAudit]
+        /// The busiest hosts' first requests on a timeline (at most `ReportAggregator.timelineRows` hosts).
+        public var timelines: [HostTimeline]
 
-        public init(hostCount: Int, hostsBreakingLimits: [String], hosts: [HostAudit]) {
+        public init(hostCount: Int, hostsBreakingLimits: [String], hosts: [HostAudit], timelines: [HostTimeline] = []) {
             self.hostCount = hostCount
             self.hostsBreakingLimits = hostsBreakingLimits
             self.hosts = hosts
+            self.timelines = timelines
         }
 
         enum CodingKeys: String, CodingKey {
             case hostCount = "host_count"
             case hostsBreakingLimits = "hosts_breaking_limits"
-            case hosts
+            case hosts, timelines
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            hostCount = try container.decode(Int.self, forKey: .hostCount)
+            hostsBreakingLimits = try container.decode([String].self, forKey: .hostsBreakingLimits)
+            hosts = try container.decode([HostAudit].self, forKey: .hosts)
+            timelines = try container.decodeIfPresent([HostTimeline].self, forKey: .timelines) ?? []
+        }
+    }
+
+    /// A host's first responses (up to 400), each as [start, end] in milliseconds from the first one's start: when
+    /// each transfer ran, as the records tell it.
+    public struct HostTimeline: Codable, Sendable, Hashable {
+        public var host: String
+        public var spansMs: [[Int]]
+
+        public init(host: String, spansMs: [[Int]]) {
+            self.host = host
+            self.spansMs = spansMs
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case host
+            case spansMs = "spans_ms"
         }
     }
 }

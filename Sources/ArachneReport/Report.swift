@@ -170,10 +170,13 @@ public struct Report: Codable, Sendable, Hashable {
         public var busySeconds: Double
         /// Total request time on this worker, µs (two significant digits).
         public var total: PhaseSummary
+        /// The name of the worker's CURVE key in the coordinator's `workers/` allow-list; absent for a worker on a
+        /// plain (ipc, or `--insecure` tcp) endpoint.
+        public var key: String?
 
         public init(
             id: String, host: String, pid: Int, requests: Int, failed: Int, bytes: Int64, busySeconds: Double,
-            total: PhaseSummary
+            total: PhaseSummary, key: String? = nil
         ) {
             self.id = id
             self.host = host
@@ -183,12 +186,13 @@ public struct Report: Codable, Sendable, Hashable {
             self.bytes = bytes
             self.busySeconds = busySeconds
             self.total = total
+            self.key = key
         }
 
         enum CodingKeys: String, CodingKey {
             case id, host, pid, requests, failed, bytes
             case busySeconds = "busy_seconds"
-            case total
+            case total, key
         }
     }
 

@@ -5,6 +5,8 @@ extension ReportAggregator {
     public static let crawlHostRows = 20
     /// Rows of the politeness audit in a report.
     public static let politenessRows = 50
+    /// Hosts whose request timelines a report carries (the busiest).
+    public static let timelineRows = 5
     /// Distinct content types an aggregator keeps before pooling the rest as `(other)`.
     public static let contentTypeLimit = 64
     /// The key for content types beyond the limit.
@@ -57,6 +59,12 @@ extension ReportAggregator {
     }
 }
 
+/// One response's transfer, start to end, in Unix seconds.
+struct RequestSpan: Codable, Sendable, Hashable {
+    var start: Double
+    var end: Double
+}
+
 /// One frontier sample.
 struct FrontierSample: Codable, Sendable, Hashable {
     var at: Double
@@ -78,10 +86,28 @@ struct CrawlAggregate: Codable, Sendable {
     var discovered = 0
     /// The politeness audit by host, as the workers that held each host reported it (merged across workers).
     var politeness: [String: HostAudit] = [:]
+    /// When each response's transfer started and ended (Unix seconds), by host name, for the first
+    /// `timelineHosts` hosts and their first `timelineSpans` responses: the HTML report's request timelines.
+    var timelines: [String: [RequestSpan]] = [:]
+    static let timelineHosts = 64
+    static let timelineSpans = 400
 
     mutating func addPage(_ record: FetchRecord) {
         if let depth = record.depth { pagesByDepth[depth, default: 0] += 1 }
         if let type = record.contentType { countContentType(type, record: 1) }
+        if record.status > 0, let host = URLAuthority.host(of: record.url)?.lowercased() {
+            let end = record.finishedAt
+            addSpan(RequestSpan(start: end - Double(record.timings.total) / 1e6, end: end), host: host)
+        }
+    }
+
+    private mutating func addSpan(_ span: RequestSpan, host: String) {
+        if timelines[host] == nil {
+            guard timelines.count < Self.timelineHosts else { return }
+            timelines[host] = []
+        }
+        guard timelines[host]!.count < Self.timelineSpans else { return }
+        timelines[host]!.append(span)
     }
 
     mutating func addSkip(_ record: FetchRecord) {
@@ -123,6 +149,9 @@ struct CrawlAggregate: Codable, Sendable {
         for (host, audit) in other.politeness {
             if politeness[host] == nil { politeness[host] = audit } else { politeness[host]!.merge(audit) }
         }
+        for (host, spans) in other.timelines.sorted(by: { $0.key < $1.key }) {
+            for span in spans { addSpan(span, host: host) }
+        }
     }
 
     var footprintBytes: Int {
@@ -147,9 +176,17 @@ struct CrawlAggregate: Codable, Sendable {
         let sorted = politeness.values.sorted {
             ($0.brokeLimits ? 1 : 0, $0.requests, $1.host) > ($1.brokeLimits ? 1 : 0, $1.requests, $0.host)
         }
+        let timelineRows = sorted.lazy.compactMap { audit -> Report.HostTimeline? in
+            guard let spans = timelines[audit.host], !spans.isEmpty else { return nil }
+            let ordered = spans.sorted { $0.start < $1.start }
+            let origin = ordered[0].start
+            return Report.HostTimeline(
+                host: audit.host,
+                spansMs: ordered.map { [Int((($0.start - origin) * 1_000).rounded()), Int((($0.end - origin) * 1_000).rounded())] })
+        }.prefix(ReportAggregator.timelineRows)
         return Report.Politeness(
             hostCount: politeness.count, hostsBreakingLimits: politeness.values.filter(\.brokeLimits).map(\.host).sorted(),
-            hosts: Array(sorted.prefix(ReportAggregator.politenessRows)))
+            hosts: Array(sorted.prefix(ReportAggregator.politenessRows)), timelines: Array(timelineRows))
     }
 
     /// The frontier size at the end of each of `seconds` (sorted, absolute): the last sample up to then.

@@ -168,10 +168,12 @@ public struct ReportAggregator: Codable, Sendable {
     }
 
     /// Records what the coordinator knows about a worker; a worker that fetched nothing still appears in the report.
-    public mutating func setWorkerInfo(id: String, host: String, pid: Int, busySeconds: Double) {
+    /// `key` is the name of the worker's CURVE key in the coordinator's allow-list, for a remote worker.
+    public mutating func setWorkerInfo(id: String, host: String, pid: Int, busySeconds: Double, key: String? = nil) {
         workers[id, default: WorkerStats()].host = host
         workers[id, default: WorkerStats()].pid = pid
         workers[id, default: WorkerStats()].busySeconds = busySeconds
+        workers[id, default: WorkerStats()].key = key
     }
 
     /// An estimate of the memory the aggregator holds, in bytes: histograms dominate, then one small entry per
@@ -219,7 +221,8 @@ public struct ReportAggregator: Codable, Sendable {
             Report.WorkerSummary(
                 id: $0.key, host: $0.value.host, pid: $0.value.pid, requests: $0.value.requests,
                 failed: $0.value.failed, bytes: $0.value.bytes,
-                busySeconds: ($0.value.busySeconds * 1e3).rounded() / 1e3, total: $0.value.total.summary)
+                busySeconds: ($0.value.busySeconds * 1e3).rounded() / 1e3, total: $0.value.total.summary,
+                key: $0.value.key)
         }
         let hostRows = hosts.sorted { a, b in
             if (a.key == Self.otherHosts) != (b.key == Self.otherHosts) { return b.key == Self.otherHosts }
@@ -289,11 +292,13 @@ private struct WorkerStats: TrafficCounts, Codable, Sendable {
     var host = ""
     var pid = 0
     var busySeconds = 0.0
+    var key: String?
 
     mutating func merge(_ other: WorkerStats) {
         mergeTraffic(other)
         if host.isEmpty { host = other.host }
         if pid == 0 { pid = other.pid }
+        if key == nil { key = other.key }
         busySeconds += other.busySeconds
     }
 }

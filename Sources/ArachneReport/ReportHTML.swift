@@ -173,14 +173,17 @@ public enum ReportHTML {
 
     static func workerTable(_ report: Report) -> String {
         guard !report.workers.isEmpty else { return "" }
+        let keyed = report.workers.contains { $0.key != nil }
         let rows = report.workers.map {
-            [$0.id, $0.host, $0.pid == 0 ? "-" : String($0.pid), TextFormat.count($0.requests),
-             TextFormat.count($0.failed), TextFormat.seconds($0.busySeconds), TextFormat.milliseconds($0.total.p50),
-             TextFormat.milliseconds($0.total.p99)]
+            [$0.id, $0.host, $0.pid == 0 ? "-" : String($0.pid)] + (keyed ? [$0.key ?? "-"] : [])
+                + [TextFormat.count($0.requests), TextFormat.count($0.failed), TextFormat.seconds($0.busySeconds),
+                   TextFormat.milliseconds($0.total.p50), TextFormat.milliseconds($0.total.p99)]
         }
+        let shift = keyed ? 1 : 0
         return htmlTable(
-            ["worker", "host", "pid", "requests", "failed", "busy s", "p50 ms", "p99 ms"], rows,
-            numeric: [2, 3, 4, 5, 6, 7])
+            ["worker", "host", "pid"] + (keyed ? ["key"] : [])
+                + ["requests", "failed", "busy s", "p50 ms", "p99 ms"], rows,
+            numeric: Set([2] + [3, 4, 5, 6, 7].map { $0 + shift }))
     }
 
     static func hostTable(_ report: Report) -> String {

@@ -97,15 +97,20 @@ public enum ReportRenderer {
 
         if !report.workers.isEmpty {
             out.append("Workers")
-            var workerRows = [["worker", "host", "pid", "requests", "failed", "busy s", "p50 ms", "p99 ms"]]
+            // The key column appears when a worker joined with a CURVE key (a secured remote endpoint).
+            let keyed = report.workers.contains { $0.key != nil }
+            var workerRows = [["worker", "host", "pid"] + (keyed ? ["key"] : [])
+                + ["requests", "failed", "busy s", "p50 ms", "p99 ms"]]
             for worker in report.workers.prefix(workerLines) {
                 workerRows.append(
-                    [worker.id, worker.host.isEmpty ? "-" : worker.host, worker.pid == 0 ? "-" : String(worker.pid),
-                     TextFormat.count(worker.requests), TextFormat.count(worker.failed),
-                     TextFormat.seconds(worker.busySeconds), TextFormat.milliseconds(worker.total.p50),
-                     TextFormat.milliseconds(worker.total.p99)])
+                    [worker.id, worker.host.isEmpty ? "-" : worker.host, worker.pid == 0 ? "-" : String(worker.pid)]
+                    + (keyed ? [worker.key ?? "-"] : [])
+                    + [TextFormat.count(worker.requests), TextFormat.count(worker.failed),
+                       TextFormat.seconds(worker.busySeconds), TextFormat.milliseconds(worker.total.p50),
+                       TextFormat.milliseconds(worker.total.p99)])
             }
-            out.append(TextFormat.table(workerRows, rightAligned: [2, 3, 4, 5, 6, 7]))
+            let shift = keyed ? 1 : 0
+            out.append(TextFormat.table(workerRows, rightAligned: Set([2] + [3, 4, 5, 6, 7].map { $0 + shift })))
             if report.workers.count > workerLines {
                 out.append("  … \(report.workers.count - workerLines) more workers")
             }

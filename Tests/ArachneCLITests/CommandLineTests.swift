@@ -260,6 +260,7 @@ SUBCOMMANDS:
   submit                  Submit a job to the running coordinator and print its
                           id.
   jobs                    List the coordinator's jobs, newest first.
+  workers                 List the workers connected to the coordinator.
   status                  Show a job's state and progress, or every job's.
   cancel                  Cancel a job: nothing more is fetched, and requests
                           never fetched end as cancelled records.
@@ -270,6 +271,8 @@ SUBCOMMANDS:
   ladder                  Fetch one URL N times under each IO model and compare
                           the times.
   site                    Serve the built-in demo site on loopback.
+  keys                    Make CURVE key pairs for coordinators, remote workers
+                          and clients.
 
   See 'arachne help <subcommand>' for detailed help.
 """

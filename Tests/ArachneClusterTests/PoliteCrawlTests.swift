@@ -17,6 +17,7 @@ import Testing
         var report: Report
         var stderr: String
         var status: Int32
+        var out: String
     }
 
     static func crawl(_ arguments: [String], label: String, timeout: Double = 90) throws -> Crawl {
@@ -24,7 +25,7 @@ import Testing
         let result = try runArachne(["crawl"] + arguments + ["--out", out, "--no-bodies"], timeout: timeout)
         let records = (try? RecordsReader.readAll(path: out + "/records.ndjson")) ?? []
         let report = try ReportReader.read(out + "/report.json").report
-        return Crawl(records: records, report: report, stderr: result.stderr, status: result.status)
+        return Crawl(records: records, report: report, stderr: result.stderr, status: result.status, out: out)
     }
 
     /// The configured host name of a URL (by its address and port).
@@ -132,5 +133,50 @@ import Testing
         #expect(audits[site.endpoint("c").address]?.delaySource == .backOff)
         #expect(audits[site.endpoint("d").address]?.delaySource == .flag)
         #expect(audits[site.endpoint("d").address]?.robots.contains("404") == true)
+
+        // The busiest hosts' timelines, from the records: never more bars at once than --per-host; in the HTML page.
+        #expect(!politeness.timelines.isEmpty)
+        for timeline in politeness.timelines {
+            let events = timeline.spansMs.flatMap { [($0[0], 1), ($0[1], -1)] }.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+            var open = 0
+            var most = 0
+            for (_, change) in events {
+                open += change
+                most = max(most, open)
+            }
+            #expect(most <= 2, "\(timeline.host): \(most) responses at once")
+        }
+        try expectValidReport(crawl.out + "/report.json")
+        let html = ReportHTML.render(crawl.report)
+        #expect(html.contains("request timelines of the busiest hosts") && html.contains("<svg"))
+        #expect(html.contains("politeness audit") && html.contains("figures kept its limits."))
+    }
+
+    /// Two names for one address: with `--per-ip` they share one budget, so the one listener behind them never sees two
+    /// requests at once nor two starts closer than the delay. (Without `--per-ip`, two workers fetch them side by side.)
+    @Test func perIPHostsOfOneAddressShareOneBudget() throws {
+        var routes: [String: [Site.Response]] = [:]
+        for n in 0..<6 {
+            let links = [(n + 1) % 6, (n + 2) % 6].map { "<a href=\"/r/\($0)\">next</a>" }.joined(separator: " ")
+            routes["/r/\(n)"] = [Site.Response(status: 200, body: "<html><body>\(links)</body></html>",
+                                              contentType: "text/html")]
+        }
+        let site = try Site.start(Site.Configuration(hosts: [Site.Host("shared", address: "127.0.0.2", routes: routes)]))
+        defer { site.stop() }
+        let port = site.endpoint("shared").port
+        let crawl = try Self.crawl(
+            ["http://one.test:\(port)/r/0", "http://two.test:\(port)/r/0", "--per-ip", "--per-host", "1", "--delay",
+             "0.1", "--workers", "2", "--resolve", "one.test:\(port):127.0.0.2", "--resolve",
+             "two.test:\(port):127.0.0.2"], label: "per-ip")
+        #expect(crawl.status == 0, "\(crawl.stderr)")
+        site.stop()
+        let log = try site.log()
+        #expect(log.requests(host: "shared").count == 14, "robots.txt and six pages under each name")
+        #expect(log.maxConcurrency(host: "shared") == 1)
+        #expect((log.smallestStartGap(host: "shared") ?? .max) >= 90_000,
+                "\(Self.closestStarts(log.requests(host: "shared")))")
+        let audits = crawl.report.crawl?.politeness?.hosts ?? []
+        #expect(audits.map(\.host) == ["127.0.0.2"], "one budget, kept by address: \(audits.map(\.host))")
+        #expect(audits.first?.requests == 14)
     }
 }

@@ -20,6 +20,10 @@ struct ControlMessageTests {
         .submitChunk(submission: "s-1", seq: 0, urls: ["http://127.0.0.1:8080/a", "https://example.test/ü?q=1"]),
         .submitChunk(submission: "s-1", seq: 7, urls: []),
         .submitEnd(submission: "s-1", chunks: 8, count: 70_002),
+        .workers,
+        .removeJobs(["j-1", "j-2"]),
+        .removeJobs([]),
+        .pruneJobs(olderThan: 86_400),
     ]
 
     static let replies: [ControlReply] = [
@@ -38,6 +42,13 @@ struct ControlMessageTests {
         .error(message: "unknown job 'j-404'"),
         .submission(SubmissionState(submission: "s-1", chunks: 3, count: 30_000)),
         .submission(SubmissionState(submission: "s-1", chunks: 3, count: 30_000, job: "j-8")),
+        .workers([]),
+        .workers([
+            WorkerStatus(id: "local-1", host: "h", pid: 42, capacity: 64, inFlight: 12, done: 9_000,
+                         lastHeartbeat: 1_732_000_002.25, joinedAt: 1_732_000_000, endpoint: "ipc:///d/local-7.sock",
+                         state: .busy),
+        ]),
+        .removed(RemovedJobs(removed: ["j-1"], refused: [.init(job: "j-2", reason: "job j-2 is running")])),
     ]
 
     @Test("a chunk's URLs travel as a raw frame of lines; a count that disagrees with it is refused")

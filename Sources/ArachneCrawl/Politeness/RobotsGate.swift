@@ -39,6 +39,8 @@ public struct RobotsGate: Sendable {
 
     private var origins: [String: OriginState] = [:]
     private var failures: [String: Int] = [:]
+    /// The Crawl-delay each origin's rules ask of `agent`, in seconds, once known.
+    public private(set) var crawlDelays: [String: Double] = [:]
 
     public init(agent: String, firstRetrySeconds: Double = 60, maxAttempts: Int = 4) {
         self.agent = agent
@@ -94,6 +96,7 @@ public struct RobotsGate: Sendable {
         } else {
             failures[origin] = nil
         }
+        if case .rules(let rules, _) = state, let delay = rules.crawlDelay(for: agent) { crawlDelays[origin] = delay }
         origins[origin] = .known(policy)
         return state
     }
