@@ -10,6 +10,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        // The Prometheus text format for `arachne coordinator --metrics` (rendering only; the listener is ours).
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries and Linux calls, each behind a thin module map.
@@ -47,7 +49,7 @@ let package = Package(
             name: "ArachneArchive", dependencies: ["ArachneCore", "ArachneReport", "CArachneISAL", "CArachneCrypto"]),
         .target(name: "ArachneStore", dependencies: ["ArachneCore", "CArachneSQLite"]),
         .target(name: "ArachneSite", dependencies: ["ArachneCore", "ArachneEventLoop", "ArachneSystem", "CArachneZlib"]),
-        .target(name: "ArachneLinks", dependencies: ["CArachneXML2"]),
+        .target(name: "ArachneLinks", dependencies: ["CArachneXML2", "CArachneZlib"]),
         // Crawl rules: scope, filters, traps. Pure values, with libpsl and PCRE2 behind one wrapper file each.
         .target(name: "ArachneCrawl", dependencies: ["ArachneCore", "ArachneURL", "ArachneLinks", "CArachnePSL", "CArachnePCRE2"]),
 
@@ -57,6 +59,7 @@ let package = Package(
             dependencies: [
                 "ArachneCore", "ArachneProtocol", "ArachneScheduling", "ArachneReport", "ArachneArchive",
                 "ArachneStore", "ArachneFetch", "ArachneZMQ", "ArachneEventLoop", "ArachneCrawl", "ArachneURL", "ArachneLinks",
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
         .target(
@@ -89,16 +92,23 @@ let package = Package(
         .testTarget(name: "ArachneZMQTests", dependencies: ["ArachneZMQ", "ArachneEventLoop"]),
         .testTarget(name: "ArachneStoreTests", dependencies: ["ArachneStore"]),
         .testTarget(name: "ArachneURLTests", dependencies: ["ArachneURL"]),
-        .testTarget(name: "ArachneLinksTests", dependencies: ["ArachneLinks"]),
-        .testTarget(name: "ArachneCrawlTests", dependencies: ["ArachneCrawl", "ArachneCore"]),
+        .testTarget(name: "ArachneLinksTests", dependencies: ["ArachneLinks", "CArachneZlib"]),
+        .testTarget(name: "ArachneCrawlTests", dependencies: ["ArachneCrawl", "ArachneCore", "ArachneLinks"]),
         .testTarget(name: "ArachneLadderTests", dependencies: ["ArachneLadder", "ArachneSite"]),
         // Integration tests run the real `arachne` binary: depending on it makes `swift test` build it.
         .target(
-            name: "ArachneTestSupport", dependencies: ["ArachneSite", "ArachneArchive", "ArachneEventLoop"],
+            name: "ArachneTestSupport",
+            dependencies: ["ArachneSite", "ArachneArchive", "ArachneEventLoop", "ArachneSystem"],
             path: "Tests/ArachneTestSupport"),
+        // The polite-crawl test site (Tests/Fixtures/polite_site.py) and its Swift helpers, tested.
+        .testTarget(name: "ArachneTestSupportTests", dependencies: ["ArachneTestSupport", "ArachneLinks"]),
         .testTarget(
             name: "ArachneClusterTests", dependencies: ["ArachneCluster", "ArachneSite", "ArachneTestSupport", "arachne"]),
         .testTarget(
             name: "ArachneCLITests", dependencies: ["ArachneCLI", "ArachneArchive", "ArachneTestSupport", "arachne"]),
+        // Hosts made of network namespaces on a bridge: needs root (CI); skipped, saying so, elsewhere.
+        .testTarget(
+            name: "ArachneMultiHostTests",
+            dependencies: ["ArachneCluster", "ArachneArchive", "ArachneReport", "ArachneTestSupport", "arachne"]),
     ]
 )

@@ -9,9 +9,9 @@ struct CancelCommand: AsyncParsableCommand {
         commandName: "cancel",
         abstract: "Cancel a job: nothing more is fetched, and requests never fetched end as cancelled records.",
         discussion: """
-            Requests already in flight still finish. `arachne status JOB` shows `cancelling`, then `cancelled`. \
-            Cancelling a job that already ended changes nothing. Exit status: 0 cancelled (or already ended), 1 the \
-            coordinator could not be reached or knows no such job, 2 usage error.
+            Requests already in flight still finish, and their results are kept in the report. `arachne status JOB` \
+            shows `cancelling`, then `cancelled`. Cancelling a job that already ended changes nothing. Exit status: 0 \
+            cancelled (or already ended), 1 the coordinator could not be reached or knows no such job, 2 usage error.
             """)
 
     @Argument(help: ArgumentHelp("The job to cancel.", valueName: "job"))

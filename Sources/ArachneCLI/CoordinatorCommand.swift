@@ -15,12 +15,16 @@ struct CoordinatorCommand: AsyncParsableCommand {
             (arachne.sqlite), the lock file (coordinator.lock: one coordinator per data dir), and each job's report \
             in jobs/JOB/. The control endpoint is $ARACHNE_CONTROL or ipc://DATA_DIR/control.sock. Its local \
             workers connect to a socket of its own (DATA_DIR/local-PID.sock); other workers connect to \
-            ipc://DATA_DIR/workers.sock or to a --listen endpoint (arachne worker --connect tcp://HOST:PORT). Unfinished jobs resume at start, after any crash. \
+            ipc://DATA_DIR/workers.sock or to a --listen endpoint (arachne worker --connect tcp://HOST:PORT). \
+            With --keys DIR every tcp:// endpoint (--listen, --control) uses CURVE: only the public keys in \
+            DIR/workers/ may join as workers and only those in DIR/clients/ may use the control socket (both \
+            folders are read again when they change); a tcp:// endpoint off loopback needs --keys or --insecure. \
+            Unfinished jobs resume at start, after any crash. \
             SIGTERM or SIGINT stops gracefully: no new leases, a short grace for requests in flight, reports and \
             store flushed, workers stopped, exit 0.
             """)
 
-    @Option(help: "Local worker processes (0: only workers that connect to a --listen endpoint).")
+    @Option(help: "Local worker processes (0: only workers that connect, to ipc://DATA_DIR/workers.sock or --listen).")
     var workers: Int = 2
 
     @Option(help: "Requests in flight per local worker.")
@@ -41,6 +45,13 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("drain-grace"), help: "Seconds a graceful stop waits for requests in flight.")
     var drainGrace: Double = 5
 
+    @OptionGroup var security: CoordinatorSecurityOptions
+
+    @Option(help: ArgumentHelp(
+        "Serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9464 (port 0 picks one).",
+        valueName: "host:port"))
+    var metrics: String?
+
     @Option(name: .customLong("heartbeat-ms"), help: .hidden)
     var heartbeatMs: Int64?
 
@@ -49,15 +60,21 @@ struct CoordinatorCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (0...256).contains(workers) else { throw ValidationError("--workers must be between 0 and 256") }
-        guard workers > 0 || !listen.isEmpty else {
-            throw ValidationError("--workers 0 needs --listen, or no worker could ever join")
-        }
         guard (1...100_000).contains(concurrency) else {
             throw ValidationError("--concurrency must be between 1 and 100000 (got \(concurrency))")
         }
         guard drainGrace >= 0 else { throw ValidationError("--drain-grace cannot be negative") }
         for endpoint in listen + (control.map { [$0] } ?? []) {
             if let problem = CoordinatorDefaults.validate(endpoint: endpoint) { throw ValidationError(problem) }
+        }
+        try security.check(listen: listen, control: control)
+        if let metrics {
+            let parts = metrics.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2, UInt16(parts[1]) != nil,
+                  parts[0].split(separator: ".").count == 4 || parts[0].isEmpty
+            else {
+                throw ValidationError("--metrics '\(metrics)' must be HOST:PORT with an IPv4 host, e.g. 127.0.0.1:9464")
+            }
         }
         let heartbeat = heartbeatMs ?? 1_000
         guard heartbeat > 0, (leaseTimeoutMs ?? max(5_000, heartbeat + 1)) > heartbeat else {
@@ -70,12 +87,13 @@ struct CoordinatorCommand: AsyncParsableCommand {
         let signals = stop.installProcessSignalHandlers()
         defer { _ = signals }
         let heartbeat = heartbeatMs ?? 1_000
+        let security = try self.security.load()
         let options = CoordinatorService.Options(
             dataDirectory: dataDir ?? CoordinatorDefaults.dataDirectory(), workers: workers, concurrency: concurrency,
             listen: listen, controlEndpoint: control,
             scheduling: Scheduler.Configuration(heartbeatIntervalMs: heartbeat,
                                                 leaseTimeoutMs: leaseTimeoutMs ?? max(5_000, heartbeat * 5)),
-            drainGrace: drainGrace)
+            drainGrace: drainGrace, security: security, metrics: metrics)
         let log: @Sendable (String) -> Void = { message in
             FileHandle.standardError.write(Data("arachne coordinator: \(message)\n".utf8))
         }
@@ -106,6 +124,11 @@ struct ControlOptions: ParsableArguments {
                                    + "ipc://DATA_DIR/control.sock).", valueName: "endpoint"))
     var control: String?
 
+    @Option(help: ArgumentHelp(
+        "CURVE keys for a tcp:// control endpoint: this client's key pair and the coordinator's public key.",
+        valueName: "dir"))
+    var keys: String?
+
     var dataDirectory: String { CoordinatorDefaults.absolute(dataDir ?? CoordinatorDefaults.dataDirectory()) }
 
     var endpoint: String { control ?? CoordinatorDefaults.controlEndpoint(dataDirectory: dataDirectory) }
@@ -124,8 +147,16 @@ struct ControlOptions: ParsableArguments {
             throw JobCannotRun("cannot reach the coordinator at \(endpoint): no coordinator is running on data dir "
                 + "\(dataDirectory) (start one with `arachne coordinator --data-dir \(dataDirectory)`)")
         }
+        var peerKeys: PeerKeys?
+        if let keys, endpoint.hasPrefix("tcp://") {
+            do {
+                peerKeys = try PeerKeys(directory: keys)
+            } catch {
+                throw JobCannotRun("--keys: \(error)")
+            }
+        }
         do {
-            return ControlSession(client: try ControlClient(endpoint: endpoint, timeout: timeout))
+            return ControlSession(client: try ControlClient(endpoint: endpoint, timeout: timeout, keys: peerKeys))
         } catch {
             throw JobCannotRun("cannot start a control client: \(error)")
         }
@@ -142,6 +173,8 @@ struct ControlSession {
     func send(_ request: ControlRequest) async throws -> ControlReply {
         do {
             return try await client.send(request)
+        } catch where error.kind == .refused {
+            throw JobCannotRun("the coordinator at \(client.endpoint) refused this client: \(error.description)")
         } catch {
             throw JobCannotRun("cannot reach the coordinator at \(client.endpoint): \(error.description)")
         }

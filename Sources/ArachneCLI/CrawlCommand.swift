@@ -39,15 +39,22 @@ struct CrawlCommand: AsyncParsableCommand {
                                valueName: "endpoint"))
     var listen: [String] = []
 
+    @OptionGroup var security: ClusterSecurityOptions
+
     @Option(help: "The report directory (default: ./arachne-out/crawl-TIMESTAMP).")
     var out: String?
 
+    @Flag(help: "Replace a report already in --out DIR (its report.json, records.ndjson and WARC files).")
+    var force = false
+
     func validate() throws {
+        try OutputDirectory.check(out, force: force)
         guard (0...256).contains(workers) else { throw ValidationError("--workers must be between 0 and 256") }
         guard (1...100_000).contains(concurrency) else {
             throw ValidationError("--concurrency must be between 1 and 100000 (got \(concurrency))")
         }
         guard !seeds.isEmpty || urlFile != nil else { throw ValidationError("give at least one seed URL, or --url-file FILE") }
+        try security.check(listen: listen)
     }
 
     func run() async throws {
@@ -55,11 +62,16 @@ struct CrawlCommand: AsyncParsableCommand {
         let spec = crawl.jobSpec(seeds: CrawlOptions.uniqueSeeds(urls), concurrency: concurrency,
                                  settings: fetch.settings)
         let id = JobNaming.localID(prefix: "crawl")
-        var options = ClusterRun.Options(id: id, spec: spec, outputDirectory: out ?? "arachne-out/\(id)",
-                                         workers: workers, listen: listen)
+        let directory = out ?? "arachne-out/\(id)"
+        try OutputDirectory.prepare(directory, force: force)
+        var options = ClusterRun.Options(id: id, spec: spec, outputDirectory: directory, workers: workers,
+                                         listen: listen)
         options.inProcessWorker = workers == 0
-        let report = try await ClusterCommandSupport.run(options)
+        options.security = try security.load()
+        let stop = StopSignal()
+        let report = try await ClusterCommandSupport.run(options, stop: stop)
         print(ReportRenderer.summaryText(report), terminator: "")
         print("report: \(report.job.outputDir)/report.json")
+        try Interruption.check(stop, report: report)
     }
 }

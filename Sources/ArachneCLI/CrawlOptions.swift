@@ -38,14 +38,6 @@ struct CrawlOptions: ParsableArguments {
         "Follow rel=nofollow links and links of pages whose robots meta tag or X-Robots-Tag says nofollow."))
     var followNofollow = false
 
-    /// Nil when not given: a crawl then takes 2; `submit` of a list job reads it as its connections to one host
-    /// (0, no limit, when not given).
-    @Option(name: .customLong("per-host"), help: ArgumentHelp(
-        "Requests in flight to one host at most, however many workers the cluster has (default: 2). For a list job "
-            + "(`submit` without --crawl): connections to one host at most on each worker (default: no limit).",
-        valueName: "n"))
-    var perHost: Int?
-
     @Option(name: .customLong("delay"), help: ArgumentHelp(
         "Seconds between the starts of two requests to one host (a robots.txt Crawl-delay is a floor this does not "
             + "lower).", valueName: "seconds"))
@@ -57,12 +49,18 @@ struct CrawlOptions: ParsableArguments {
     var maxCrawlDelay: Double = 30
 
     @Flag(name: .customLong("per-ip"), help: ArgumentHelp(
-        "Hosts that resolve to one IP address share one --per-host and --delay budget."))
+        "Hosts that resolve to one IP address share one --per-host and --delay budget (the coordinator looks each "
+            + "host up once; --resolve pins count)."))
     var perIP = false
 
     @Flag(name: .customLong("no-robots"), help: ArgumentHelp(
         "Do not fetch or obey robots.txt (a warning says so and the report records it)."))
     var noRobots = false
+
+    @Option(name: .customLong("robots-retry"), help: ArgumentHelp(
+        "Seconds before an unreachable robots.txt (5xx, no answer) is tried again, doubled per failure; after four "
+            + "failures the origin's pages are given up.", valueName: "seconds", visibility: .hidden))
+    var robotsRetry: Double = 60
 
     @Flag(name: .customLong("no-sitemaps"), help: ArgumentHelp(
         "Do not read the Sitemap: lines of robots.txt."))
@@ -86,8 +84,9 @@ struct CrawlOptions: ParsableArguments {
         CrawlOptionsSpec(
             scope: scope, include: include, exclude: exclude, maxDepth: maxDepth, maxPages: maxPages,
             maxPagesPerHost: maxPagesPerHost, trapDefences: !noTrapDefences, followNofollow: followNofollow,
-            perHost: perHost ?? 2, delayMs: Self.milliseconds(delay), maxCrawlDelayMs: Self.milliseconds(maxCrawlDelay),
-            robots: !noRobots, sitemaps: !noSitemaps, perIP: perIP)
+            perHost: 2, delayMs: Self.milliseconds(delay), maxCrawlDelayMs: Self.milliseconds(maxCrawlDelay),
+            robots: !noRobots, sitemaps: !noSitemaps, perIP: perIP,
+            robotsRetryMs: max(1, Self.milliseconds(robotsRetry)))
     }
 
     /// Seconds as whole milliseconds; negative and non-finite values become -1 so validation names them.
@@ -151,7 +150,13 @@ struct CrawlOptions: ParsableArguments {
     /// The job spec of a crawl: redirects are not followed inside a fetch (their targets enter the frontier), and
     /// the private-address guard is on.
     func jobSpec(seeds: [String], concurrency: Int, settings: FetchSettings, name: String? = nil) -> JobSpec {
+        if noRobots {
+            Terminal.warn("--no-robots: robots.txt is neither fetched nor obeyed; every host's audit row says so")
+        }
         var settings = settings
+        var spec = spec
+        // `--per-host` (a fetch option) is, in a crawl, the cluster-wide limit per host; a crawl's default is 2.
+        if settings.perHostConnections > 0 { spec.perHost = settings.perHostConnections }
         settings.maxRedirects = 0
         settings.addressPolicy = addressPolicy(seeds: seeds)
         return JobSpec(urls: seeds, repeatCount: 1, concurrency: concurrency, settings: settings, name: name,

@@ -19,6 +19,9 @@ public struct DiffCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The report compared with it.", valueName: "b"))
     var b: String
 
+    @Option(name: .customLong("data-dir"), help: ReportTarget.dataDirHelp)
+    var dataDir: String?
+
     public init() {}
 
     public func validate() throws {
@@ -28,8 +31,8 @@ public struct DiffCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let first = try ReportTarget.load(a, command: "diff")
-        let second = try ReportTarget.load(b, command: "diff")
+        let first = try ReportTarget.load(a, command: "diff", dataDirectory: dataDir)
+        let second = try ReportTarget.load(b, command: "diff", dataDirectory: dataDir)
         FileHandle.standardOutput.write(Data(ReportDiff.render(first.report, second.report).utf8))
     }
 }

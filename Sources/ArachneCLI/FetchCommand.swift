@@ -12,16 +12,23 @@ struct FetchCommand: AsyncParsableCommand {
 
     @OptionGroup var input: JobInputOptions
     @OptionGroup var fetch: FetchSettingsOptions
-    @OptionGroup var connections: ConnectionLimitOptions
 
     @Option(help: "The report directory (default: ./arachne-out/fetch-TIMESTAMP).")
     var out: String?
 
+    @Flag(help: "Replace a report already in --out DIR (its report.json, records.ndjson and WARC files).")
+    var force = false
+
+    func validate() throws {
+        try OutputDirectory.check(out, force: force)
+    }
+
     func run() async throws {
         let urls = try input.jobURLs()
-        let spec = urls.spec(repeatCount: input.repeatCount, concurrency: input.concurrency, settings: fetch.settings(perHost: connections.perHost))
+        let spec = urls.spec(repeatCount: input.repeatCount, concurrency: input.concurrency, settings: fetch.settings)
         let id = JobNaming.localID(prefix: "fetch")
         let directory = out ?? "arachne-out/\(id)"
+        try OutputDirectory.prepare(directory, force: force)
         let stop = StopSignal()
         let signals = stop.installProcessSignalHandlers()
         defer { _ = signals }
@@ -40,6 +47,7 @@ struct FetchCommand: AsyncParsableCommand {
         Terminal.endProgress()
         print(ReportRenderer.summaryText(report), terminator: "")
         print("report: \(directory)/report.json")
+        try Interruption.check(stop, report: report)
     }
 }
 

@@ -12,10 +12,11 @@ struct JobInputOptions: ParsableArguments {
         valueName: "file"))
     var urlFile: String?
 
-    @Option(name: .customLong("repeat"), help: "Fetch each URL this many times.")
+    // `.unconditional`: "--repeat -1" is a bad count to name, not a missing value.
+    @Option(name: .customLong("repeat"), parsing: .unconditional, help: "Fetch each URL this many times.")
     var repeatCount: Int = 1
 
-    @Option(help: "Requests in flight at once (per worker in a cluster).")
+    @Option(parsing: .unconditional, help: "Requests in flight at once (per worker in a cluster).")
     var concurrency: Int = 64
 
     func validate() throws {
@@ -36,13 +37,26 @@ struct JobInputOptions: ParsableArguments {
 
     /// The URLs as a stream: the arguments, then the URL file (or standard input, for "-") read as it goes.
     func urlStream() throws -> InputURLs {
-        let (arguments, problems) = checkedArguments()
+        var arguments: [String] = []
+        var problems: [BadURLLine] = []
+        for (index, url) in urls.enumerated() {
+            do {
+                arguments.append(try TargetURL(validating: url).string)
+            } catch {
+                problems.append(BadURLLine(source: "argument", line: index + 1, text: url, reason: error.reason))
+            }
+        }
         var file: URLStream?
         if let urlFile {
             if urlFile == "-" {
                 file = URLStream(fileDescriptor: STDIN_FILENO, source: "<stdin>")
             } else {
-                file = URLStream(fileDescriptor: try Self.openURLFile(urlFile), source: urlFile)
+                try Self.refuseDirectory(urlFile)
+                let descriptor = open(urlFile, O_RDONLY | O_CLOEXEC)
+                guard descriptor >= 0 else {
+                    throw JobCannotRun("cannot read URL file '\(urlFile)': \(String(cString: strerror(errno)))")
+                }
+                file = URLStream(fileDescriptor: descriptor, source: urlFile)
             }
         }
         return InputURLs(arguments: arguments, argumentProblems: problems, file: file)
@@ -54,8 +68,29 @@ struct JobInputOptions: ParsableArguments {
     /// their numbers and skipped; a job with no usable URL cannot run.
     func jobURLs() throws -> JobURLs {
         guard let urlFile else { return JobURLs(inline: try loadURLs().map(\.string), list: nil) }
-        let (arguments, argumentProblems) = checkedArguments()
-        let descriptor = urlFile == "-" ? STDIN_FILENO : try Self.openURLFile(urlFile)
+        var arguments: [String] = []
+        var argumentProblems: [BadURLLine] = []
+        for (index, url) in urls.enumerated() {
+            do {
+                arguments.append(try TargetURL(validating: url).string)
+            } catch {
+                argumentProblems.append(BadURLLine(source: "argument", line: index + 1, text: url,
+                                                   reason: error.reason))
+            }
+        }
+        var descriptor = STDIN_FILENO
+        if urlFile != "-" {
+            try Self.refuseDirectory(urlFile)
+            descriptor = open(urlFile, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else {
+                let reason = switch errno {
+                case ENOENT: "no such file"
+                case EACCES: "permission denied"
+                default: String(cString: strerror(errno))
+                }
+                throw JobCannotRun("cannot read URL file '\(urlFile)': \(reason)")
+            }
+        }
         defer { if descriptor != STDIN_FILENO { close(descriptor) } }
         let list: URLFileList
         do {
@@ -72,36 +107,12 @@ struct JobInputOptions: ParsableArguments {
         return JobURLs(inline: [], list: list)
     }
 
-    /// The arguments that are usable URLs, and the others as bad lines numbered by position.
-    private func checkedArguments() -> ([String], [BadURLLine]) {
-        var arguments: [String] = []
-        var problems: [BadURLLine] = []
-        for (index, url) in urls.enumerated() {
-            do {
-                arguments.append(try TargetURL(validating: url).string)
-            } catch {
-                problems.append(BadURLLine(source: "argument", line: index + 1, text: url, reason: error.reason))
-            }
-        }
-        return (arguments, problems)
-    }
-
-    /// Opens a URL file for reading, or says why it cannot be read.
-    private static func openURLFile(_ path: String) throws -> Int32 {
+    /// A directory given as a URL file is named as such (opening one succeeds, reading it fails).
+    static func refuseDirectory(_ urlFile: String) throws {
         var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw JobCannotRun("cannot read URL file '\(path)': it is a directory")
+        if FileManager.default.fileExists(atPath: urlFile, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw JobCannotRun("cannot read URL file '\(urlFile)': it is a directory, not a file of URLs")
         }
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            let reason = switch errno {
-            case ENOENT: "no such file"
-            case EACCES: "permission denied"
-            default: String(cString: strerror(errno))
-            }
-            throw JobCannotRun("cannot read URL file '\(path)': \(reason)")
-        }
-        return descriptor
     }
 
     /// Reads and checks URLs given as arguments and in a URL file (or standard input, for "-").
@@ -113,9 +124,12 @@ struct JobInputOptions: ParsableArguments {
             if urlFile == "-" {
                 text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
             } else {
+                try refuseDirectory(urlFile)
                 guard let data = FileManager.default.contents(atPath: urlFile) else {
+                    let exists = FileManager.default.fileExists(atPath: urlFile)
                     throw JobCannotRun("cannot read URL file '\(urlFile)': "
-                        + (FileManager.default.fileExists(atPath: urlFile) ? "permission denied" : "no such file"))
+                        + (!exists ? "no such file" : FileManager.default.isReadableFile(atPath: urlFile)
+                            ? "reading it failed" : "permission denied"))
                 }
                 text = String(decoding: data, as: UTF8.self)
             }
@@ -151,6 +165,11 @@ struct FetchSettingsOptions: ParsableArguments {
         "Pin a host name to an address, as curl's --resolve.", valueName: "host:port:addr"))
     var resolve: [String] = []
 
+    @Option(name: .customLong("per-host"), help: ArgumentHelp(
+        "Connections to one host at most (0: no limit); in a cluster, on each worker. In a crawl, requests in "
+            + "flight to one host at most across the whole cluster (default 2).", valueName: "n"))
+    var perHost: Int = 0
+
     @Option(name: .customLong("body-cap"), help: "Body bytes kept per response; the rest is counted, not kept.")
     var bodyCap: Int = 1 << 20
 
@@ -179,6 +198,7 @@ struct FetchSettingsOptions: ParsableArguments {
         guard connectTimeout > 0 else { throw ValidationError("--connect-timeout must be positive") }
         guard maxRedirects >= 0 else { throw ValidationError("--max-redirects cannot be negative") }
         guard bodyCap >= 0 else { throw ValidationError("--body-cap cannot be negative") }
+        guard perHost >= 0 else { throw ValidationError("--per-host cannot be negative") }
         for entry in resolve where entry.split(separator: ":").count < 3 {
             throw ValidationError("--resolve '\(entry)' is not HOST:PORT:ADDRESS")
         }
@@ -190,29 +210,12 @@ struct FetchSettingsOptions: ParsableArguments {
         }
     }
 
-    /// The settings, with no limit on connections to one host (see `settings(perHost:)`).
-    var settings: FetchSettings { settings(perHost: 0) }
-
-    /// The settings with at most `perHost` connections to one host (0: no limit).
-    func settings(perHost: Int) -> FetchSettings {
+    var settings: FetchSettings {
         FetchSettings(
             connectTimeoutMs: Int(connectTimeout * 1000), totalTimeoutMs: Int(timeout * 1000),
             maxRedirects: maxRedirects, userAgent: userAgent, acceptEncoding: acceptEncoding,
             perHostConnections: perHost, bodyCap: bodyCap, maxResponseBytes: maxResponse, keepBodies: !noBodies,
             resolve: resolve, insecure: insecure, caCertPath: caCert, headers: headers, forbidReuse: noKeepAlive)
-    }
-}
-
-/// `--per-host` of a list job (`fetch`, `run`): connections to one host at most. Commands that also take crawl
-/// options (`submit`, `crawl`) read `--per-host` there, where it is also the crawl's per-host limit: one option, two
-/// meanings by job kind, instead of two options of one name (which the argument parser refuses).
-struct ConnectionLimitOptions: ParsableArguments {
-    @Option(name: .customLong("per-host"), help: ArgumentHelp(
-        "Connections to one host at most (0: no limit); in a cluster, on each worker.", valueName: "n"))
-    var perHost: Int = 0
-
-    func validate() throws {
-        guard perHost >= 0 else { throw ValidationError("--per-host cannot be negative") }
     }
 }
 

@@ -136,15 +136,16 @@ enum StatusText {
 }
 
 /// Before `arachne report JOB` reads a job's report.json: when JOB is a job id and a coordinator runs on the
-/// default data dir (or `$ARACHNE_CONTROL`), asks it to write a fresh report.json for a running job. Quiet and
-/// quick when no coordinator runs: the report on disk is shown, and its `job.state` tells whether it is final.
+/// data dir (`--data-dir`, else the default) or at `$ARACHNE_CONTROL`, asks it to write a fresh report.json for a
+/// running job. Quiet and quick when no coordinator runs: the report on disk is shown, and its `job.state` tells
+/// whether it is final.
 enum CoordinatorReportRefresh {
-    static func refreshIfRunning(_ target: String) {
+    static func refreshIfRunning(_ target: String, dataDirectory given: String? = nil) {
         guard !FileManager.default.fileExists(atPath: target), !target.contains("/"), !target.hasSuffix(".json"),
               !target.hasPrefix(".")
         else { return }
         let environment = ProcessInfo.processInfo.environment
-        let dataDirectory = CoordinatorDefaults.absolute(CoordinatorDefaults.dataDirectory(environment))
+        let dataDirectory = CoordinatorDefaults.absolute(given ?? CoordinatorDefaults.dataDirectory(environment))
         let explicit = !(environment["ARACHNE_CONTROL"] ?? "").isEmpty
         guard explicit || DataDirectoryLock.isHeld(dataDirectory: dataDirectory) == true else { return }
         let endpoint = CoordinatorDefaults.controlEndpoint(dataDirectory: dataDirectory, environment: environment)

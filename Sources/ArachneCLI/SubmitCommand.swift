@@ -18,7 +18,8 @@ struct SubmitCommand: AsyncParsableCommand {
             --concurrency; a job's --concurrency below it caps the job's requests on each worker (queued ones \
             included), for a polite crawl beside others. Exit status: \
             0 submitted (with --wait: the job ended, completed or cancelled), 1 the coordinator could not be \
-            reached, refused the job, or the job failed, 2 usage error.
+            reached, refused the job, or the job failed, 2 usage error, 130 Ctrl-C stopped --wait (the job goes \
+            on).
             """)
 
     @OptionGroup var input: JobInputOptions
@@ -67,7 +68,26 @@ struct SubmitCommand: AsyncParsableCommand {
         }
         // Unbuffered, so a script or a person sees the id at once, even while --wait follows the job.
         FileHandle.standardOutput.write(Data("\(job)\n".utf8))
-        if wait { try await JobFollower.follow(job, session: session) }
+        if wait {
+            let interrupt = Self.onInterrupt(job)
+            defer { interrupt.cancel() }
+            try await JobFollower.follow(job, session: session)
+        }
+    }
+
+    /// Ctrl-C during `--wait` stops waiting, not the job: say so, and how to follow or cancel it, then exit 130.
+    private static func onInterrupt(_ job: String) -> any DispatchSourceSignal {
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler {
+            Terminal.endProgress()
+            Terminal.warn(
+                "stopped waiting; job \(job) continues on the coordinator (arachne status \(job) shows it, "
+                    + "arachne cancel \(job) stops it)")
+            Foundation.exit(128 + SIGINT)
+        }
+        source.resume()
+        return source
     }
 }
 
@@ -76,7 +96,7 @@ extension SubmitCommand {
     /// goes; bad lines are reported with their numbers and skipped; a progress line on a terminal.
     private func stream(_ session: ControlSession) async throws -> String {
         let spec = JobSpec(urls: [], repeatCount: input.repeatCount, concurrency: input.concurrency,
-                           settings: fetch.settings(perHost: crawlOptions.perHost ?? 0), name: name)
+                           settings: fetch.settings, name: name)
         let uploader = SubmissionUploader(submission: submissionID ?? SubmissionUploader.newSubmissionID(),
                                           spec: spec)
         let lines = try input.urlStream()
@@ -149,7 +169,8 @@ enum JobFollower {
                             growing: CrawlGrowth.shared.observe(status.total, at: elapsed)))
                     } else {
                         Terminal.progress(Terminal.progressLine(
-                            done: status.done, total: status.total, failed: status.failed, elapsed: elapsed))
+                            done: status.done, total: status.total, failed: status.failed, elapsed: elapsed,
+                            workers: status.workers))
                     }
                 }
             }

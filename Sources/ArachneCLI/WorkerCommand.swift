@@ -18,29 +18,53 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "This worker's name (default: HOST-PID).")
     var id: String?
 
+    @Option(help: ArgumentHelp(
+        "CURVE keys for a tcp:// coordinator: this worker's key pair and the coordinator's public key.",
+        valueName: "dir"))
+    var keys: String?
+
     @Option(name: .customLong("parent-pid"), help: .hidden)
     var parentPID: Int32?
 
     @Option(name: .customLong("protocol-version"), help: .hidden)
     var protocolVersion: UInt16?
 
+    @Flag(name: .customLong("quiet-lifecycle"), help: .hidden)
+    var quietLifecycle = false
+
     func validate() throws {
         guard (1...100_000).contains(concurrency) else { throw ValidationError("--concurrency must be 1…100000") }
         guard connect.hasPrefix("tcp://") || connect.hasPrefix("ipc://") else {
             throw ValidationError("--connect '\(connect)' must be a tcp:// or ipc:// endpoint")
         }
+        if keys != nil && !connect.hasPrefix("tcp://") {
+            throw ValidationError("--keys is for tcp:// endpoints; an ipc:// endpoint is guarded by its data dir's "
+                + "file permissions")
+        }
     }
 
     func run() async throws {
-        let configuration = WorkerConfiguration(
+        var peerKeys: PeerKeys?
+        if let keys {
+            do {
+                peerKeys = try PeerKeys(directory: keys)
+            } catch {
+                throw JobCannotRun("--keys: \(error)")
+            }
+        }
+        var configuration = WorkerConfiguration(
             endpoint: connect, workerID: id ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())",
             capacity: concurrency, parentPID: parentPID,
-            announcedVersion: protocolVersion.map { ProtocolVersion($0) } ?? .current)
-        switch try await Worker.run(configuration) {
+            announcedVersion: protocolVersion.map { ProtocolVersion($0) } ?? .current, keys: peerKeys)
+        configuration.logsLifecycle = !quietLifecycle
+        let stop = StopSignal()
+        let sources = stop.installProcessSignalHandlers()
+        defer { withExtendedLifetime(sources) {} }
+        switch try await Worker.run(configuration, stop: stop) {
         case .finished:
             return
         case .refused(let reason):
-            throw JobCannotRun("the coordinator refused this worker: \(reason)")
+            throw JobCannotRun("the coordinator at \(connect) refused this worker: \(reason)")
         case .failed(let reason):
             throw JobCannotRun(reason)
         }

@@ -20,6 +20,8 @@ public enum ClusterRun {
         public var inProcessWorker = false
         /// Extra endpoints for workers on other machines, e.g. `tcp://0.0.0.0:5555`.
         public var listen: [String]
+        /// CURVE for the `tcp://` endpoints among `listen`; nil: plain.
+        public var security: CoordinatorSecurity?
         /// The `arachne` binary the workers run.
         public var executable: URL
         public var scheduling: Scheduler.Configuration
@@ -27,6 +29,8 @@ public enum ClusterRun {
         public var workerStartTimeout: Double
         /// Submit the job only once every local worker has joined (at most `workerStartTimeout`), so the job's
         /// duration is the fetching alone, as on a coordinator whose workers are running (the ladder's cluster rung).
+        /// A crawl always waits: each of its hosts stays with the worker that claims it first, and a worker claims
+        /// its share of the hosts with work among the workers there, so they spread only over workers that joined.
         public var awaitWorkers = false
         /// Called once the job has ended with how long the workers took to join (0 unless `awaitWorkers`) and how
         /// long the job ran, in seconds.
@@ -61,7 +65,7 @@ public enum ClusterRun {
 
         let coordinator = try await Coordinator(
             listen: ["ipc://\(socketDirectory)/workers.sock"] + options.listen, configuration: options.scheduling,
-            log: log)
+            security: options.security, log: log)
         let recorder: JobRecorder
         do {
             recorder = try JobRecorder(directory: options.outputDirectory, keepBodies: options.spec.settings.keepBodies,
@@ -71,7 +75,8 @@ public enum ClusterRun {
             throw error
         }
         let pool = LocalWorkerPool(executable: options.executable, endpoint: coordinator.endpoints[0],
-                                   concurrency: options.spec.concurrency, onEvent: log)
+                                   concurrency: options.spec.concurrency, extraArguments: ["--quiet-lifecycle"],
+                                   onEvent: log)
         do {
             try pool.start(count: options.workers)
         } catch {
@@ -80,8 +85,9 @@ public enum ClusterRun {
         }
         var inProcess: Task<Void, Never>?
         if options.workers == 0 && options.inProcessWorker {
-            let configuration = WorkerConfiguration(
+            var configuration = WorkerConfiguration(
                 endpoint: coordinator.endpoints[0], workerID: "local-0", capacity: options.spec.concurrency)
+            configuration.logsLifecycle = false
             inProcess = Task {
                 if case .failed(let reason) = (try? await Worker.run(configuration)) ?? .failed("did not start") {
                     log("in-process worker: \(reason)")
@@ -89,7 +95,7 @@ public enum ClusterRun {
             }
         }
         var startup = 0.0
-        if options.awaitWorkers {
+        if options.awaitWorkers || options.spec.isCrawl {
             let clock = ContinuousClock.now
             while await coordinator.workerCounts().everJoined < options.workers,
                   ContinuousClock.now - clock < .seconds(options.workerStartTimeout)

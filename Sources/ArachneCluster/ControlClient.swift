@@ -12,6 +12,8 @@ public struct ControlClientError: Error, CustomStringConvertible, Sendable {
         case unreachable
         /// The answer was not a control reply.
         case badReply
+        /// The coordinator refused this client's key, or the two disagree on security (CURVE against plaintext).
+        case refused
     }
 
     public var kind: Kind
@@ -32,6 +34,8 @@ public final class ControlClient: Sendable {
     public let endpoint: String
     /// Seconds to wait for each answer.
     public let timeout: Double
+    /// Its CURVE keys for a secured `tcp://` endpoint; nil: plaintext.
+    public let keys: PeerKeys?
     private let loop: EventLoop
     private let context = ZMQContext()
     private let state = LoopBox(ClientState())
@@ -39,6 +43,7 @@ public final class ControlClient: Sendable {
     /// Loop-confined state: the socket and the requests waiting for their answers, oldest first.
     private final class ClientState {
         var channel: ZMQChannel?
+        var monitor: ZMQMonitor?
         var waiting: [Waiting] = []
         var nextID = 0
     }
@@ -49,15 +54,18 @@ public final class ControlClient: Sendable {
         var timer: TimerID?
     }
 
-    public init(endpoint: String, timeout: Double = 3) throws {
+    public init(endpoint: String, timeout: Double = 3, keys: PeerKeys? = nil) throws {
         self.endpoint = endpoint
         self.timeout = timeout
+        self.keys = keys
         loop = try EventLoop(name: "arachne-control-client")
     }
 
     deinit {
         let state = state
         loop.execute {
+            state.value.monitor?.close()
+            state.value.monitor = nil
             state.value.channel?.close()
             state.value.channel = nil
         }
@@ -125,6 +133,7 @@ public final class ControlClient: Sendable {
         }
         let state = state
         let endpoint = endpoint
+        let keys = endpoint.hasPrefix("tcp://") ? keys : nil
         let timeoutMs = Int(timeout * 1000)
         loop.execute { [context, loop] in
             let client = state.value
@@ -133,6 +142,8 @@ public final class ControlClient: Sendable {
                 let waiting = client.waiting
                 client.waiting.removeAll()
                 for entry in waiting { if let timer = entry.timer { loop.cancelTimer(timer) } }
+                client.monitor?.close()
+                client.monitor = nil
                 client.channel?.close()
                 client.channel = nil
                 for entry in waiting { entry.done(.failure(error)) }
@@ -140,6 +151,15 @@ public final class ControlClient: Sendable {
             do {
                 if client.channel == nil {
                     let socket = try ZMQSocket(context: context, type: .dealer)
+                    if let keys { try socket.makeCurveClient(keys: keys.keyPair, serverKey: keys.serverKey) }
+                    // A refused key or a security mismatch fails the waiting requests at once, saying why, rather
+                    // than at the timeout.
+                    var watch = ConnectionWatch(endpoint: endpoint, role: .client, keys: keys, now: EventLoop.now())
+                    client.monitor = try ZMQMonitor(socket: socket, context: context, loop: loop) { event in
+                        if case .refused(let reason) = watch.note(event, now: EventLoop.now()) {
+                            failAll(ControlClientError(.refused, reason))
+                        }
+                    }
                     try socket.connect(endpoint)
                     client.channel = try ZMQChannel(socket: socket, loop: loop) { frames in
                         guard !client.waiting.isEmpty else { return }

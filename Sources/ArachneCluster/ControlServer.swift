@@ -31,6 +31,9 @@ struct ControlCall: Sendable {
         case .submitBegin: "submitBegin"
         case .submitChunk: "submitChunk"
         case .submitEnd: "submitEnd"
+        case .workers: "workers"
+        case .removeJobs: "removeJobs"
+        case .pruneJobs: "pruneJobs"
         }
     }
 }
@@ -88,30 +91,52 @@ final class ControlServer: Sendable {
     }
     private let log: @Sendable (String) -> Void
 
+    /// How a `tcp://` control endpoint is secured: a CURVE server in the coordinator's context (whose ZAP handler
+    /// checks clients' keys against `clients/`), checked by `verify` (the start-up probe) before it is read.
+    struct Secured: Sendable {
+        var context: ZMQContext
+        var security: CoordinatorSecurity
+        var verify: @Sendable (String) async throws -> Void
+    }
+
     /// Binds the ROUTER on `endpoint` and starts answering.
-    init(endpoint: String, log: @escaping @Sendable (String) -> Void,
+    init(endpoint: String, secured: Secured? = nil, log: @escaping @Sendable (String) -> Void,
          onCall: @escaping @Sendable (ControlCall) -> Void) async throws
     {
         let loop = try EventLoop(name: "arachne-control")
         self.loop = loop
         self.log = log
-        let context = ZMQContext()
+        let context = secured?.context ?? ZMQContext()
         self.context = context
         let channel = LoopBox<ZMQChannel?>(nil)
         self.channel = channel
+        let bound = LoopBox<ZMQSocket?>(nil)
+        let isSecured = secured != nil && CoordinatorSecurity.isSecured(endpoint)
         do {
-            self.endpoint = try await loop.submit { [refusal] in
+            self.endpoint = try await loop.submit {
                 let socket = try ZMQSocket(context: context, type: .router)
+                if let secured, isSecured {
+                    try secured.security.secure(socket, domain: .control)
+                } else if endpoint.hasPrefix("tcp://") {
+                    try CoordinatorSecurity.limit(socket, domain: .control)
+                }
                 try socket.bind(endpoint)
-                let bound = try socket.lastEndpoint()
+                bound.value = socket
+                return try socket.lastEndpoint()
+            }
+            if let secured, isSecured { try await secured.verify(self.endpoint) }
+            try await loop.submit { [refusal] in
+                guard let socket = bound.value else { return }
+                bound.value = nil
                 let responder = ControlResponder(loop: loop, channel: channel, log: log)
                 channel.value = try ZMQChannel(socket: socket, loop: loop) { frames in
                     Self.received(frames, responder: responder, onCall: onCall, refusal: refusal, log: log)
                 }
-                return bound
             }
         } catch {
+            _ = try? await loop.submit { bound.value?.close() }
             loop.shutdown()
+            if let error = error as? CoordinatorError { throw error }
             throw CoordinatorError("cannot listen for control requests on \(endpoint): \(error)")
         }
     }

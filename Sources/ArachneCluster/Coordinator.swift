@@ -12,38 +12,86 @@ import Synchronization
 /// results into each job's output directory, and reports. Safe to use from any task: every call hops to the loop.
 public final class Coordinator: Sendable {
     public let loop: EventLoop
-    private let context: ZMQContext
+    /// Its ZeroMQ context: a secured control socket is made from it, so the same ZAP handler answers it.
+    let context: ZMQContext
     private let core: LoopBox<CoordinatorCore>
+    /// Workers with a session now, readable from any thread without a hop to the loop.
+    let connectedWorkers: ConnectedWorkerCount
     /// Endpoints workers can connect to.
     public let endpoints: [String]
+    /// How its `tcp://` endpoints are secured; nil: they are plain.
+    public let security: CoordinatorSecurity?
     private let stopped = Atomic<Bool>(false)
 
     /// Starts a coordinator listening on `endpoints` (e.g. `ipc:///tmp/x.sock`, `tcp://127.0.0.1:*`).
+    ///
+    /// With `security`, the ZAP handler starts first, every `tcp://` endpoint is a CURVE server whose peers' keys
+    /// are checked against `workers/`, and each is probed (`SecurityProbe`: an unknown key and a plaintext peer
+    /// must be refused) before any message is read from it; a failed probe stops the start.
     public init(listen endpoints: [String], configuration: Scheduler.Configuration = .init(),
-                log: @escaping @Sendable (String) -> Void = { _ in }) async throws
+                security: CoordinatorSecurity? = nil, log: @escaping @Sendable (String) -> Void = { _ in }) async throws
     {
         loop = try EventLoop(name: "arachne-coord")
         let context = ZMQContext()
         self.context = context
+        self.security = security
         let loop = self.loop
         do {
-            let (core, bound) = try await loop.submit {
+            let (core, bound, connected) = try await loop.submit {
                 let core = CoordinatorCore(loop: loop, configuration: configuration, log: log)
                 var bound: [String] = []
                 do {
-                    for endpoint in endpoints { bound.append(try core.listen(endpoint, context: context)) }
+                    if let security { try core.startZAP(security, context: context) }
+                    for endpoint in endpoints {
+                        bound.append(try core.bind(endpoint, context: context, security: security))
+                    }
                 } catch {
                     core.shutdown(reason: "startup failed")
                     throw CoordinatorError("cannot listen on \(endpoints.joined(separator: ", ")): \(error)")
                 }
-                return (LoopBox(core), bound)
+                return (LoopBox(core), bound, core.connectedWorkers)
             }
             self.core = core
             self.endpoints = bound
+            self.connectedWorkers = connected
+            do {
+                if let security {
+                    for endpoint in bound where CoordinatorSecurity.isSecured(endpoint) {
+                        try await Self.probe(endpoint, security: security, core: core, context: context, loop: loop)
+                    }
+                }
+                try await loop.submit { try core.value.attachBound() }
+            } catch {
+                _ = try? await loop.submit { core.value.shutdown(reason: "startup failed") }
+                throw error
+            }
         } catch {
             loop.shutdown()
             throw error
         }
+    }
+
+    /// Checks on the loop that a bound, secured endpoint refuses an unknown key and a plaintext peer.
+    private static func probe(_ endpoint: String, security: CoordinatorSecurity, core: LoopBox<CoordinatorCore>,
+                              context: ZMQContext, loop: EventLoop) async throws
+    {
+        let result: Result<Void, CoordinatorError> = await withCheckedContinuation { continuation in
+            loop.execute {
+                guard let zap = core.value.zap else {
+                    continuation.resume(returning: .failure(CoordinatorError("no ZAP handler is running")))
+                    return
+                }
+                SecurityProbe(endpoint: endpoint, serverKey: security.keys.keyPair.publicKey, context: context,
+                              loop: loop, zap: zap) { continuation.resume(returning: $0) }
+            }
+        }
+        try result.get()
+    }
+
+    /// Checks that another secured endpoint of this coordinator's context (its control socket) fails closed.
+    func verifySecured(_ endpoint: String) async throws {
+        guard let security else { return }
+        try await Self.probe(endpoint, security: security, core: core, context: context, loop: loop)
     }
 
     /// Starts a job. Records go to `recorder` as they arrive; `resume` names keys already done (after a restart).
@@ -62,7 +110,8 @@ public final class Coordinator: Sendable {
     /// Hands a job to the core on its loop: a crawl with the URLs its frontier has yet to fetch (`crawlURLs`).
     private func addJob(
         id: String, spec: JobSpec, recorder: JobRecorder, resume: JobResume?, urlCount: Int,
-        storedURLs: StoredURLSource? = nil, crawlURLs: [(index: Int, url: String)] = []
+        storedURLs: StoredURLSource? = nil, crawlURLs: [(index: Int, url: String)] = [],
+        robots: [StoredRobots] = [], hostGroups: [String: String] = [:]
     ) async throws {
         let core = core
         let loop = loop
@@ -74,6 +123,12 @@ public final class Coordinator: Sendable {
             let job = ActiveJob(id: id, spec: spec, recorder: recorder, batcher: batcher, progress: progress,
                                 storedURLs: storedURLs)
             for (index, url) in crawlURLs { job.crawlURLs[index] = url }
+            job.hostGroups = hostGroups
+            for kept in robots {
+                job.robots[kept.origin] = RobotsReport(
+                    job: id, origin: kept.origin, fetchedAt: kept.fetchedAt, status: kept.status,
+                    redirects: kept.redirects, failure: kept.failure, body: kept.body)
+            }
             core.value.addJob(job, resume: resume, urlCount: spec.isCrawl ? urlCount : nil)
         }
     }
@@ -96,12 +151,17 @@ public final class Coordinator: Sendable {
             let frontier = resuming
                 ? try CrawlFrontier(resuming: store, options: options, isRecorded: isRecorded)
                 : try CrawlFrontier(store: store, options: options, seeds: seeds)
-            return (FrontierBox(frontier), FrontierStart(urlCount: frontier.nextIndex, urls: frontier.unfinishedURLs))
+            if options.perIP { frontier.groups = PolitenessGroups(resolve: spec.settings.resolve) }
+            let urls = frontier.unfinishedURLs
+            return (FrontierBox(frontier), FrontierStart(urlCount: frontier.nextIndex, urls: urls,
+                                                          hostGroups: frontier.hostGroups(of: urls)))
         }, onDelta: { delta in
             loop.execute { core.value.applyFrontierDelta(id, delta) }
         })
+        // A resumed crawl keeps its robots.txt files (24 hours) and its politeness audit.
+        let robots = resuming ? try await recorder.resumePoliteness() : []
         try await addJob(id: id, spec: spec, recorder: recorder, resume: resume, urlCount: start.urlCount,
-                         crawlURLs: start.urls)
+                         crawlURLs: start.urls, robots: robots, hostGroups: start.hostGroups)
     }
 
     /// Waits until every key of the job has its terminal record.
@@ -142,6 +202,24 @@ public final class Coordinator: Sendable {
         return (try? await loop.submit { (core.value.workerCount, core.value.workersEverJoined) }) ?? (0, 0)
     }
 
+    /// The workers with a session, in the order they joined.
+    public func workerStatuses() async -> [WorkerStatus] {
+        let core = core
+        return (try? await loop.submit { core.value.workerStatuses() }) ?? []
+    }
+
+    /// Logs every worker joining and leaving from now on (`worker lost` is always logged).
+    public func logWorkerEvents(_ log: @escaping @Sendable (String) -> Void) async {
+        let core = core
+        _ = try? await loop.submit { core.value.workerEventLog = log }
+    }
+
+    /// Feeds `metrics` with every record accepted from now on.
+    public func attach(metrics: CoordinatorMetrics) async {
+        let core = core
+        _ = try? await loop.submit { core.value.metrics = metrics }
+    }
+
     /// Stops sending leases, for a graceful stop: workers finish what they hold and their results are still taken.
     public func stopLeasing() async {
         let core = core
@@ -175,4 +253,6 @@ public struct CoordinatorError: Error, CustomStringConvertible, Sendable {
 struct FrontierStart: Sendable {
     var urlCount: Int
     var urls: [(index: Int, url: String)]
+    /// With `--per-ip`: the groups of the hosts of `urls`.
+    var hostGroups: [String: String] = [:]
 }

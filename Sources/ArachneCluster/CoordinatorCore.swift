@@ -5,6 +5,7 @@ import ArachneReport
 import ArachneScheduling
 import ArachneZMQ
 import Foundation
+import Synchronization
 
 /// A job the coordinator is running: its URLs, its recorder, and who waits for it.
 final class ActiveJob {
@@ -27,6 +28,12 @@ final class ActiveJob {
     /// and lost or cancelled keys come back to keys far behind the windows; they find their URL here instead of
     /// reading the list on the loop. As large as the keys in flight.
     private var leasedURLs: [RequestKey: String] = [:]
+    /// A crawl's robots.txt files by origin (reported by workers, or kept from before a restart), and the origins
+    /// whose file each worker session has been sent.
+    var robots: [String: RobotsReport] = [:]
+    var robotsSent: [String: Set<String>] = [:]
+    /// A crawl's politeness groups, numbered in the order met: the scheduler knows each key's host by its number.
+    private var groupIDs: [String: Int] = [:]
 
     var isCrawl: Bool { spec.crawl != nil }
 
@@ -51,6 +58,27 @@ final class ActiveJob {
         if isCrawl { return crawlURLs.removeValue(forKey: key.urlIndex) ?? "" }
         if storedURLs != nil, let url = leasedURLs.removeValue(forKey: key) { return url }
         return url(of: key)
+    }
+
+    /// What a crawl keeps its politeness by, for a URL it admitted: the URL's host, lower-case, without the port
+    /// (the host the worker paces by). The scheduler leases a group's keys to one worker at a time, and that worker
+    /// keeps `--per-host` and `--delay` on it. This is the one place a group is decided: with `--per-ip` it is the
+    /// address the host resolves to (`hostGroups`, looked up by the frontier off this loop).
+    func politenessGroup(of url: String) -> String {
+        let host = URLAuthority.host(of: url)?.lowercased() ?? ""
+        return hostGroups[host] ?? host
+    }
+
+    /// With `--per-ip`: each host's address (its politeness group), as the frontier looked it up.
+    var hostGroups: [String: String] = [:]
+
+    /// The number of the URL's politeness group in this job.
+    func politenessGroupID(of url: String) -> Int {
+        let group = politenessGroup(of: url)
+        if let id = groupIDs[group] { return id }
+        let id = groupIDs.count
+        groupIDs[group] = id
+        return id
     }
 
     init(id: String, spec: JobSpec, recorder: JobRecorder, batcher: RecordBatcher, progress: JobProgress,
@@ -85,6 +113,18 @@ struct WorkerSession {
     var pid: Int
     var capacity: Int
     var joinedAt: UInt64
+    /// The name its CURVE key has in the coordinator's `workers/` allow-list; nil on a plain endpoint.
+    var keyName: String?
+    /// The endpoint it connected to.
+    var endpoint: String = ""
+    /// Wall-clock seconds of its hello and of the last message heard from it, for `arachne workers`.
+    var joinedAtWall: Double = 0
+    var lastHeardWall: Double = 0
+    /// Results accepted from this session.
+    var done = 0
+
+    /// How the coordinator's log names it: id, host, pid, capacity, endpoint.
+    var described: String { "\(id) (host \(host), pid \(pid), capacity \(capacity), endpoint \(endpoint))" }
 }
 
 /// The coordinator's machinery on its loop: the ROUTER channel, the `Scheduler` state machine, and the jobs. It
@@ -95,13 +135,23 @@ final class CoordinatorCore {
     let configuration: Scheduler.Configuration
     private var scheduler: Scheduler
     private var channels: [ZMQChannel] = []
+    /// Bound sockets not read yet: a secured endpoint is read only once its start-up probe passed.
+    private var unattached: [(socket: ZMQSocket, endpoint: String, secured: Bool)] = []
+    /// Answers the CURVE handshakes of the secured endpoints (and of a secured control socket in `context`).
+    private(set) var zap: ZAPHandler?
     private var jobs: [String: ActiveJob] = [:]
     private var sessions: [String: WorkerSession] = [:]
     private var knownWorkers: [String: WorkerSession] = [:]
     private let origin = EventLoop.now()
     private var timer: TimerID?
     private let log: (String) -> Void
+    /// Where workers joining and leaving are logged (the long-running coordinator's log); nil: not logged.
+    var workerEventLog: ((String) -> Void)?
     private(set) var workersEverJoined = 0
+    /// Workers with a session now, published for readers on other threads (the control loop's `status`).
+    let connectedWorkers = ConnectedWorkerCount()
+    /// Prometheus counters fed as records are accepted (`--metrics`), or nil.
+    var metrics: CoordinatorMetrics?
     /// Set for a graceful stop: leases are withheld (not sent), so workers only finish what they hold. The keys
     /// stay leased in the scheduler; the next coordinator re-queues them from the durable store.
     var withholdingLeases = false
@@ -119,17 +169,46 @@ final class CoordinatorCore {
         Scheduler.Instant(milliseconds: Int64((EventLoop.now() - origin) / 1_000_000))
     }
 
-    /// Binds a ROUTER on `endpoint` and returns the endpoint actually bound.
+    /// Binds a ROUTER on `endpoint` and starts reading it; returns the endpoint actually bound.
     func listen(_ endpoint: String, context: ZMQContext) throws -> String {
+        let bound = try bind(endpoint, context: context, security: nil)
+        try attachBound()
+        return bound
+    }
+
+    /// Starts the ZAP handler: before any secured socket is bound, so none ever handshakes without it.
+    func startZAP(_ security: CoordinatorSecurity, context: ZMQContext) throws {
+        zap = try ZAPHandler(keys: security.keys, context: context, loop: loop, log: log)
+    }
+
+    /// Binds a ROUTER on `endpoint` — a CURVE server checked by the ZAP handler when `security` is set and the
+    /// endpoint is `tcp://` — without reading it yet (`attachBound`). Returns the endpoint actually bound.
+    func bind(_ endpoint: String, context: ZMQContext, security: CoordinatorSecurity?) throws -> String {
         let socket = try ZMQSocket(context: context, type: .router)
+        let secured = security != nil && CoordinatorSecurity.isSecured(endpoint)
+        if let security, secured {
+            precondition(zap != nil, "a secured endpoint needs the ZAP handler first")
+            try security.secure(socket, domain: .workers)
+        } else if endpoint.hasPrefix("tcp://") {
+            try CoordinatorSecurity.limit(socket, domain: .workers)
+        }
         try socket.bind(endpoint)
         let bound = try socket.lastEndpoint()
-        let channel = try ZMQChannel(socket: socket, loop: loop) { [unowned self] frames in
-            self.received(frames, on: bound)
-        }
-        channels.append(channel)
-        if timer == nil { scheduleTick() }
+        unattached.append((socket, bound, secured))
         return bound
+    }
+
+    /// Starts reading every bound socket.
+    func attachBound() throws {
+        for (socket, bound, secured) in unattached {
+            let channel = try ZMQChannel(socket: socket, loop: loop, property: secured ? "User-Id" : nil) {
+                [unowned self] frames, user in
+                self.received(frames, on: bound, keyName: user)
+            }
+            channels.append(channel)
+        }
+        unattached.removeAll()
+        if timer == nil { scheduleTick() }
     }
 
     // MARK: Jobs
@@ -137,17 +216,34 @@ final class CoordinatorCore {
     func addJob(_ job: ActiveJob, resume: JobResume?, urlCount: Int? = nil) {
         Trace.log("coordinator: job \(job.id) added")
         jobs[job.id] = job
-        perform(scheduler.addJob(id: job.id, urlCount: urlCount ?? job.spec.urlCount,
-                                 repeatCount: job.spec.repeatCount, perWorkerLimit: job.spec.concurrency,
-                                 resume: resume, growable: job.isCrawl, now: now))
+        let count = urlCount ?? job.spec.urlCount
+        // A crawl's keys are leased by politeness group: each unfinished key's group (a key whose URL is missing,
+        // which a consistent store never gives, is leased with an empty URL, and fails, as before).
+        var hosts: [(index: Int, host: Int)] = []
+        var hostWindow = Int.max
+        if let crawl = job.spec.crawl {
+            hostWindow = HostPartition.window(perHost: crawl.perHost)
+            for index in 0..<count where !(resume?.isCompleted(index: index) ?? false) {
+                hosts.append((index, job.politenessGroupID(of: job.crawlURLs[index] ?? "")))
+            }
+        }
+        perform(scheduler.addJob(id: job.id, urlCount: count, repeatCount: job.spec.repeatCount,
+                                 perWorkerLimit: job.spec.concurrency, resume: resume, growable: job.isCrawl,
+                                 hosts: hosts, hostWindow: hostWindow, now: now))
     }
 
     /// A crawl's frontier admitted URLs (or settled a batch's discoveries): the scheduler grows the job.
     func applyFrontierDelta(_ id: String, _ delta: FrontierDelta) {
         guard let job = jobs[id] else { return }
-        for (index, url) in delta.added { job.crawlURLs[index] = url }
-        perform(scheduler.extendJob(id, urlCount: delta.urlCount, terminal: delta.skipped, settled: delta.settled,
-                                    now: now))
+        var hosts: [(index: Int, host: Int)] = []
+        hosts.reserveCapacity(delta.added.count)
+        for (host, group) in delta.hostGroups { job.hostGroups[host] = group }
+        for (index, url) in delta.added {
+            job.crawlURLs[index] = url
+            hosts.append((index, job.politenessGroupID(of: url)))
+        }
+        perform(scheduler.extendJob(id, urlCount: delta.urlCount, terminal: delta.skipped, hosts: hosts,
+                                    settled: delta.settled, now: now))
     }
 
     func cancelJob(_ id: String) {
@@ -184,11 +280,15 @@ final class CoordinatorCore {
         // Let the shutdown messages leave before the sockets close.
         for channel in channels { channel.close() }
         channels.removeAll()
+        for pending in unattached { pending.socket.close() }
+        unattached.removeAll()
+        zap?.close()
+        zap = nil
     }
 
     // MARK: Messages from workers
 
-    private func received(_ frames: [[UInt8]], on endpoint: String) {
+    private func received(_ frames: [[UInt8]], on endpoint: String, keyName: String?) {
         guard frames.count >= 2 else { return }
         let routingID = frames[0]
         let worker = String(decoding: routingID, as: UTF8.self)
@@ -207,11 +307,21 @@ final class CoordinatorCore {
             return
         }
         Trace.log("coordinator: from \(worker): \(message.traceName)")
+        if sessions[worker] != nil { sessions[worker]!.lastHeardWall = Date().timeIntervalSince1970 }
         switch message {
         case .hello(let hello):
-            let session = WorkerSession(id: worker, routingID: routingID, host: hello.host, pid: hello.pid,
-                                        capacity: hello.capacity, joinedAt: EventLoop.now())
+            let wall = Date().timeIntervalSince1970
+            var session = WorkerSession(id: worker, routingID: routingID, host: hello.host, pid: hello.pid,
+                                        capacity: hello.capacity, joinedAt: EventLoop.now(), keyName: keyName)
+            session.endpoint = endpoint
+            session.joinedAtWall = wall
+            session.lastHeardWall = wall
+            if let previous = sessions[worker] {
+                workerEventLog?("worker left: \(previous.described), replaced by a new session under its id")
+            }
+            workerEventLog?("worker joined: \(session.described)")
             sessions[worker] = session
+            connectedWorkers.set(sessions.count)
             knownWorkers[worker] = session
             workersEverJoined += 1
             perform(scheduler.workerJoined(worker, capacity: hello.capacity, now: now))
@@ -229,6 +339,20 @@ final class CoordinatorCore {
             perform(scheduler.heartbeat(worker, now: now))
         case .goodbye:
             perform(scheduler.workerLeft(worker, now: now))
+        case .robots(let report):
+            perform(scheduler.heartbeat(worker, now: now))
+            guard let job = jobs[report.job], job.isCrawl else { return }
+            if report.isAnswer {
+                var cached = report
+                cached.sitemaps = nil
+                job.robots[report.origin] = cached
+                // The worker that fetched it has it.
+                job.robotsSent[worker, default: []].insert(report.origin)
+            }
+            job.recorder.robotsFetched(report)
+        case .hostAudits(let jobID, let audits):
+            perform(scheduler.heartbeat(worker, now: now))
+            jobs[jobID]?.recorder.noteAudits(worker: worker, audits)
         }
     }
 
@@ -245,6 +369,8 @@ final class CoordinatorCore {
                 continue
             }
             job.workerActivity[worker, default: (monotonic, monotonic)].last = monotonic
+            sessions[worker]?.done += 1
+            metrics?.record(result.outcome)
             var entry = RecordEntry(
                 key: result.key, url: job.takeURL(of: result.key), worker: worker, attempts: attempts,
                 outcome: result.outcome, finishedAt: result.finishedAt, archived: result.archived)
@@ -311,8 +437,11 @@ final class CoordinatorCore {
                     active.workerActivity[lease.worker] = (monotonic, monotonic)
                 }
                 let items = lease.keys.map { LeaseItem(key: $0, url: active.leaseURL(of: $0)) }
+                if !active.robots.isEmpty { sendCachedRobots(for: items, of: active, to: lease.worker) }
+                // With --per-ip, each page travels with its host's address: the worker paces by it.
+                let groups = active.spec.crawl?.perIP == true ? items.map { active.politenessGroup(of: $0.url) } : nil
                 send(.lease(BatchLease(batch: lease.batch, job: lease.job, deadlineMs: lease.deadlineMs,
-                                       items: items)), to: lease.worker)
+                                       items: items, groups: groups)), to: lease.worker)
             case .sendHeartbeat(let worker):
                 send(.heartbeat, to: worker)
             case .sendCancelJob(let worker, let job):
@@ -322,13 +451,22 @@ final class CoordinatorCore {
                 // which is its worker id, so it learns to say hello again.
                 sendRaw(.error(message: message), routingID: Array(worker.utf8))
             case .workerRemoved(let worker, let reason):
-                if reason != .restarted { sessions.removeValue(forKey: worker) }
-                if case .silent(let quiet) = reason {
-                    log("worker \(worker) silent for \(quiet) ms: declared lost, its leases go back to the queue")
+                let session = reason != .restarted ? sessions.removeValue(forKey: worker) : sessions[worker]
+                connectedWorkers.set(sessions.count)
+                let described = session?.described ?? worker
+                for job in jobs.values { job.robotsSent[worker] = nil }
+                switch reason {
+                case .silent(let quiet):
+                    log("worker lost: \(described), silent for \(quiet) ms; its leases go back to the queue")
+                case .goodbye:
+                    workerEventLog?("worker left: \(described), said goodbye")
+                case .restarted:
+                    break  // Logged with the new session's hello.
                 }
             case .recordWorkerLost(let job, let keys):
                 guard let active = jobs[job] else { continue }
                 let finishedAt = Date().timeIntervalSince1970
+                metrics?.recordFailure(.workerLost, count: keys.count)
                 for lost in keys {
                     active.batcher.add(RecordEntry(
                         key: lost.key, url: active.takeURL(of: lost.key), worker: "", attempts: lost.attempts,
@@ -338,10 +476,14 @@ final class CoordinatorCore {
             case .recordCancelled(let keys):
                 guard let active = jobs[keys.job] else { continue }
                 let finishedAt = Date().timeIntervalSince1970
+                metrics?.recordFailure(.cancelled, count: keys.count)
+                let message = keys.wereLeased
+                    ? "job cancelled after this request was handed to a worker; no result came back for it"
+                    : "job cancelled before this request was fetched"
                 for key in keys {
                     active.batcher.add(RecordEntry(
                         key: key, url: active.takeURL(of: key), worker: "", attempts: 0,
-                        outcome: .failed(.cancelled, "job cancelled before this request was fetched"),
+                        outcome: .failed(.cancelled, message),
                         finishedAt: finishedAt))
                 }
             case .jobFinished(let job, let outcome, let progress):
@@ -360,16 +502,44 @@ final class CoordinatorCore {
         }
     }
 
+    /// Before a lease of a crawl's pages: the robots.txt of each of their origins that the coordinator has cached
+    /// (fresh, 24 hours) and the worker has not had, so it does not fetch it again.
+    private func sendCachedRobots(for items: [LeaseItem], of job: ActiveJob, to worker: String) {
+        let freshSince = Date().timeIntervalSince1970 - 24 * 3600
+        var sent = job.robotsSent[worker, default: []]
+        for item in items {
+            guard let origin = WorkQueue.origin(of: item.url), !sent.contains(origin),
+                let report = job.robots[origin], report.fetchedAt >= freshSince
+            else { continue }
+            sent.insert(origin)
+            send(.robotsCached(report), to: worker)
+        }
+        job.robotsSent[worker] = sent
+    }
+
     private func completion(of job: ActiveJob) -> JobCompletion? {
         guard let outcome = job.outcome, let finishedAt = job.finishedAt else { return nil }
         let workers = job.workerActivity.keys.sorted().map { id -> WorkerInfo in
             let activity = job.workerActivity[id]!
             let session = knownWorkers[id]
             return WorkerInfo(id: id, host: session?.host ?? "", pid: session?.pid ?? 0,
-                              busySeconds: Double(activity.last &- activity.first) / 1e9)
+                              busySeconds: Double(activity.last &- activity.first) / 1e9, key: session?.keyName)
         }
         return JobCompletion(id: job.id, outcome: outcome, progress: job.progress, startedAt: job.startedAt,
                              finishedAt: finishedAt, workers: workers)
+    }
+
+    /// The workers with a session, in the order they joined, for `arachne workers`.
+    func workerStatuses() -> [WorkerStatus] {
+        scheduler.workerIDs.compactMap { id in
+            guard let session = sessions[id] else { return nil }
+            let inFlight = scheduler.load(of: id)?.outstanding ?? 0
+            let state: WorkerStatus.State = withholdingLeases ? .draining : inFlight > 0 ? .busy : .idle
+            return WorkerStatus(
+                id: id, host: session.host, pid: session.pid, capacity: session.capacity, inFlight: inFlight,
+                done: session.done, lastHeartbeat: session.lastHeardWall, joinedAt: session.joinedAtWall,
+                endpoint: session.endpoint, state: state)
+        }
     }
 
     /// Forgets a finished job (after its report is written).
@@ -406,4 +576,13 @@ final class CoordinatorCore {
             self.scheduleTick()
         }
     }
+}
+
+/// The number of workers with a session, written on the coordinator's loop and read from any thread.
+final class ConnectedWorkerCount: Sendable {
+    private let value = Atomic<Int>(0)
+
+    func set(_ count: Int) { value.store(count, ordering: .relaxed) }
+
+    var current: Int { value.load(ordering: .relaxed) }
 }

@@ -64,7 +64,7 @@ final class LiveJob: Sendable {
         var cancelRequested = false
         /// Set once the service is closing the job (its final report is next).
         var finishing = false
-        /// (time, done) over the last few seconds, for the rate.
+        /// (time, fetched: done minus cancelled) over the last few seconds, for the rate.
         var samples: [(time: Double, done: Int)] = []
     }
 
@@ -109,12 +109,12 @@ final class LiveJob: Sendable {
         tally.setBatches(reassigned: progress.reassignedBatches, retries: progress.retries)
         state.withLock { state in
             state.progress = progress
-            state.samples.append((time, progress.done))
+            state.samples.append((time, progress.done - progress.cancelled))
             while let first = state.samples.first, time - first.time > Self.rateWindow { state.samples.removeFirst() }
         }
     }
 
-    /// Terminal records per second over the last few seconds.
+    /// Fetched requests per second over the last few seconds (cancelling a job is no burst of work).
     private static func rate(_ samples: [(time: Double, done: Int)]) -> Double {
         guard let first = samples.first, let last = samples.last, last.time > first.time else { return 0 }
         return Double(last.done - first.done) / (last.time - first.time)

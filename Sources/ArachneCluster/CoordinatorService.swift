@@ -43,12 +43,19 @@ public actor CoordinatorService {
         public var scheduling: Scheduler.Configuration
         /// Seconds a graceful stop waits for the results of requests already leased.
         public var drainGrace: Double
+        /// How `tcp://` endpoints (listen and control) are secured; nil: plain.
+        public var security: CoordinatorSecurity?
+        /// `HOST:PORT` for the Prometheus `/metrics` listener; nil: none.
+        public var metrics: String?
 
         public init(
             dataDirectory: String = CoordinatorDefaults.dataDirectory(), workers: Int = 2, concurrency: Int = 64,
             listen: [String] = [], controlEndpoint: String? = nil, executable: URL = LocalWorkerPool.currentExecutable,
-            scheduling: Scheduler.Configuration = .init(), drainGrace: Double = 5
+            scheduling: Scheduler.Configuration = .init(), drainGrace: Double = 5, security: CoordinatorSecurity? = nil,
+            metrics: String? = nil
         ) {
+            self.security = security
+            self.metrics = metrics
             self.dataDirectory = dataDirectory
             self.workers = workers
             self.concurrency = concurrency
@@ -79,21 +86,23 @@ public actor CoordinatorService {
 
     private let options: Options
     private let lock: DataDirectoryLock
-    private let writer: EventLoop
+    let writer: EventLoop
     /// Where chunks of submitted URLs are checked before the writer commits them: off the control loop and off
     /// the writer.
     private let ingest = DispatchQueue(label: "arachne-ingest")
-    private let store: StoreBox
+    let store: StoreBox
     /// The coordinator (nonisolated: tests block its loop to show queries do not wait on it).
     nonisolated let coordinator: Coordinator
     private let pool: LocalWorkerPool?
-    private let control: ControlServer
+    let control: ControlServer
     private let events: AsyncStream<Event>
     private let eventSink: AsyncStream<Event>.Continuation
-    private let log: @Sendable (String) -> Void
+    let log: @Sendable (String) -> Void
     /// The jobs running here, shared with the query desk.
-    private let board: LiveJobBoard
-    private let desk: QueryDesk
+    let board: LiveJobBoard
+    let desk: QueryDesk
+    /// The Prometheus listener and its metrics (`--metrics`), or nil.
+    var metricsEndpoint: (server: MetricsServer, metrics: CoordinatorMetrics)?
 
     /// Takes the data directory's lock, opens the store, starts the coordinator, the query desk, the control socket
     /// and the local workers, and resumes every unfinished job. Queries that arrive meanwhile are answered at once
@@ -104,9 +113,17 @@ public actor CoordinatorService {
     {
         let dataDirectory = CoordinatorDefaults.absolute(options.dataDirectory)
         do {
-            try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+            // 0700: its ipc sockets (control, workers) are guarded by the directory's permissions alone.
+            try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
         } catch {
             throw CoordinatorError("cannot create the data directory \(dataDirectory): \(error.localizedDescription)")
+        }
+        if let mode = (try? FileManager.default.attributesOfItem(atPath: dataDirectory))?[.posixPermissions] as? Int,
+           mode & 0o077 != 0
+        {
+            log("warning: the data dir \(dataDirectory) is open to other users (mode \(String(mode, radix: 8))): they "
+                + "can reach its control and worker sockets; `chmod 700 \(dataDirectory)` (docs/threat_model.md)")
         }
         let controlEndpoint = options.controlEndpoint
             ?? CoordinatorDefaults.controlEndpoint(dataDirectory: dataDirectory)
@@ -141,7 +158,9 @@ public actor CoordinatorService {
         }
         let coordinator: Coordinator
         do {
-            coordinator = try await Coordinator(listen: workerEndpoints, configuration: options.scheduling, log: log)
+            coordinator = try await Coordinator(listen: workerEndpoints, configuration: options.scheduling,
+                                                security: options.security, log: log)
+            await coordinator.logWorkerEvents(log)
         } catch {
             await Self.close(store, writer)
             throw error
@@ -160,7 +179,12 @@ public actor CoordinatorService {
         }
         let control: ControlServer
         do {
-            control = try await ControlServer(endpoint: controlEndpoint, log: log) { call in
+            let secured = options.security.map { security in
+                ControlServer.Secured(context: coordinator.context, security: security) { endpoint in
+                    try await coordinator.verifySecured(endpoint)
+                }
+            }
+            control = try await ControlServer(endpoint: controlEndpoint, secured: secured, log: log) { call in
                 switch call.request {
                 case .status(let id):
                     // From memory, on the control loop: no hop to another thread.
@@ -201,6 +225,14 @@ public actor CoordinatorService {
             options: options, dataDirectory: dataDirectory, controlEndpoint: control.endpoint, lock: lock,
             writer: writer, store: store, coordinator: coordinator, pool: pool, control: control, board: board,
             desk: desk, events: events, eventSink: eventSink, log: log)
+        if let listen = options.metrics {
+            do {
+                try await service.startMetrics(listen: listen)
+            } catch {
+                await service.shutdown()
+                throw error
+            }
+        }
         await service.resumeUnfinishedJobs()
         await desk.refreshStoredStatuses()
         return service
@@ -249,6 +281,10 @@ public actor CoordinatorService {
                         beginSubmission(submission, spec: spec, call: call)
                     case .submitChunk(let submission, let seq, let urls):
                         ingestChunk(submission, seq: seq, urls: urls, call: call)
+                    case .workers:
+                        // Answered beside the loop, like status: it reads the coordinator's loop only.
+                        let (control, coordinator) = (control, coordinator)
+                        Task { control.reply(.workers(await coordinator.workerStatuses()), to: call) }
                     case .status:
                         // The control loop sends queries to the desk; only the desk's own hand-offs come here.
                         desk.handle(call)
@@ -279,6 +315,9 @@ public actor CoordinatorService {
         case .report(let job): await report(job)
         case .submitEnd(let submission, let chunks, let count): await endSubmission(submission, chunks: chunks,
                                                                                   count: count)
+        case .removeJobs(let jobs): await removeJobs(jobs)
+        case .pruneJobs(let olderThan): await pruneJobs(olderThan: olderThan)
+        case .workers: .workers(await coordinator.workerStatuses())
         case .submitBegin, .submitChunk: preconditionFailure("run(until:) hands chunked submissions to the writer")
         }
     }
@@ -507,7 +546,7 @@ public actor CoordinatorService {
         }
     }
 
-    private func unknownJob(_ id: String) -> String {
+    func unknownJob(_ id: String) -> String {
         "no job '\(id)' in \(dataDirectory) (`arachne jobs` lists them)"
     }
 
@@ -572,7 +611,7 @@ public actor CoordinatorService {
 
     // MARK: Stopping
 
-    private func shutdown() async {
+    func shutdown() async {
         control.refuseAll("the coordinator at \(controlEndpoint) is stopping")
         await coordinator.stopLeasing()
         let deadline = Date().addingTimeInterval(options.drainGrace)
@@ -591,6 +630,7 @@ public actor CoordinatorService {
             log("drained: the results of all \(waited) requests in flight arrived")
         }
         await tick()
+        metricsEndpoint?.server.close()
         pool?.stopRestarting()
         await coordinator.shutdown(reason: "coordinator stopping")
         pool?.stop()

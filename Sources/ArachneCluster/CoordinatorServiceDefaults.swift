@@ -68,6 +68,17 @@ public enum CoordinatorDefaults {
         if endpoint.hasPrefix("tcp://") { return nil }
         return "'\(endpoint)' is not a tcp:// or ipc:// endpoint"
     }
+
+    /// Whether binding `endpoint` makes it reachable from other machines: a `tcp://` endpoint on any address but
+    /// loopback (`127.x.x.x`, `[::1]`, `localhost`, the `lo` interface). Wildcards (`*`, `0.0.0.0`, `[::]`) are
+    /// exposed.
+    public static func isExposed(endpoint: String) -> Bool {
+        guard endpoint.hasPrefix("tcp://") else { return false }
+        var address = Substring(endpoint.dropFirst("tcp://".count))
+        if let colon = address.lastIndex(of: ":") { address = address[..<colon] }
+        let host = address.lowercased()
+        return !(host.hasPrefix("127.") || host == "[::1]" || host == "::1" || host == "localhost" || host == "lo")
+    }
 }
 
 /// The exclusive lock a coordinator holds on its data directory (`flock` on `coordinator.lock`), so two

@@ -12,6 +12,8 @@ struct FrontierDelta: Sendable {
     var added: [(index: Int, url: String)]
     var skipped: [Int]
     var settled: Int
+    /// With `--per-ip`: the politeness group (address) of each host met for the first time in this delta.
+    var hostGroups: [String: String] = [:]
 }
 
 /// Where a discovered link goes: the coordinator's crawl frontier for one job, on the job recorder's thread.
@@ -34,6 +36,8 @@ final class CrawlFrontier {
     private var seen: Set<UInt64> = []
     private var seenIsComplete: Bool
     static let seenBudget = 4_000_000
+    /// With `--per-ip`: each host's address, looked up as the host is first admitted.
+    var groups: PolitenessGroups?
     /// The crawl's link counts so far, stored with every batch so a resumed crawl's report keeps them.
     private(set) var linkCounts = CrawlLinkCounts()
 
@@ -106,13 +110,15 @@ final class CrawlFrontier {
             }
             if seen.count < Self.seenBudget { seen.insert(fingerprint) } else { seenIsComplete = false }
             counts.addNew()
-            let depth = link.via == .redirect ? parent.depth : parent.depth + 1
+            // Sitemap entries are depth 1 wherever the sitemap was found; a redirect keeps its page's depth.
+            let depth = link.via == .sitemap ? 1 : link.via == .redirect ? parent.depth : parent.depth + 1
             let host = URLAuthority.of(link.url) ?? ""
             let skip = admission.decide(depth: depth, host: host, trap: link.trap)
             let index = nextIndex
             nextIndex += 1
             _ = try store.insert(index: index, fingerprint: fingerprint, url: link.url, depth: depth,
-                                 parent: parent.index, via: link.via, host: host, skip: skip)
+                                 parent: parent.index >= 0 ? parent.index : nil, via: link.via, host: host,
+                                 skip: skip)
             if let skip {
                 let record = FetchRecord(
                     url: link.url, repetition: 0, worker: "", attempts: 0, status: 0, bytes: 0, finalURL: link.url,
@@ -125,10 +131,31 @@ final class CrawlFrontier {
                 pending[index] = FrontierEntry(index: index, url: link.url, depth: depth, parentURL: parent.url,
                                                via: link.via)
                 delta.added.append((index, link.url))
+                noteGroup(of: link.url, into: &delta.hostGroups)
             }
         }
         delta.urlCount = nextIndex
         return counts
+    }
+}
+
+extension CrawlFrontier {
+    /// With `--per-ip`, records the group of `url`'s host the first time the host is met.
+    func noteGroup(of url: String, into hostGroups: inout [String: String]) {
+        guard let groups, let host = URLAuthority.host(of: url)?.lowercased() else { return }
+        let (group, isNew) = groups.group(of: host)
+        if isNew { hostGroups[host] = group }
+    }
+
+    /// With `--per-ip`: the groups of the hosts of `urls` (a new or resumed crawl's first keys).
+    func hostGroups(of urls: [(index: Int, url: String)]) -> [String: String] {
+        guard let groups else { return [:] }
+        var result: [String: String] = [:]
+        for (_, url) in urls {
+            guard let host = URLAuthority.host(of: url)?.lowercased() else { continue }
+            result[host] = groups.group(of: host).group
+        }
+        return result
     }
 }
 

@@ -3,6 +3,7 @@ import ArachneCore
 import ArachneEventLoop
 import ArachneProtocol
 import ArachneReport
+import ArachneStore
 import Foundation
 
 /// One finished request on its way to the output directory.
@@ -39,12 +40,15 @@ public struct WorkerInfo: Sendable {
     public var host: String
     public var pid: Int
     public var busySeconds: Double
+    /// The name of its CURVE key in the coordinator's allow-list (a remote worker on a secured endpoint).
+    public var key: String?
 
-    public init(id: String, host: String, pid: Int, busySeconds: Double) {
+    public init(id: String, host: String, pid: Int, busySeconds: Double, key: String? = nil) {
         self.id = id
         self.host = host
         self.pid = pid
         self.busySeconds = busySeconds
+        self.key = key
     }
 }
 
@@ -71,6 +75,9 @@ public final class JobRecorder: @unchecked Sendable {
     private var frontier: CrawlFrontier?
     private var onFrontierDelta: (@Sendable (FrontierDelta) -> Void)?
     private var failure: ArchiveError?
+    /// A crawl's politeness figures by worker session, as last reported, and when they were last stored.
+    var auditsByWorker: [String: [String: HostAudit]] = [:]
+    var lastAuditSave = 0.0
     private var recorded = 0
     private var onRecords: (([(RequestKey, FetchRecord)]) throws -> Void)?
 
@@ -162,6 +169,55 @@ public final class JobRecorder: @unchecked Sendable {
     /// second; the report keeps the last sample of each second.
     public func noteFrontier(size: Int, at time: Double, discovered: Int? = nil) {
         onThread { $0.noteFrontier(size: size, at: time, discovered: discovered) }
+    }
+
+    /// The crawl's frontier (writer thread only).
+    var frontierForPoliteness: CrawlFrontier? { frontier }
+
+    /// Runs `body` on the writer thread.
+    func onWriterThread(_ body: @escaping @Sendable (JobRecorder) -> Void) {
+        guard thread.inEventLoop else {
+            thread.execute { [self] in body(self) }
+            return
+        }
+        body(self)
+    }
+
+    /// Runs `body` on the writer thread and returns its result.
+    func onWriterThreadReturning<T: Sendable>(_ body: @escaping @Sendable (JobRecorder) throws -> T) async throws -> T {
+        try await thread.submit { [self] in try body(self) }
+    }
+
+    /// Changes the crawl figures (writer thread only).
+    func updateFigures(_ change: (inout ReportAggregator) -> Void) {
+        var figures = crawlFigures ?? ReportAggregator()
+        change(&figures)
+        crawlFigures = figures
+    }
+
+    /// Admits URLs a sitemap (or robots.txt) listed, with no page record of their own, and tells the coordinator.
+    func admitListed(_ findings: CrawlFindings, listedBy source: String, frontier: CrawlFrontier) throws {
+        var delta = FrontierDelta(urlCount: frontier.nextIndex, added: [], skipped: [], settled: 0)
+        var batch: [(RequestKey, FetchRecord)] = []
+        let lister = FrontierEntry(index: -1, url: source, depth: 0, parentURL: nil, via: .sitemap)
+        var counts = findings.counts
+        try frontier.store.transaction {
+            counts.merge(try frontier.admit(findings.links, foundOn: lister, records: &batch, delta: &delta))
+            try frontier.count(counts)
+            try onRecords?(batch)
+        }
+        for (_, record) in batch {
+            try records.append(record)
+            aggregators[record.worker, default: ReportAggregator()].add(record)
+        }
+        recorded += batch.count
+        updateFigures { $0.addLinks(counts) }
+        delta.urlCount = frontier.nextIndex
+        if !delta.added.isEmpty || !delta.skipped.isEmpty { onFrontierDelta?(delta) }
+    }
+
+    func log(_ message: String) {
+        FileHandle.standardError.write(Data("arachne coordinator: \(message)\n".utf8))
     }
 
     /// Runs `change` on the crawl figures, on the writer thread.
@@ -333,7 +389,7 @@ public final class JobRecorder: @unchecked Sendable {
         if let crawlFigures { total.merge(crawlFigures) }
         for worker in workers {
             total.setWorkerInfo(id: worker.id, host: worker.host, pid: worker.pid,
-                                busySeconds: worker.busySeconds)
+                                busySeconds: worker.busySeconds, key: worker.key)
         }
         total.reassignedBatches = reassignedBatches
         total.retries = retries

@@ -65,8 +65,18 @@ final class QueryDesk: Sendable {
     /// A `status` reply from memory, on the caller's thread (the control loop), or nil when the desk must read the
     /// store (a job id neither the board nor the last reading knows).
     func statusFromMemory(_ id: String?) -> ControlReply? {
-        guard let id else { return .status(stored.all(with: board)) }
-        return stored.status(of: id, with: board).map { .status([$0]) }
+        guard let id else { return .status(withWorkers(stored.all(with: board))) }
+        return stored.status(of: id, with: board).map { .status(withWorkers([$0])) }
+    }
+
+    /// Statuses with the connected workers on those of jobs not yet ended (read without a hop to the coordinator's
+    /// loop), so a waiting client can say nothing can run.
+    private func withWorkers(_ statuses: [JobStatus]) -> [JobStatus] {
+        guard statuses.contains(where: { $0.finishedAt == nil }) else { return statuses }
+        let connected = coordinator.connectedWorkers.current
+        var statuses = statuses
+        for index in statuses.indices where statuses[index].finishedAt == nil { statuses[index].workers = connected }
+        return statuses
     }
 
     /// Reads every job's row again and publishes their statuses; returns once published. The service calls it
@@ -152,7 +162,7 @@ final class QueryDesk: Sendable {
                 if let id, rows.isEmpty {
                     call.reply(.error(message: unknownJob(id)))
                 } else {
-                    call.reply(.status(rows.map { board[$0.id]?.status() ?? finishedStatus($0) }))
+                    call.reply(.status(withWorkers(rows.map { board[$0.id]?.status() ?? finishedStatus($0) })))
                 }
             case .failure(let error):
                 call.reply(.error(message: "cannot read the job store: \(error)"))
@@ -236,13 +246,16 @@ final class QueryDesk: Sendable {
             if let known = state.value.cancelledCounts[row.id] {
                 cancelled = known
             } else if let loaded = try? ReportReader.read(row.outputDirectory) {
-                cancelled = loaded.report.summary.errors[FetchErrorKind.cancelled.rawValue] ?? 0
+                // Reports count cancelled records apart from errors; older ones listed them as an error kind.
+                let summary = loaded.report.summary
+                cancelled = summary.cancelled > 0
+                    ? summary.cancelled : summary.errors[FetchErrorKind.cancelled.rawValue] ?? 0
                 state.value.cancelledCounts[row.id] = cancelled
             }
         }
         var rate = 0.0
         if let started = row.startedAt, let finished = row.finishedAt, finished > started {
-            rate = Double(row.counters.done) / finished.timeIntervalSince(started)
+            rate = Double(max(0, row.counters.done - cancelled)) / finished.timeIntervalSince(started)
         }
         return JobStatus(
             id: row.id, name: row.name, state: JobStatus.State(row.state), total: row.totalRequests,

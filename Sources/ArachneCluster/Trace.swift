@@ -25,6 +25,8 @@ extension WorkerMessage {
         case .batchDone(let batch): "batchDone \(batch)"
         case .heartbeat: "heartbeat"
         case .goodbye(let reason): "goodbye (\(reason))"
+        case .robots(let report): "robots \(report.origin) (\(report.status))"
+        case .hostAudits(let job, let audits): "hostAudits \(job) (\(audits.count) hosts)"
         }
     }
 }

@@ -18,10 +18,16 @@ public struct WorkerConfiguration: Sendable {
     public var announcedVersion: ProtocolVersion
     /// How long without word from the coordinator before it is declared lost, until `welcome` says otherwise.
     public var coordinatorTimeoutMs: Int
+    /// Its CURVE key pair and the coordinator's public key, for a secured `tcp://` endpoint; nil: plaintext.
+    public var keys: PeerKeys?
+    /// Log connecting and stopping (losing the coordinator is always logged). Off for the workers of a one-shot
+    /// `arachne run` or `crawl`, whose terminal shows progress instead.
+    public var logsLifecycle = true
 
     public init(endpoint: String, workerID: String, capacity: Int, parentPID: Int32? = nil,
-                announcedVersion: ProtocolVersion = .current, coordinatorTimeoutMs: Int = 10_000)
+                announcedVersion: ProtocolVersion = .current, coordinatorTimeoutMs: Int = 10_000, keys: PeerKeys? = nil)
     {
+        self.keys = keys
         self.endpoint = endpoint
         self.workerID = workerID
         self.capacity = capacity
@@ -51,19 +57,29 @@ final class WorkerRuntime {
     private let loop: EventLoop
     private let context: ZMQContext
     private let fetcher: Fetcher
-    private let queue = WorkQueue()
+    private let queue: WorkQueue
     private var channel: ZMQChannel?
+    /// Watches the DEALER's connection: a refused key ends the worker, an unreachable coordinator is reported.
+    private var monitor: ZMQMonitor?
+    private var watch: ConnectionWatch
     private var profiles: [String: FetchProfile] = [:]
     /// Jobs whose bodies are kept: their responses are archived here as WARC members (`archive`).
     private var keepsBodies: Set<String> = []
     private let archiver = WARCRecordBuilder()
-    private var cancelledJobs: Set<String> = []
     /// Crawl jobs: how each extracts and judges the links of the pages it fetches.
     private var harvesters: [String: PageHarvester] = [:]
+    /// Crawl jobs that obey robots.txt: the profile robots.txt is fetched with (redirects followed, 512 KiB kept).
+    private var robotsProfiles: [String: FetchProfile] = [:]
+    /// Crawl jobs that read the sitemaps robots.txt lists.
+    private var readsSitemaps: Set<String> = []
+
     private var batchRemaining: [UInt64: Int] = [:]
     private var pendingResults: [FetchResult] = []
     private var pendingBatchesDone: [UInt64] = []
     private var pendingCredits = 0
+    /// Body and archive bytes of `pendingResults`: a `results` message goes when it reaches `maxPendingBytes`.
+    private var pendingBytes = 0
+    private static let maxPendingBytes = 16 << 20
     private var flushScheduled = false
     private var welcomed = false
     /// Leases received before this instant belong to a session we abandoned.
@@ -85,6 +101,12 @@ final class WorkerRuntime {
         self.fetcher = fetcher
         self.onExit = onExit
         coordinatorTimeoutMs = configuration.coordinatorTimeoutMs
+        watch = ConnectionWatch(endpoint: configuration.endpoint, role: .worker, keys: configuration.keys,
+                                now: EventLoop.now())
+        queue = WorkQueue(loop: loop)
+        queue.onRefused = { [unowned self] item, why in
+            self.complete(item, .failed(.robots, why, url: item.url))
+        }
     }
 
     /// Connects and says hello. Lanes are started by the caller with `runLane()`.
@@ -96,12 +118,36 @@ final class WorkerRuntime {
     private func connect() throws {
         let socket = try ZMQSocket(context: context, type: .dealer)
         try socket.setRoutingID(configuration.workerID)
+        if let keys = configuration.keys, configuration.endpoint.hasPrefix("tcp://") {
+            try socket.makeCurveClient(keys: keys.keyPair, serverKey: keys.serverKey)
+        }
+        watch.restart(now: EventLoop.now())
+        monitor = try ZMQMonitor(socket: socket, context: context, loop: loop) { [unowned self] event in
+            self.connectionEvent(event)
+        }
         try socket.connect(configuration.endpoint)
         channel = try ZMQChannel(socket: socket, loop: loop) { [unowned self] frames in
             self.received(frames)
         }
         lastHeard = EventLoop.now()
         sayHello()
+    }
+
+    /// What the socket monitor says about the connection: a refused key (or a security mismatch) stops the worker
+    /// with the reason; other problems are reported by `tick` while ZeroMQ retries.
+    private func connectionEvent(_ event: ZMQSocketEvent) {
+        switch watch.note(event, now: EventLoop.now()) {
+        case .none: break
+        case .refused(let reason): stop(.refused(reason))
+        case .connected: log("connected to the coordinator at \(configuration.endpoint)")
+        }
+    }
+
+    private func closeConnection() {
+        monitor?.close()
+        monitor = nil
+        channel?.close()
+        channel = nil
     }
 
     /// Starts a session: `hello` with our id and capacity (and, for tests, another protocol version).
@@ -117,24 +163,63 @@ final class WorkerRuntime {
         send(hello)
     }
 
-    /// One fetch lane: takes leased items and fetches them until the queue closes.
+    /// One fetch lane: takes leased items (and robots.txt fetches the queue asks for) until the queue closes.
     func runLane() async {
-        while let item = await queue.next() {
-            guard let profile = profiles[item.job] else {
-                complete(item, .failed(.other, "no settings received for job \(item.job)", url: item.url))
-                continue
+        while let work = await queue.next() {
+            switch work {
+            case .fetch(let item):
+                guard let profile = profiles[item.job] else {
+                    _ = queue.finished(item, outcome: .failed(.cancelled, "no settings"))
+                    complete(item, .failed(.other, "no settings received for job \(item.job)", url: item.url))
+                    continue
+                }
+                // The worker ends fetches with `cancelAll()` (a lost session, a stop), never by cancelling a lane.
+                let outcome = await fetcher.fetchIgnoringTaskCancellation(
+                    item.url, profile: profile, enqueuedAt: item.enqueuedAt)
+                // A 429 or 503 with a retry left goes back to its host's queue instead of being reported.
+                if queue.finished(item, outcome: outcome) == .retry { continue }
+                complete(item, outcome)
+            case .robots(let task):
+                await fetchRobots(task)
             }
-            // The worker ends fetches with `cancelAll()` (a lost session, a stop), never by cancelling a lane.
-            let outcome = await fetcher.fetchIgnoringTaskCancellation(
-                item.url, profile: profile, enqueuedAt: item.enqueuedAt)
-            complete(item, outcome)
         }
+    }
+
+    /// Fetches an origin's robots.txt for a crawl job, lets the queue act on it, and reports it to the coordinator
+    /// (which caches it and admits the sitemaps it lists).
+    private func fetchRobots(_ task: RobotsTask) async {
+        let started = EventLoop.now()
+        let outcome: FetchOutcome
+        if let profile = robotsProfiles[task.job] {
+            outcome = await fetcher.fetchIgnoringTaskCancellation(task.url, profile: profile, enqueuedAt: started)
+        } else {
+            outcome = .failed(.other, "no settings received for job \(task.job)", url: task.url)
+        }
+        guard let state = queue.robotsFetched(task, outcome: outcome), !queue.closed,
+            started >= abandonedBefore
+        else { return }
+        var report = RobotsReport(
+            job: task.job, origin: task.origin, fetchedAt: Date().timeIntervalSince1970, status: outcome.status,
+            redirects: outcome.redirects, body: outcome.status > 0 ? outcome.body : [])
+        if outcome.status == 0 || outcome.failure != nil {
+            report.failure = outcome.failure?.kind == .tooManyRedirects
+                ? RobotsReport.tooManyRedirects : (outcome.failure?.message ?? "no response")
+        }
+        if readsSitemaps.contains(task.job), case .rules(let rules, _) = state, !rules.sitemaps.isEmpty,
+            let harvester = harvesters[task.job]
+        {
+            report.sitemaps = harvester.sitemapLinks(rules.sitemaps, base: task.url)
+        }
+        send(WorkerMessage.robots(report).encode())
     }
 
     // MARK: Messages from the coordinator
 
     private func received(_ frames: [[UInt8]]) {
         lastHeard = EventLoop.now()
+        if watch.heardFromCoordinator() == .connected {
+            log("connected to the coordinator at \(configuration.endpoint)")
+        }
         let message: CoordinatorMessage
         do {
             message = try CoordinatorMessage.decode(frames)
@@ -144,6 +229,9 @@ final class WorkerRuntime {
         }
         switch message {
         case .welcome(let welcome):
+            if !welcomed && configuration.logsLifecycle {
+                log("connected to \(configuration.endpoint) (capacity \(configuration.capacity), pid \(getpid()))")
+            }
             welcomed = true
             heartbeatMs = max(50, welcome.heartbeatIntervalMs)
             coordinatorTimeoutMs = max(heartbeatMs * 2, welcome.leaseTimeoutMs)
@@ -168,18 +256,31 @@ final class WorkerRuntime {
                 // redirects instead of following them: their targets enter the frontier.
                 fetchSettings.keepBodies = true
                 fetchSettings.maxRedirects = 0
+                var robots: RobotsGate?
+                if crawl.options.robots {
+                    robots = RobotsGate(agent: PageHarvester.productToken(settings.userAgent),
+                                        firstRetrySeconds: Double(crawl.options.robotsRetryMs) / 1_000)
+                    var robotsSettings = fetchSettings
+                    robotsSettings.maxRedirects = 5
+                    robotsSettings.bodyCap = RobotsReport.maxBody
+                    robotsProfiles[job] = FetchProfile(settings: robotsSettings)
+                }
+                if crawl.options.sitemaps { readsSitemaps.insert(job) } else { readsSitemaps.remove(job) }
+                queue.configure(job: job, politeness: JobPoliteness(
+                    rules: PolitenessRules(options: crawl.options), robots: robots))
+            } else {
+                queue.configure(job: job, politeness: nil)
             }
             profiles[job] = FetchProfile(settings: fetchSettings)
             if settings.keepBodies { keepsBodies.insert(job) } else { keepsBodies.remove(job) }
-            cancelledJobs.remove(job)
         case .lease(let lease):
             let now = EventLoop.now()
             batchRemaining[lease.batch] = lease.items.count
-            queue.push(lease.items.map {
-                WorkItem(job: lease.job, batch: lease.batch, key: $0.key, url: $0.url, enqueuedAt: now)
+            queue.push(lease.items.enumerated().map { position, item in
+                WorkItem(job: lease.job, batch: lease.batch, key: item.key, url: item.url, enqueuedAt: now,
+                         group: lease.groups?[position])
             })
         case .cancelJob(let job):
-            cancelledJobs.insert(job)
             // Queued requests of the job will never run: count them off their batches (and return their credit)
             // so the coordinator hears `batchDone` now rather than at the lease timeout.
             var dropped: [UInt64: Int] = [:]
@@ -199,6 +300,9 @@ final class WorkerRuntime {
                 }
             }
             scheduleFlush()
+        case .robotsCached(let report):
+            queue.robotsCached(job: report.job, origin: report.origin, outcome: report.outcome,
+                               fetchedAt: report.fetchedAt)
         case .heartbeat:
             break
         case .shutdown(let reason):
@@ -218,30 +322,33 @@ final class WorkerRuntime {
         // Leases of an abandoned session are the coordinator's to re-lease; their results and credit are void.
         guard !queue.closed, item.enqueuedAt >= abandonedBefore else { return }
         pendingCredits += 1
-        if !cancelledJobs.contains(item.job) {
-            let finishedAt = Date().timeIntervalSince1970
-            var findings: CrawlFindings?
-            if let harvester = harvesters[item.job], outcome.status > 0 {
-                findings = harvester.harvest(
-                    url: item.url, status: outcome.status, rawHeader: outcome.rawHeader, body: outcome.body)
+        // A cancelled job's requests in flight still finish, and their results are kept: the coordinator accepts them.
+        let finishedAt = Date().timeIntervalSince1970
+        var findings: CrawlFindings?
+        if let harvester = harvesters[item.job], outcome.status > 0 {
+            findings = harvester.harvest(
+                url: item.url, status: outcome.status, rawHeader: outcome.rawHeader, body: outcome.body)
+        }
+        if keepsBodies.contains(item.job) && outcome.status > 0 {
+            var result = archive(item, outcome, finishedAt: finishedAt)
+            result.crawl = findings
+            pendingResults.append(result)
+        } else {
+            var travelling = outcome
+            // The request's own URL travels as "" (the coordinator has it): most results were not redirected.
+            if travelling.finalURL == item.url { travelling.finalURL = "" }
+            if findings != nil {
+                // Kept only to be parsed: the job keeps no bodies.
+                travelling.body = []
+                travelling.rawHeader = []
             }
-            if keepsBodies.contains(item.job) && outcome.status > 0 {
-                var result = archive(item, outcome, finishedAt: finishedAt)
-                result.crawl = findings
-                pendingResults.append(result)
-            } else {
-                var travelling = outcome
-                // The request's own URL travels as "" (the coordinator has it): most results were not redirected.
-                if travelling.finalURL == item.url { travelling.finalURL = "" }
-                if findings != nil {
-                    // Kept only to be parsed: the job keeps no bodies.
-                    travelling.body = []
-                    travelling.rawHeader = []
-                }
-                pendingResults.append(FetchResult(
-                    job: item.job, batch: item.batch, key: item.key, outcome: travelling, finishedAt: finishedAt,
-                    crawl: findings))
-            }
+            pendingResults.append(FetchResult(
+                job: item.job, batch: item.batch, key: item.key, outcome: travelling, finishedAt: finishedAt,
+                crawl: findings))
+        }
+        if let last = pendingResults.last {
+            pendingBytes += last.outcome.body.count + last.outcome.rawHeader.count
+                + (last.archived?.members.count ?? 0)
         }
         if let remaining = batchRemaining[item.batch] {
             if remaining <= 1 {
@@ -251,7 +358,8 @@ final class WorkerRuntime {
                 batchRemaining[item.batch] = remaining - 1
             }
         }
-        if pendingResults.count >= 256 { flush() } else { scheduleFlush() }
+        // A full batch goes at once; so do 16 MiB of bodies, well under a secured endpoint's message size limit.
+        if pendingResults.count >= 256 || pendingBytes >= Self.maxPendingBytes { flush() } else { scheduleFlush() }
     }
 
     /// A response whose body is kept, archived here as its two WARC members (request, response) so that the
@@ -288,9 +396,14 @@ final class WorkerRuntime {
     /// Sends what finished since the last flush: results, batches done, and the credits they free.
     private func flush() {
         guard welcomed else { return }
+        // Politeness figures of the hosts that changed go first: the coordinator has them before the results.
+        for (job, audits) in queue.takeChangedAudits() {
+            send(WorkerMessage.hostAudits(job: job, audits).encode())
+        }
         if !pendingResults.isEmpty {
             send(WorkerMessage.results(pendingResults).encode())
             pendingResults.removeAll(keepingCapacity: true)
+            pendingBytes = 0
         }
         for batch in pendingBatchesDone { send(WorkerMessage.batchDone(batch: batch).encode()) }
         pendingBatchesDone.removeAll(keepingCapacity: true)
@@ -320,10 +433,12 @@ final class WorkerRuntime {
     private func tick() {
         timer = nil
         if let parent = configuration.parentPID, getppid() != parent {
+            log("lost the coordinator at \(configuration.endpoint): its process \(parent) is gone")
             stop(.finished("parent process \(parent) is gone"))
             return
         }
         let now = EventLoop.now()
+        if let problem = watch.report(now: now) { log(problem) }
         let silentMs = Int((now &- lastHeard) / 1_000_000)
         if silentMs > coordinatorTimeoutMs {
             coordinatorLost(silentMs: silentMs)
@@ -343,13 +458,14 @@ final class WorkerRuntime {
     /// hello again (the coordinator re-leased our work when it declared us lost).
     private func coordinatorLost(silentMs: Int) {
         if configuration.parentPID != nil {
+            log("lost the coordinator at \(configuration.endpoint): silent for \(silentMs) ms")
             stop(.finished("coordinator silent for \(silentMs) ms"))
             return
         }
-        log("coordinator silent for \(silentMs) ms; dropping \(queue.count) queued requests and reconnecting")
+        log("lost the coordinator at \(configuration.endpoint): silent for \(silentMs) ms; dropping \(queue.count) "
+            + "queued requests and reconnecting")
         abandonSession()
-        channel?.close()
-        channel = nil
+        closeConnection()
         do {
             try connect()
         } catch {
@@ -364,14 +480,25 @@ final class WorkerRuntime {
         queue.remove { _ in true }
         batchRemaining.removeAll()
         pendingResults.removeAll()
+        pendingBytes = 0
         pendingBatchesDone.removeAll()
         pendingCredits = 0
         fetcher.assumeIsolated { $0.cancelAll() }
     }
 
+    /// A signal asked the worker to stop.
+    func stopAsked() {
+        stop(.finished("asked to stop by a signal"))
+    }
+
     private func stop(_ exit: WorkerExit) {
         guard let onExit else { return }
         self.onExit = nil
+        switch exit {
+        case .finished(let reason): if configuration.logsLifecycle { log("stopping: \(reason)") }
+        case .refused(let reason): log("stopping: refused by the coordinator: \(reason)")
+        case .failed(let reason): log("stopping: \(reason)")
+        }
         if case .finished = exit, welcomed {
             send(WorkerMessage.goodbye(reason: "\(exit)").encode())
         }
@@ -379,8 +506,7 @@ final class WorkerRuntime {
         queue.close()
         // Lanes in the middle of a fetch return at once with a cancelled outcome (discarded: the queue is closed).
         fetcher.assumeIsolated { $0.cancelAll() }
-        channel?.close()
-        channel = nil
+        closeConnection()
         onExit(exit)
     }
 
@@ -391,7 +517,11 @@ final class WorkerRuntime {
 
 /// Runs a worker process until the coordinator shuts it down, refuses it, or it is orphaned.
 public enum Worker {
-    public static func run(_ configuration: WorkerConfiguration) async throws -> WorkerExit {
+    /// Setting `stop` (SIGTERM, SIGINT) ends it gracefully: in-flight requests are dropped (the coordinator
+    /// re-leases them) and it says goodbye.
+    public static func run(_ configuration: WorkerConfiguration, stop: StopSignal = StopSignal()) async throws
+        -> WorkerExit
+    {
         let loop = try EventLoop(name: "arachne-worker")
         defer { loop.shutdown() }
         let context = ZMQContext()
@@ -411,6 +541,7 @@ public enum Worker {
             } catch {
                 return .failed("cannot connect to \(configuration.endpoint): \(error)")
             }
+            stop.onSet { _ = loop.executeIfRunning { runtime.value.stopAsked() } }
             await withTaskGroup(of: Void.self) { lanes in
                 for _ in 0..<configuration.capacity {
                     lanes.addTask { await runtime.value.runLane() }

@@ -45,12 +45,15 @@ public struct CrawlOptionsSpec: Codable, Sendable, Hashable {
     public var sitemaps: Bool
     /// Whether hosts that resolve to one IP address share one politeness budget (default false).
     public var perIP: Bool
+    /// Milliseconds before an unreachable robots.txt is tried again (default 60,000; doubled per failure, four tries
+    /// before the origin's pages are given up).
+    public var robotsRetryMs: Int
 
     public init(
         scope: CrawlScopeKind = .host, include: [String] = [], exclude: [String] = [], maxDepth: Int = 20,
         maxPages: Int? = nil, maxPagesPerHost: Int? = nil, trapDefences: Bool = true, followNofollow: Bool = false,
         perHost: Int = 2, delayMs: Int = 250, maxCrawlDelayMs: Int = 30_000, robots: Bool = true,
-        sitemaps: Bool = true, perIP: Bool = false
+        sitemaps: Bool = true, perIP: Bool = false, robotsRetryMs: Int = 60_000
     ) {
         self.scope = scope
         self.include = include
@@ -66,6 +69,7 @@ public struct CrawlOptionsSpec: Codable, Sendable, Hashable {
         self.robots = robots
         self.sitemaps = sitemaps
         self.perIP = perIP
+        self.robotsRetryMs = robotsRetryMs
     }
 
     enum CodingKeys: String, CodingKey {
@@ -80,6 +84,7 @@ public struct CrawlOptionsSpec: Codable, Sendable, Hashable {
         case maxCrawlDelayMs = "max_crawl_delay_ms"
         case robots, sitemaps
         case perIP = "per_ip"
+        case robotsRetryMs = "robots_retry_ms"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -100,5 +105,6 @@ public struct CrawlOptionsSpec: Codable, Sendable, Hashable {
         robots = try container.decodeIfPresent(Bool.self, forKey: .robots) ?? defaults.robots
         sitemaps = try container.decodeIfPresent(Bool.self, forKey: .sitemaps) ?? defaults.sitemaps
         perIP = try container.decodeIfPresent(Bool.self, forKey: .perIP) ?? defaults.perIP
+        robotsRetryMs = try container.decodeIfPresent(Int.self, forKey: .robotsRetryMs) ?? defaults.robotsRetryMs
     }
 }

@@ -33,6 +33,16 @@ public struct FIFO<Element> {
         return element
     }
 
+    /// Puts an element back in front of the others (a request that must be retried first).
+    @inlinable public mutating func prepend(_ element: Element) {
+        if head > 0 {
+            head -= 1
+            items[head] = element
+        } else {
+            items.insert(element, at: 0)
+        }
+    }
+
     /// The oldest element, left in place.
     @inlinable public var first: Element? { head < items.count ? items[head] : nil }
 

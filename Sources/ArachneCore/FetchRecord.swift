@@ -116,6 +116,10 @@ public struct FetchRecord: Codable, Sendable, Hashable {
     /// True for a URL a crawl decided not to fetch: not a request, counted as `skipped` in reports.
     public var skipped: Bool { error?.kind.isSkip == true }
 
+    /// True for a request cancelled with its job (never fetched, or its result never came): counted apart from
+    /// failures in reports.
+    public var isCancelled: Bool { error?.kind == .cancelled && status == 0 }
+
     /// True when any crawl field is set: records.ndjson then writes all six crawl keys (null where unset).
     public var hasCrawlFields: Bool {
         depth != nil || parent != nil || via != nil || links != nil || contentType != nil || location != nil

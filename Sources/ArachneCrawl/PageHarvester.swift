@@ -67,10 +67,14 @@ public struct PageHarvester: Sendable {
     /// The product token X-Robots-Tag directives are matched against (from the user agent).
     public let agent: String
 
-    public init(rules: LinkRules, followNofollow: Bool, agent: String) {
+    /// Whether sitemaps are read: a fetched sitemap's locations come back as links `via: sitemap`.
+    public var readsSitemaps = false
+
+    public init(rules: LinkRules, followNofollow: Bool, agent: String, readsSitemaps: Bool = false) {
         self.rules = rules
         self.followNofollow = followNofollow
         self.agent = agent
+        self.readsSitemaps = readsSitemaps
     }
 
     /// The harvester a crawl job's options describe; `seeds` are its URLs (unparsable seeds are ignored: the
@@ -78,7 +82,7 @@ public struct PageHarvester: Sendable {
     public init(options: CrawlOptionsSpec, seeds: [String], userAgent: String) throws(CrawlOptionsError) {
         let seedURLs = seeds.compactMap { try? WebURL.parse($0) }.compactMap(CrawlURL.init)
         self.init(rules: try LinkRules(options: options, seeds: seedURLs), followNofollow: options.followNofollow,
-                  agent: Self.productToken(userAgent))
+                  agent: Self.productToken(userAgent), readsSitemaps: options.sitemaps)
     }
 
     /// The product token of a User-Agent: its first word up to `/` ("arachne/0.1 (+url)" → "arachne").
@@ -100,7 +104,16 @@ public struct PageHarvester: Sendable {
             }
             return findings
         }
-        guard (200...299).contains(status), LinkExtractor.isHTML(contentType: contentTypeHeader) else {
+        guard (200...299).contains(status) else { return findings }
+        guard LinkExtractor.isHTML(contentType: contentTypeHeader) else {
+            if readsSitemaps, Self.mayBeSitemap(url: document, mediaType: findings.contentType, body: body) {
+                let sitemap = SitemapParser.parse(body, url: url)
+                if sitemap.kind != .notSitemap {
+                    var listed = sitemap.links(rules: rules)
+                    listed.contentType = findings.contentType
+                    return listed
+                }
+            }
             return findings
         }
         let page = LinkExtractor.extract(from: body, charset: LinkExtractor.charset(contentType: contentTypeHeader))
@@ -125,6 +138,35 @@ public struct PageHarvester: Sendable {
                     url: url, identity: canonical == url ? "" : canonical, via: .link,
                     trap: judged.trap.flatMap { FetchErrorKind(rawValue: $0.rawValue) }))
             }
+        }
+        return findings
+    }
+
+    /// Whether a response that is not HTML is worth reading as a sitemap: gzip bytes, an XML media type, or a path
+    /// that names a sitemap (`.xml`, `.xml.gz`, `.gz`, or a `.txt` with "sitemap" in it, for text sitemaps). Any
+    /// other body is left alone; `SitemapParser` then decides by the root element.
+    static func mayBeSitemap(url: WebURL, mediaType: String, body: [UInt8]) -> Bool {
+        if body.count >= 2 && body[0] == 0x1f && body[1] == 0x8b { return true }
+        if mediaType.hasSuffix("xml") { return true }
+        let path = url.pathname.lowercased()
+        if path.hasSuffix(".xml") || path.hasSuffix(".gz") { return true }
+        return path.hasSuffix(".txt") && path.contains("sitemap")
+    }
+
+    /// The URLs a sitemap (or robots.txt's `Sitemap:` lines) lists, resolved against `base` and judged like links;
+    /// those to follow travel `via: sitemap`. De-duplicated by identity.
+    public func sitemapLinks(_ urls: [String], base: String) -> CrawlFindings {
+        var findings = CrawlFindings()
+        let baseURL = try? WebURL.parse(base)
+        var seen: Set<String> = []
+        for text in urls {
+            guard let target = try? WebURL.parse(text, base: baseURL), let crawlURL = CrawlURL(target) else { continue }
+            findings.counts.addFound()
+            guard seen.insert(crawlURL.absolute).inserted else {
+                findings.counts.addDuplicate()
+                continue
+            }
+            consider(crawlURL, href: target.hrefWithoutFragment, via: .sitemap, into: &findings)
         }
         return findings
     }

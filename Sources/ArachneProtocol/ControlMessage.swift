@@ -29,7 +29,7 @@ public struct JobStatus: Codable, Sendable, Hashable {
     public var failed: Int
     /// Of `done`, the `cancelled` records.
     public var cancelled: Int
-    /// Terminal records per second, recently.
+    /// Fetched requests (terminal records other than `cancelled`) per second, recently; over the whole run once ended.
     public var rate: Double
     /// Leases whose worker was lost or gave them back, so their keys were leased again.
     public var reassignedBatches: Int
@@ -45,6 +45,9 @@ public struct JobStatus: Codable, Sendable, Hashable {
     public var error: String?
     /// True for a crawl: `total` is the URLs discovered so far and grows; `total - done` is the frontier.
     public var crawl: Bool?
+    /// Workers connected to the coordinator when the status was taken; set for jobs not yet ended (absent from
+    /// coordinators that predate it), so a waiting client can say nothing can run.
+    public var workers: Int?
 
     public init(
         id: String, name: String? = nil, state: State, total: Int, done: Int = 0, failed: Int = 0,
@@ -76,7 +79,7 @@ public struct JobStatus: Codable, Sendable, Hashable {
         case startedAt = "started_at"
         case finishedAt = "finished_at"
         case outputDir = "output_dir"
-        case error, crawl
+        case error, crawl, workers
     }
 }
 
@@ -99,6 +102,12 @@ public enum ControlRequest: Sendable, Hashable {
     /// Ends a submission of `count` URLs in `chunks` chunks: the job becomes runnable. Reply: `submitted`; retried,
     /// the same job.
     case submitEnd(submission: String, chunks: Int, count: Int)
+    /// The workers with a session now. Reply: `workers`.
+    case workers
+    /// Removes finished jobs from the store and their directories. Reply: `removed`.
+    case removeJobs([String])
+    /// Removes finished jobs that finished more than `olderThan` seconds ago. Reply: `removed`.
+    case pruneJobs(olderThan: Double)
 
     /// The request's ZeroMQ frames (always one).
     public func encode() -> [[UInt8]] {
@@ -114,6 +123,9 @@ public enum ControlRequest: Sendable, Hashable {
                 + [Self.joinedLines(urls)]
         case .submitEnd(let submission, let chunks, let count):
             controlFrames(.submitEnd, SubmitEndPayload(submission: submission, chunks: chunks, count: count))
+        case .workers: controlFrames(.workers, EmptyPayload())
+        case .removeJobs(let jobs): controlFrames(.removeJobs, RemoveJobsPayload(jobs: jobs))
+        case .pruneJobs(let olderThan): controlFrames(.pruneJobs, PruneJobsPayload(olderThan: olderThan))
         }
     }
 
@@ -150,6 +162,17 @@ public enum ControlRequest: Sendable, Hashable {
             let end = try JSONPayload.decode(SubmitEndPayload.self, from: payload, message: type.name)
             try checkSubmissionID(end.submission)
             return .submitEnd(submission: end.submission, chunks: end.chunks, count: end.count)
+        case .workers:
+            _ = try JSONPayload.decode(EmptyPayload.self, from: payload, message: type.name)
+            return .workers
+        case .removeJobs:
+            return .removeJobs(try JSONPayload.decode(RemoveJobsPayload.self, from: payload, message: type.name).jobs)
+        case .pruneJobs:
+            let prune = try JSONPayload.decode(PruneJobsPayload.self, from: payload, message: type.name)
+            guard prune.olderThan.isFinite, prune.olderThan >= 0 else {
+                throw ProtocolError(.invalidJSON, "'pruneJobs' message has a negative or infinite older_than")
+            }
+            return .pruneJobs(olderThan: prune.olderThan)
         case .submitChunk:
             preconditionFailure("controlPayload decodes submitChunk")
         default:
@@ -222,6 +245,10 @@ public enum ControlReply: Sendable, Hashable {
     /// Where a chunked submission stands in the store: `chunks` committed holding `count` URLs, and its job once
     /// ended. Answers `submitBegin` and `submitChunk`.
     case submission(SubmissionState)
+    /// The workers with a session, in the order they joined. Answers `workers`.
+    case workers([WorkerStatus])
+    /// What `removeJobs` or `pruneJobs` removed, and the jobs it refused to remove with why.
+    case removed(RemovedJobs)
 
     /// The reply's ZeroMQ frames (always one).
     public func encode() -> [[UInt8]] {
@@ -232,6 +259,8 @@ public enum ControlReply: Sendable, Hashable {
         case .report(let job, let path): controlFrames(.reportReply, ReportPayload(job: job, path: path))
         case .error(let message): controlFrames(.errorReply, ErrorPayload(message: message))
         case .submission(let state): controlFrames(.submission, state)
+        case .workers(let workers): controlFrames(.workersReply, WorkersPayload(workers: workers))
+        case .removed(let removed): controlFrames(.removed, removed)
         }
     }
 
@@ -268,6 +297,10 @@ public enum ControlReply: Sendable, Hashable {
             return .error(message: try JSONPayload.decode(ErrorPayload.self, from: payload, message: type.name).message)
         case .submission:
             return .submission(try JSONPayload.decode(SubmissionState.self, from: payload, message: type.name))
+        case .workersReply:
+            return .workers(try JSONPayload.decode(WorkersPayload.self, from: payload, message: type.name).workers)
+        case .removed:
+            return .removed(try JSONPayload.decode(RemovedJobs.self, from: payload, message: type.name))
         default:
             preconditionFailure("readHeader let a non-reply type through: \(type)")
         }

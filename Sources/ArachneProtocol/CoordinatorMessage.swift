@@ -48,12 +48,17 @@ public struct BatchLease: Hashable, Sendable {
     /// coordinator; every coordinator message renews it.
     public var deadlineMs: Int
     public var items: [LeaseItem]
+    /// A `--per-ip` crawl: each item's politeness group (its host's address), the unit the worker paces by; nil
+    /// otherwise.
+    public var groups: [String]?
 
-    public init(batch: UInt64, job: String, deadlineMs: Int, items: [LeaseItem]) {
+    public init(batch: UInt64, job: String, deadlineMs: Int, items: [LeaseItem], groups: [String]? = nil) {
+        precondition(groups == nil || groups!.count == items.count, "one politeness group per lease item")
         self.batch = batch
         self.job = job
         self.deadlineMs = deadlineMs
         self.items = items
+        self.groups = groups
     }
 }
 
@@ -78,6 +83,9 @@ public enum CoordinatorMessage: Sendable, Hashable {
     /// Something the worker sent was wrong or unexpected (a message before `hello`, after being declared lost...).
     /// A worker that gets it drops its leases and says `hello` again.
     case error(message: String)
+    /// A robots.txt the coordinator has cached for a crawl job's origin; sent before a lease of that origin's pages
+    /// to a worker that has not had it, so no worker fetches it again within its 24 hours.
+    case robotsCached(RobotsReport)
 
     /// The refusal for a peer speaking another protocol version, naming both versions.
     public static func refusal(peerVersion: ProtocolVersion) -> CoordinatorMessage {
@@ -121,6 +129,8 @@ public enum CoordinatorMessage: Sendable, Hashable {
                 writer.int(item.key.repetition)
                 writer.string(item.url)
             }
+            writer.bool(lease.groups != nil)
+            for group in lease.groups ?? [] { writer.string(group) }
             return [writer.bytes]
         case .cancelJob(let job):
             var writer = WireWriter(.cancelJob)
@@ -135,6 +145,10 @@ public enum CoordinatorMessage: Sendable, Hashable {
         case .error(let message):
             var writer = WireWriter(.error)
             writer.string(message)
+            return [writer.bytes]
+        case .robotsCached(let report):
+            var writer = WireWriter(.robotsCached, reserving: 64 + report.body.count)
+            writer.encode(report)
             return [writer.bytes]
         }
     }
@@ -180,7 +194,14 @@ public enum CoordinatorMessage: Sendable, Hashable {
                                      repetition: try reader.nonNegative("repetition"))
                 items.append(LeaseItem(key: key, url: try reader.string("url")))
             }
-            message = .lease(BatchLease(batch: batch, job: job, deadlineMs: deadline, items: items))
+            var groups: [String]?
+            if try reader.bool("has groups") {
+                var read: [String] = []
+                read.reserveCapacity(items.count)
+                for _ in 0..<items.count { read.append(try reader.string("politeness group")) }
+                groups = read
+            }
+            message = .lease(BatchLease(batch: batch, job: job, deadlineMs: deadline, items: items, groups: groups))
         case .cancelJob:
             message = .cancelJob(job: try reader.string("job id"))
         case .coordinatorHeartbeat:
@@ -189,6 +210,8 @@ public enum CoordinatorMessage: Sendable, Hashable {
             message = .shutdown(reason: try reader.string("reason"))
         case .error:
             message = .error(message: try reader.string("message"))
+        case .robotsCached:
+            message = .robotsCached(try reader.decodeRobotsReport())
         default:
             preconditionFailure("readHeader let a non-coordinator type through: \(type)")
         }

@@ -53,6 +53,8 @@ enum MessageType: UInt8 {
     case batchDone = 0x04
     case workerHeartbeat = 0x05
     case goodbye = 0x06
+    case robots = 0x07
+    case hostAudits = 0x08
 
     case welcome = 0x21
     case refuse = 0x22
@@ -62,6 +64,7 @@ enum MessageType: UInt8 {
     case coordinatorHeartbeat = 0x26
     case shutdown = 0x27
     case error = 0x28
+    case robotsCached = 0x29
 
     case submit = 0x41
     case status = 0x42
@@ -70,6 +73,9 @@ enum MessageType: UInt8 {
     case submitBegin = 0x45
     case submitChunk = 0x46
     case submitEnd = 0x47
+    case workers = 0x48
+    case removeJobs = 0x49
+    case pruneJobs = 0x4A
 
     case submitted = 0x61
     case statusReply = 0x62
@@ -77,6 +83,8 @@ enum MessageType: UInt8 {
     case reportReply = 0x64
     case errorReply = 0x65
     case submission = 0x66
+    case workersReply = 0x67
+    case removed = 0x68
 
     /// The name used in docs/protocol.md and in error messages.
     var name: String {
@@ -87,6 +95,9 @@ enum MessageType: UInt8 {
         case .batchDone: "batchDone"
         case .workerHeartbeat, .coordinatorHeartbeat: "heartbeat"
         case .goodbye: "goodbye"
+        case .robots: "robots"
+        case .hostAudits: "hostAudits"
+        case .robotsCached: "robotsCached"
         case .welcome: "welcome"
         case .refuse: "refuse"
         case .jobSettings: "jobSettings"
@@ -102,6 +113,11 @@ enum MessageType: UInt8 {
         case .submitChunk: "submitChunk"
         case .submitEnd: "submitEnd"
         case .submission: "submission"
+        case .workers: "workers"
+        case .removeJobs: "removeJobs"
+        case .pruneJobs: "pruneJobs"
+        case .workersReply: "workers reply"
+        case .removed: "removed"
         case .submitted: "submitted"
         case .statusReply: "status reply"
         case .cancelled: "cancelled"

@@ -13,7 +13,7 @@ public struct ProtocolVersion: RawRepresentable, Hashable, Comparable, Sendable,
 
     /// The version this build speaks. Version 2: `results` carries two frames (metadata, then every body and
     /// archived WARC member), and a worker that keeps bodies sends them archived (docs/protocol.md).
-    public static let current = ProtocolVersion(3)
+    public static let current = ProtocolVersion(4)
 
     public static func < (a: ProtocolVersion, b: ProtocolVersion) -> Bool { a.rawValue < b.rawValue }
 

@@ -82,6 +82,10 @@ public enum WorkerMessage: Sendable {
     case heartbeat
     /// The worker is leaving on purpose; whatever it still holds goes back to the queue.
     case goodbye(reason: String)
+    /// A crawl fetched an origin's robots.txt: the coordinator caches it and admits the sitemaps it lists.
+    case robots(RobotsReport)
+    /// A crawl job's politeness figures for the hosts this worker held, cumulative for this worker session.
+    case hostAudits(job: String, [HostAudit])
 
     /// The message's ZeroMQ frames.
     public func encode() -> [[UInt8]] {
@@ -117,6 +121,15 @@ public enum WorkerMessage: Sendable {
         case .goodbye(let reason):
             var writer = WireWriter(.goodbye)
             writer.string(reason)
+            return [writer.bytes]
+        case .robots(let report):
+            var writer = WireWriter(.robots, reserving: 64 + report.body.count)
+            writer.encode(report)
+            return [writer.bytes]
+        case .hostAudits(let job, let audits):
+            var writer = WireWriter(.hostAudits)
+            writer.string(job)
+            writer.blob(JSONPayload.encode(audits))
             return [writer.bytes]
         }
     }
@@ -171,6 +184,12 @@ public enum WorkerMessage: Sendable {
             message = .heartbeat
         case .goodbye:
             message = .goodbye(reason: try reader.string("reason"))
+        case .robots:
+            message = .robots(try reader.decodeRobotsReport())
+        case .hostAudits:
+            let job = try reader.string("job id")
+            let json = try reader.blob("audits")
+            message = .hostAudits(job: job, try JSONPayload.decode([HostAudit].self, from: json[...], message: type.name))
         default:
             preconditionFailure("readHeader let a non-worker type through: \(type)")
         }
@@ -301,8 +320,11 @@ extension WireReader {
             guard let kind = FetchErrorKind(rawValue: kindName) else {
                 throw invalid("error kind", "unknown kind '\(kindName)'")
             }
-            // Skip kinds are the coordinator's decisions about URLs it never leased; a fetch cannot end with one.
-            guard !kind.isSkip else { throw invalid("error kind", "'\(kindName)' is a skip kind, not a fetch failure") }
+            // Skip kinds are the coordinator's decisions about URLs it never leased, but for the two a worker takes
+            // about a leased page before any request: robots.txt disallows it, or the address guard refuses it.
+            guard !kind.isSkip || kind == .robots || kind == .blockedAddress else {
+                throw invalid("error kind", "'\(kindName)' is a skip kind the coordinator decides, not a fetch failure")
+            }
             outcome.failure = FetchFailure(kind: kind, message: try string("error message"))
         }
         let finishedAt = try double("finished at")

@@ -91,9 +91,13 @@ public struct Report: Codable, Sendable, Hashable {
         /// records are not requests: they are counted in `skipped`.
         public var requests: Int
         public var succeeded: Int
+        /// Requests that were fetched and failed: `requests − succeeded − cancelled`.
         public var failed: Int
+        /// Requests that ended as `cancelled` (never fetched, or their result never came): not failures.
+        public var cancelled: Int
         /// Wall-clock seconds from start to finish (to now while running): the tutorial's "spend time".
         public var wallSeconds: Double
+        /// Fetched requests (`requests − cancelled`) per wall second.
         public var requestsPerSecond: Double
         public var bytesReceived: Int64
         /// Responses per HTTP status code ("200": n).
@@ -108,11 +112,12 @@ public struct Report: Codable, Sendable, Hashable {
         public init(
             requests: Int, succeeded: Int, failed: Int, wallSeconds: Double, requestsPerSecond: Double,
             bytesReceived: Int64, statusCodes: [String: Int], errors: [String: Int], reassignedBatches: Int,
-            retries: Int, skipped: Int? = nil
+            retries: Int, skipped: Int? = nil, cancelled: Int = 0
         ) {
             self.requests = requests
             self.succeeded = succeeded
             self.failed = failed
+            self.cancelled = cancelled
             self.wallSeconds = wallSeconds
             self.requestsPerSecond = requestsPerSecond
             self.bytesReceived = bytesReceived
@@ -123,8 +128,25 @@ public struct Report: Codable, Sendable, Hashable {
             self.skipped = skipped
         }
 
+        /// Reports written before `cancelled` was counted apart read as having none.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            requests = try container.decode(Int.self, forKey: .requests)
+            succeeded = try container.decode(Int.self, forKey: .succeeded)
+            failed = try container.decode(Int.self, forKey: .failed)
+            cancelled = try container.decodeIfPresent(Int.self, forKey: .cancelled) ?? 0
+            wallSeconds = try container.decode(Double.self, forKey: .wallSeconds)
+            requestsPerSecond = try container.decode(Double.self, forKey: .requestsPerSecond)
+            bytesReceived = try container.decode(Int64.self, forKey: .bytesReceived)
+            statusCodes = try container.decode([String: Int].self, forKey: .statusCodes)
+            errors = try container.decode([String: Int].self, forKey: .errors)
+            reassignedBatches = try container.decode(Int.self, forKey: .reassignedBatches)
+            retries = try container.decode(Int.self, forKey: .retries)
+            skipped = try container.decodeIfPresent(Int.self, forKey: .skipped)
+        }
+
         enum CodingKeys: String, CodingKey {
-            case requests, succeeded, failed, skipped
+            case requests, succeeded, failed, cancelled, skipped
             case wallSeconds = "wall_seconds"
             case requestsPerSecond = "requests_per_second"
             case bytesReceived = "bytes_received"
@@ -148,10 +170,13 @@ public struct Report: Codable, Sendable, Hashable {
         public var busySeconds: Double
         /// Total request time on this worker, µs (two significant digits).
         public var total: PhaseSummary
+        /// The name of the worker's CURVE key in the coordinator's `workers/` allow-list; absent for a worker on a
+        /// plain (ipc, or `--insecure` tcp) endpoint.
+        public var key: String?
 
         public init(
             id: String, host: String, pid: Int, requests: Int, failed: Int, bytes: Int64, busySeconds: Double,
-            total: PhaseSummary
+            total: PhaseSummary, key: String? = nil
         ) {
             self.id = id
             self.host = host
@@ -161,12 +186,13 @@ public struct Report: Codable, Sendable, Hashable {
             self.bytes = bytes
             self.busySeconds = busySeconds
             self.total = total
+            self.key = key
         }
 
         enum CodingKeys: String, CodingKey {
             case id, host, pid, requests, failed, bytes
             case busySeconds = "busy_seconds"
-            case total
+            case total, key
         }
     }
 

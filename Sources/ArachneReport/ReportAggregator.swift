@@ -11,6 +11,8 @@ import Foundation
 /// In a crawl it also keeps the report's crawl section (ReportAggregator+Crawl.swift): pages by depth and content
 /// type and skips by kind from the records, link counts and frontier samples from the caller. A crawl's skip
 /// records count only as `skipped`: requests, rates, latency, workers, hosts and the timeline cover fetched URLs.
+/// Likewise a cancelled request counts in `requests` and `cancelled` only: never as a failure, an error kind, in a
+/// rate, or in the workers, hosts and timeline.
 public struct ReportAggregator: Codable, Sendable {
     /// Named hosts an aggregator keeps by default before folding the rest into `(other)`.
     public static let defaultHostLimit = 256
@@ -26,6 +28,9 @@ public struct ReportAggregator: Codable, Sendable {
     public private(set) var requests = 0
     /// Records that got a response without a failure.
     public private(set) var succeeded = 0
+    /// Records of requests cancelled with their job (never fetched, or no result came): counted apart from
+    /// failures, and in no rate, latency, worker, host or timeline figure.
+    public private(set) var cancelled = 0
     public private(set) var bytesReceived: Int64 = 0
     /// Batches re-leased after their worker was lost; set by the coordinator.
     public var reassignedBatches = 0
@@ -49,7 +54,8 @@ public struct ReportAggregator: Codable, Sendable {
     var crawlState: CrawlAggregate?
 
     private enum CodingKeys: String, CodingKey {
-        case hostLimit, requests, succeeded, bytesReceived, reassignedBatches, retries, phases, statusCodes, errors,
+        case hostLimit, requests, succeeded, cancelled, bytesReceived, reassignedBatches, retries, phases, statusCodes,
+             errors,
              workers, hosts, timeline, bodyFiles, firstStart, lastFinish
         case crawlState = "crawl"
     }
@@ -60,8 +66,11 @@ public struct ReportAggregator: Codable, Sendable {
         phases = Phase.allCases.map { _ in LatencyHistogram(precision: .fine) }
     }
 
-    /// Failed records: everything added that did not succeed.
-    public var failed: Int { requests - succeeded }
+    /// Failed records: everything added that was fetched and did not succeed.
+    public var failed: Int { requests - succeeded - cancelled }
+
+    /// Requests that were fetched (succeeded or failed): what rates are computed over.
+    public var fetched: Int { requests - cancelled }
 
     /// Counts one terminal record: a request, or in a crawl a skip (counted in the crawl section only).
     public mutating func add(_ record: FetchRecord) {
@@ -73,6 +82,11 @@ public struct ReportAggregator: Codable, Sendable {
         if record.hasCrawlFields {
             markCrawl()
             crawlState!.addPage(record)
+        }
+        if record.isCancelled {
+            requests += 1
+            cancelled += 1
+            return
         }
         let succeededNow = record.succeeded
         requests += 1
@@ -123,6 +137,7 @@ public struct ReportAggregator: Codable, Sendable {
     public mutating func merge(_ other: ReportAggregator) {
         requests += other.requests
         succeeded += other.succeeded
+        cancelled += other.cancelled
         bytesReceived += other.bytesReceived
         reassignedBatches += other.reassignedBatches
         retries += other.retries
@@ -153,10 +168,12 @@ public struct ReportAggregator: Codable, Sendable {
     }
 
     /// Records what the coordinator knows about a worker; a worker that fetched nothing still appears in the report.
-    public mutating func setWorkerInfo(id: String, host: String, pid: Int, busySeconds: Double) {
+    /// `key` is the name of the worker's CURVE key in the coordinator's allow-list, for a remote worker.
+    public mutating func setWorkerInfo(id: String, host: String, pid: Int, busySeconds: Double, key: String? = nil) {
         workers[id, default: WorkerStats()].host = host
         workers[id, default: WorkerStats()].pid = pid
         workers[id, default: WorkerStats()].busySeconds = busySeconds
+        workers[id, default: WorkerStats()].key = key
     }
 
     /// An estimate of the memory the aggregator holds, in bytes: histograms dominate, then one small entry per
@@ -188,14 +205,14 @@ public struct ReportAggregator: Codable, Sendable {
         }
         let wall = origin.map { Swift.max(0, end - $0) } ?? 0
         let wallRounded = (wall * 1e6).rounded() / 1e6
-        let rate = wall > 0 ? (Double(requests) / wall * 1000).rounded() / 1000 : 0
+        let rate = wall > 0 ? (Double(fetched) / wall * 1000).rounded() / 1000 : 0
 
         let summary = Report.Summary(
             requests: requests, succeeded: succeeded, failed: failed, wallSeconds: wallRounded,
             requestsPerSecond: rate, bytesReceived: bytesReceived,
             statusCodes: Dictionary(uniqueKeysWithValues: statusCodes.map { (String($0.key), $0.value) }),
             errors: errors, reassignedBatches: reassignedBatches, retries: retries,
-            skipped: crawlState.map { $0.skipped.values.reduce(0, +) })
+            skipped: crawlState.map { $0.skipped.values.reduce(0, +) }, cancelled: cancelled)
         let jobPart = Report.Job(
             id: job.id, state: job.state, submittedAt: job.submittedAt?.reportTimestamp,
             startedAt: job.startedAt?.reportTimestamp, finishedAt: job.finishedAt?.reportTimestamp,
@@ -204,7 +221,8 @@ public struct ReportAggregator: Codable, Sendable {
             Report.WorkerSummary(
                 id: $0.key, host: $0.value.host, pid: $0.value.pid, requests: $0.value.requests,
                 failed: $0.value.failed, bytes: $0.value.bytes,
-                busySeconds: ($0.value.busySeconds * 1e3).rounded() / 1e3, total: $0.value.total.summary)
+                busySeconds: ($0.value.busySeconds * 1e3).rounded() / 1e3, total: $0.value.total.summary,
+                key: $0.value.key)
         }
         let hostRows = hosts.sorted { a, b in
             if (a.key == Self.otherHosts) != (b.key == Self.otherHosts) { return b.key == Self.otherHosts }
@@ -274,11 +292,13 @@ private struct WorkerStats: TrafficCounts, Codable, Sendable {
     var host = ""
     var pid = 0
     var busySeconds = 0.0
+    var key: String?
 
     mutating func merge(_ other: WorkerStats) {
         mergeTraffic(other)
         if host.isEmpty { host = other.host }
         if pid == 0 { pid = other.pid }
+        if key == nil { key = other.key }
         busySeconds += other.busySeconds
     }
 }

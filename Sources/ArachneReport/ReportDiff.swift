@@ -53,8 +53,10 @@ public enum ReportDiff {
                     b: Double(b.timings.starttransfer[keyPath: pick]), unit: .micros))
         }
         rows.append(Row(name: "failed", a: Double(sa.failed), b: Double(sb.failed), unit: .count))
-        rows.append(Row(name: "failure rate", a: rate(sa.failed, sa.requests), b: rate(sb.failed, sb.requests),
-                        unit: .percent))
+        // Over fetched requests: cancelled ones are not failures.
+        rows.append(Row(name: "failure rate", a: rate(sa.failed, sa.requests - sa.cancelled),
+                        b: rate(sb.failed, sb.requests - sb.cancelled), unit: .percent))
+        rows.append(Row(name: "cancelled", a: Double(sa.cancelled), b: Double(sb.cancelled), unit: .count))
         rows.append(Row(name: "bytes received", a: Double(sa.bytesReceived), b: Double(sb.bytesReceived), unit: .bytes))
         rows.append(Row(name: "retries", a: Double(sa.retries), b: Double(sb.retries), unit: .count))
         rows.append(

@@ -53,7 +53,65 @@ extension ReportHTML {
                     numeric: [1])
                 + htmlTable(
                     ["host", "pages"], crawl.hosts.map { [$0.host, TextFormat.count($0.pages)] }, numeric: [1]))
+        if let politeness = crawl.politeness {
+            let rows = politeness.hosts.map { audit -> [String] in
+                [(audit.brokeLimits ? "⚠ " : "") + audit.host, TextFormat.count(audit.requests),
+                 "\(audit.maxInFlight) / \(audit.perHost)", audit.minGapMs.map { TextFormat.count($0) } ?? "–",
+                 "\(TextFormat.count(audit.delayMs)) (\(audit.delaySource.rawValue))", TextFormat.count(audit.backOffMs),
+                 "\(audit.tooManyRequests) / \(audit.unavailable)", TextFormat.count(audit.retries), audit.robots,
+                 TextFormat.count(audit.robotsBlocked)]
+            }
+            let verdict = politeness.hostsBreakingLimits.isEmpty
+                ? "Every host's figures kept its limits."
+                : "Hosts that broke their own limits: " + politeness.hostsBreakingLimits.joined(separator: ", ")
+            html += section(
+                "Crawl: politeness audit (\(TextFormat.count(politeness.hostCount)) hosts). \(verdict)", chart: nil,
+                table: htmlTable(
+                    ["host", "requests", "in flight / limit", "smallest gap ms", "delay ms", "back-off ms",
+                     "429 / 503", "retries", "robots.txt", "robots-blocked"], rows, numeric: [1, 3, 5, 7, 9]))
+            if !politeness.timelines.isEmpty {
+                html += "<section>\n<h2>Crawl: request timelines of the busiest hosts</h2>\n"
+                    + "<p>Each bar is one response's transfer, from the records; bars that overlap in time are drawn "
+                    + "on separate rows, so the rows a host needs are its requests in flight at once.</p>\n"
+                for timeline in politeness.timelines { html += timelineSVG(timeline) }
+                html += "</section>\n"
+            }
+        }
         return html
+    }
+
+    /// One host's requests as bars on rows: each span goes on the first row free at its start.
+    static func timelineSVG(_ timeline: Report.HostTimeline) -> String {
+        var rowEnds: [Int] = []
+        var placed: [(row: Int, start: Int, end: Int)] = []
+        for span in timeline.spansMs where span.count == 2 {
+            let (start, end) = (span[0], max(span[0], span[1]))
+            if let row = rowEnds.firstIndex(where: { $0 <= start }) {
+                rowEnds[row] = end
+                placed.append((row, start, end))
+            } else {
+                rowEnds.append(end)
+                placed.append((rowEnds.count - 1, start, end))
+            }
+        }
+        let total = max(1, placed.map(\.end).max() ?? 1)
+        let width = 900.0, rowHeight = 12.0, left = 4.0
+        let height = Double(max(1, rowEnds.count)) * rowHeight + 18
+        var svg = "<figure class=\"timeline\"><figcaption>\(escape(timeline.host)): \(placed.count) responses over "
+            + "\(TextFormat.count(total)) ms, at most \(rowEnds.count) at once</figcaption>\n"
+            + "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width + 8))\" height=\"\(Int(height))\" "
+            + "role=\"img\" aria-label=\"request timeline of \(escape(timeline.host))\">\n"
+        for bar in placed {
+            let x = left + Double(bar.start) / Double(total) * width
+            let w = max(1, Double(bar.end - bar.start) / Double(total) * width)
+            svg += String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#3b7dd8\">", x,
+                          Double(bar.row) * rowHeight, w, rowHeight - 3)
+                + "<title>\(bar.start)–\(bar.end) ms</title></rect>\n"
+        }
+        svg += "<text x=\"\(Int(left))\" y=\"\(Int(height - 4))\" font-size=\"11\">0 ms</text>"
+            + "<text x=\"\(Int(width))\" y=\"\(Int(height - 4))\" font-size=\"11\" text-anchor=\"end\">"
+            + "\(TextFormat.count(total)) ms</text>\n</svg></figure>\n"
+        return svg
     }
 
     /// Counts, largest first (ties by key).

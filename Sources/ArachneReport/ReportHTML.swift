@@ -14,10 +14,13 @@ public enum ReportHTML {
     /// Charts a list job's page draws (`chartCount(for:)` counts a crawl's too).
     public static let chartCount = 5
 
-    public static func render(_ report: Report) -> String {
+    /// The page. With `records` (records.ndjson) of a job shorter than a second, the throughput chart uses
+    /// sub-second buckets: report.json's timeline is per second, a single point for such a job.
+    public static func render(_ report: Report, records: [FetchRecord]? = nil) -> String {
         let job = report.job
         let summary = report.summary
-        let failed = "\(TextFormat.count(summary.failed)) (\(TextFormat.percent(summary.failed, of: summary.requests)))"
+        let fetched = summary.requests - summary.cancelled
+        let failed = "\(TextFormat.count(summary.failed)) (\(TextFormat.percent(summary.failed, of: fetched)))"
         let totals = TextFormat.milliseconds(report.timings.total.p50) + " / "
             + TextFormat.milliseconds(report.timings.total.p99) + " ms"
         var page = """
@@ -44,6 +47,7 @@ public enum ReportHTML {
             \(card("requests", TextFormat.count(summary.requests)))
             \(card("req/s", TextFormat.decimal(summary.requestsPerSecond)))
             \(card("failed", failed))
+            \(summary.cancelled > 0 ? card("cancelled", TextFormat.count(summary.cancelled)) : "")
             \(card("p50 / p99 total", totals))
             \(card("received", TextFormat.bytes(summary.bytesReceived)))
 
@@ -65,12 +69,40 @@ public enum ReportHTML {
             records <code>\(escape(report.records))</code> · bodies \(report.bodies.count) WARC file(s) ·
             schema \(escape(report.schema))</footer>
             <script type="application/json" id="report-data">\(embeddedJSON(report))</script>
+            \(records.flatMap { fineTimeline(report, $0) } ?? "")
             <script>\(report.crawl == nil ? chartScript : crawlPageScript)</script>
             </body>
             </html>
 
             """
         return page
+    }
+
+    /// Completions and failures per second in buckets of 10–100 ms, for a job whose wall time is under a second:
+    /// a `<script type="application/json" id="timeline-fine">` element the timeline chart draws instead of
+    /// `timeline`, or nil. Cancelled and skip records are left out, as in the report's timeline.
+    static func fineTimeline(_ report: Report, _ records: [FetchRecord]) -> String? {
+        let wall = report.summary.wallSeconds
+        guard wall > 0, wall < 1, let startText = report.job.startedAt,
+            let start = try? Date(startText, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        else { return nil }
+        let bucket = [0.01, 0.02, 0.05, 0.1].first { wall / $0 <= 25 } ?? 0.1
+        let count = Int((wall / bucket).rounded(.up)) + 1
+        var completed = [Int](repeating: 0, count: count)
+        var failed = [Int](repeating: 0, count: count)
+        for record in records where !record.isCancelled && !record.skipped {
+            let offset = record.finishedAt - start.timeIntervalSince1970
+            let index = Swift.min(count - 1, Swift.max(0, Int((offset / bucket).rounded(.down))))
+            completed[index] += 1
+            if !record.succeeded { failed[index] += 1 }
+        }
+        let points = (0..<count).map { index in
+            let second = (Double(index) * bucket * 1000).rounded() / 1000
+            return "{\"second\":\(second),\"completed\":\(Double(completed[index]) / bucket),"
+                + "\"failed\":\(Double(failed[index]) / bucket)}"
+        }
+        return "<script type=\"application/json\" id=\"timeline-fine\">{\"bucket\":\(bucket),\"points\":["
+            + points.joined(separator: ",") + "]}</script>"
     }
 
     /// Escapes text for HTML content and attribute values.
@@ -127,6 +159,8 @@ public enum ReportHTML {
     }
 
     static func latencyTable(_ report: Report) -> String {
+        // No response, no latency: a table of zeros would read as measured zeros.
+        guard report.timings.total.count > 0 else { return "<p class=\"muted\">no request got a response</p>\n" }
         let rows = Phase.allCases.map { phase -> [String] in
             let p = report.timings[phase]
             return [phase.rawValue, TextFormat.count(p.count), TextFormat.milliseconds(p.min),
@@ -139,14 +173,17 @@ public enum ReportHTML {
 
     static func workerTable(_ report: Report) -> String {
         guard !report.workers.isEmpty else { return "" }
+        let keyed = report.workers.contains { $0.key != nil }
         let rows = report.workers.map {
-            [$0.id, $0.host, $0.pid == 0 ? "-" : String($0.pid), TextFormat.count($0.requests),
-             TextFormat.count($0.failed), TextFormat.seconds($0.busySeconds), TextFormat.milliseconds($0.total.p50),
-             TextFormat.milliseconds($0.total.p99)]
+            [$0.id, $0.host, $0.pid == 0 ? "-" : String($0.pid)] + (keyed ? [$0.key ?? "-"] : [])
+                + [TextFormat.count($0.requests), TextFormat.count($0.failed), TextFormat.seconds($0.busySeconds),
+                   TextFormat.milliseconds($0.total.p50), TextFormat.milliseconds($0.total.p99)]
         }
+        let shift = keyed ? 1 : 0
         return htmlTable(
-            ["worker", "host", "pid", "requests", "failed", "busy s", "p50 ms", "p99 ms"], rows,
-            numeric: [2, 3, 4, 5, 6, 7])
+            ["worker", "host", "pid"] + (keyed ? ["key"] : [])
+                + ["requests", "failed", "busy s", "p50 ms", "p99 ms"], rows,
+            numeric: Set([2] + [3, 4, 5, 6, 7].map { $0 + shift }))
     }
 
     static func hostTable(_ report: Report) -> String {
@@ -237,24 +274,49 @@ public enum ReportHTML {
               el('text', {x: L - 6, y: y(Math.pow(10, d)) + 4, 'text-anchor': 'end'}, root, label);
             }
             labels.forEach((label, i) => el('text', {x: x(i), y: H - B + 18, 'text-anchor': 'middle'}, root, label));
-            const names = [];
+            // Phases with identical percentiles draw one curve, named once with every phase it stands for.
+            const groups = [];
             shown.forEach(p => {
-              const color = colors[phases.indexOf(p)];
-              const points = keys.map((k, i) => [x(i), y(report.timings[p][k])]);
+              const values = keys.map(k => report.timings[p][k]).join(',');
+              const same = groups.find(g => g.values === values);
+              if (same) same.names.push(p); else groups.push({values: values, names: [p], phase: p});
+            });
+            const names = [];
+            groups.forEach(g => {
+              const color = colors[phases.indexOf(g.phase)];
+              const points = keys.map((k, i) => [x(i), y(report.timings[g.phase][k])]);
               el('path', {d: path(points), fill: 'none', stroke: color, 'stroke-width': 2, class: 'series'}, root);
               points.forEach(pt => el('circle', {cx: pt[0], cy: pt[1], r: 3, fill: color}, root));
-              names.push({name: p, color: color, y: points[points.length - 1][1]});
+              const end = points[points.length - 1][1];
+              names.push({names: g.names, color: color, end: end, y: end, height: 13 * g.names.length});
             });
-            // Phase names beside their curves' ends, pushed apart where curves end close together.
-            names.sort((a, b) => a.y - b.y);
-            names.forEach((n, i) => { if (i > 0 && n.y - names[i - 1].y < 13) n.y = names[i - 1].y + 13; });
-            names.forEach(n => el('text', {x: W - R + 8, y: n.y + 4, fill: n.color}, root, n.name));
+            // Names beside their curves' ends: pushed apart where curves end close together, then moved back up as a
+            // block if that pushed them below the plot, so each stays as near its curve's end as the others allow.
+            names.sort((a, b) => a.end - b.end);
+            names.forEach((n, i) => {
+              const above = names[i - 1];
+              if (above && n.y - above.y < above.height) n.y = above.y + above.height;
+            });
+            for (let i = names.length - 1; i >= 0; i--) {
+              const limit = i === names.length - 1 ? H - B - names[i].height + 9 : names[i + 1].y - names[i].height;
+              names[i].y = Math.max(T + 4, Math.min(names[i].y, limit));
+            }
+            names.forEach(n => {
+              if (Math.abs(n.y - n.end) > 3) {
+                el('line', {x1: W - R + 1, y1: n.end, x2: W - R + 6, y2: n.y, stroke: n.color, class: 'leader'}, root);
+              }
+              // An inline style: the stylesheet's `svg text` fill would override a fill attribute.
+              const label = el('text', {x: W - R + 8, y: n.y + 4, style: 'fill:' + n.color, class: 'series-label',
+                                        'data-end-y': n.end.toFixed(1), 'data-color': n.color}, root);
+              n.names.forEach((name, i) => el('tspan', {x: W - R + 8, dy: i ? 13 : 0}, label, name));
+            });
             done(id);
           }
 
           // Axes of a chart over the timeline's seconds: a grid at 0, half and the largest value, five time labels.
-          function timeAxes(root, H, points, value) {
-            const first = points[0].second, span = Math.max(1, points[points.length - 1].second - first);
+          function timeAxes(root, H, points, value, bucket) {
+            const first = points[0].second;
+            const span = Math.max(bucket || 1, points[points.length - 1].second - first);
             const most = largest(points.map(value));
             const x = s => L + (s - first) / span * (W - L - R);
             const y = v => H - B - v / most * (H - T - B);
@@ -264,23 +326,28 @@ public enum ReportHTML {
             });
             for (let i = 0; i <= 4; i++) {
               const s = first + span * i / 4;
-              el('text', {x: x(s), y: H - B + 18, 'text-anchor': 'middle'}, root, Math.round(s) + ' s');
+              el('text', {x: x(s), y: H - B + 18, 'text-anchor': 'middle'}, root,
+                 (bucket ? s.toFixed(2) : Math.round(s)) + ' s');
             }
             return {x, y};
           }
 
           function timeline() {
-            const id = 'chart-timeline', H = 240, root = svg(id, H), points = report.timeline;
+            // A job shorter than a second: sub-second buckets (rates per second), when the page has them.
+            const fineData = document.getElementById('timeline-fine');
+            const fine = fineData ? JSON.parse(fineData.textContent) : null;
+            const id = 'chart-timeline', H = 240, root = svg(id, H), points = fine ? fine.points : report.timeline;
             if (!points.length) { empty(root, H, 'no records yet'); return done(id); }
-            const {x, y} = timeAxes(root, H, points, p => p.completed);
+            if (fine) document.getElementById(id).setAttribute('data-bucket', String(fine.bucket));
+            const {x, y} = timeAxes(root, H, points, p => p.completed, fine ? fine.bucket : 0);
             const curve = points.map(p => [x(p.second), y(p.completed)]);
             const area = curve.concat([[x(points[points.length - 1].second), y(0)], [x(points[0].second), y(0)]]);
             el('path', {d: path(area) + 'Z', fill: '#4e79a733', stroke: 'none'}, root);
             el('path', {d: path(curve), fill: 'none', stroke: '#4e79a7', 'stroke-width': 2, class: 'series'}, root);
             el('path', {d: path(points.map(p => [x(p.second), y(p.failed)])), fill: 'none', stroke: '#e15759',
                         'stroke-width': 2, class: 'series'}, root);
-            el('text', {x: W - R + 8, y: T + 10, fill: '#4e79a7'}, root, 'completed/s');
-            el('text', {x: W - R + 8, y: T + 26, fill: '#e15759'}, root, 'failed/s');
+            el('text', {x: W - R + 8, y: T + 10, style: 'fill:#4e79a7'}, root, 'completed/s');
+            el('text', {x: W - R + 8, y: T + 26, style: 'fill:#e15759'}, root, 'failed/s');
             done(id);
           }
 

@@ -34,6 +34,30 @@ extension ReportRenderer {
             .joined(separator: "   ")
         if crawl.hosts.count > crawlLineItems { hostText += "   … \(crawl.hosts.count - crawlLineItems) more" }
         out.append("  top hosts       " + (crawl.hosts.isEmpty ? "none" : hostText))
+        if let politeness = crawl.politeness { out += politenessLines(politeness) }
+        return out
+    }
+
+    /// The politeness audit: the busiest hosts' figures, and a warning naming any host that broke its own limits.
+    static func politenessLines(_ politeness: Report.Politeness) -> [String] {
+        var out: [String] = []
+        for (index, audit) in politeness.hosts.prefix(crawlLineItems).enumerated() {
+            let gap = audit.minGapMs.map { "\(TextFormat.count($0)) ms" } ?? "–"
+            var text = "\(audit.host): \(TextFormat.count(audit.requests)) requests, at most \(audit.maxInFlight) "
+                + "in flight (limit \(audit.perHost)), smallest gap \(gap) (delay \(TextFormat.count(audit.delayMs)) ms, "
+                + "\(audit.delaySource.rawValue))"
+            if audit.tooManyRequests + audit.unavailable > 0 {
+                text += ", 429 × \(audit.tooManyRequests), 503 × \(audit.unavailable), \(audit.retries) retried"
+            }
+            if !audit.robots.isEmpty { text += "; robots.txt \(audit.robots)" }
+            out.append((index == 0 ? "  politeness      " : "                  ") + text)
+        }
+        if politeness.hostCount > crawlLineItems {
+            out.append("                  … \(politeness.hostCount - crawlLineItems) more hosts")
+        }
+        if !politeness.hostsBreakingLimits.isEmpty {
+            out.append("  !! hosts that broke their own limits: " + politeness.hostsBreakingLimits.joined(separator: ", "))
+        }
         return out
     }
 

@@ -35,10 +35,12 @@ public enum ReportRenderer {
         // A crawl's URL count is its seeds: no expected total.
         let progress = job.state == .completed || expected == 0 || report.crawl != nil
             ? "" : " of \(TextFormat.count(expected))"
+        // The failure rate is over fetched requests: cancelled ones are counted apart.
+        let cancelled = summary.cancelled > 0 ? ", \(TextFormat.count(summary.cancelled)) cancelled" : ""
         out.append(
             "  requests     \(TextFormat.count(summary.requests))\(progress): "
                 + "\(TextFormat.count(summary.succeeded)) succeeded, \(TextFormat.count(summary.failed)) failed "
-                + "(\(TextFormat.percent(summary.failed, of: summary.requests)))")
+                + "(\(TextFormat.percent(summary.failed, of: summary.requests - summary.cancelled)))\(cancelled)")
         out.append(
             "  throughput   \(TextFormat.decimal(summary.requestsPerSecond)) req/s, "
                 + "\(TextFormat.bytes(summary.bytesReceived)) received")
@@ -49,15 +51,20 @@ public enum ReportRenderer {
             out.append("")
         }
 
-        out.append("Latency (ms)")
-        var rows = [["phase", "count", "min", "mean", "p50", "p90", "p95", "p99", "p99.9", "max"]]
-        for phase in Phase.allCases {
-            let p = report.timings[phase]
-            rows.append(
-                [phase.rawValue, TextFormat.count(p.count), TextFormat.milliseconds(p.min),
-                 TextFormat.milliseconds(p.mean)] + p.percentiles.map { TextFormat.milliseconds($0.value) })
+        if report.timings.total.count == 0 {
+            // No response, no latency: a table of zeros would read as measured zeros.
+            out.append("Latency (ms)  none: no request got a response")
+        } else {
+            out.append("Latency (ms)")
+            var rows = [["phase", "count", "min", "mean", "p50", "p90", "p95", "p99", "p99.9", "max"]]
+            for phase in Phase.allCases {
+                let p = report.timings[phase]
+                rows.append(
+                    [phase.rawValue, TextFormat.count(p.count), TextFormat.milliseconds(p.min),
+                     TextFormat.milliseconds(p.mean)] + p.percentiles.map { TextFormat.milliseconds($0.value) })
+            }
+            out.append(TextFormat.table(rows, rightAligned: Set(1..<10)))
         }
-        out.append(TextFormat.table(rows, rightAligned: Set(1..<10)))
         out.append("")
 
         let codes = summary.statusCodes.sorted { Int($0.key) ?? 0 < Int($1.key) ?? 0 }
@@ -90,15 +97,20 @@ public enum ReportRenderer {
 
         if !report.workers.isEmpty {
             out.append("Workers")
-            var workerRows = [["worker", "host", "pid", "requests", "failed", "busy s", "p50 ms", "p99 ms"]]
+            // The key column appears when a worker joined with a CURVE key (a secured remote endpoint).
+            let keyed = report.workers.contains { $0.key != nil }
+            var workerRows = [["worker", "host", "pid"] + (keyed ? ["key"] : [])
+                + ["requests", "failed", "busy s", "p50 ms", "p99 ms"]]
             for worker in report.workers.prefix(workerLines) {
                 workerRows.append(
-                    [worker.id, worker.host.isEmpty ? "-" : worker.host, worker.pid == 0 ? "-" : String(worker.pid),
-                     TextFormat.count(worker.requests), TextFormat.count(worker.failed),
-                     TextFormat.seconds(worker.busySeconds), TextFormat.milliseconds(worker.total.p50),
-                     TextFormat.milliseconds(worker.total.p99)])
+                    [worker.id, worker.host.isEmpty ? "-" : worker.host, worker.pid == 0 ? "-" : String(worker.pid)]
+                    + (keyed ? [worker.key ?? "-"] : [])
+                    + [TextFormat.count(worker.requests), TextFormat.count(worker.failed),
+                       TextFormat.seconds(worker.busySeconds), TextFormat.milliseconds(worker.total.p50),
+                       TextFormat.milliseconds(worker.total.p99)])
             }
-            out.append(TextFormat.table(workerRows, rightAligned: [2, 3, 4, 5, 6, 7]))
+            let shift = keyed ? 1 : 0
+            out.append(TextFormat.table(workerRows, rightAligned: Set([2] + [3, 4, 5, 6, 7].map { $0 + shift })))
             if report.workers.count > workerLines {
                 out.append("  … \(report.workers.count - workerLines) more workers")
             }

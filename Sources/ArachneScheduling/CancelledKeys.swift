@@ -7,6 +7,9 @@ public struct CancelledKeys: Sequence, Sendable, Hashable {
     public let job: String
     /// How many keys the sequence yields.
     public let count: Int
+    /// True when the keys had been leased to a worker and no result came back for them; false when they were never
+    /// leased.
+    public let wereLeased: Bool
 
     let space: KeySpace
     /// Keys listed one by one (they had come back from a worker), in increasing order.
@@ -15,8 +18,12 @@ public struct CancelledKeys: Sequence, Sendable, Hashable {
     let range: Range<Int>
     let skip: KeyBitmap?
 
-    init(job: String, space: KeySpace, listed: [Int], range: Range<Int> = 0..<0, skip: KeyBitmap? = nil, count: Int) {
+    init(
+        job: String, space: KeySpace, listed: [Int], range: Range<Int> = 0..<0, skip: KeyBitmap? = nil, count: Int,
+        wereLeased: Bool = false
+    ) {
         self.job = job
+        self.wereLeased = wereLeased
         self.space = space
         self.listed = listed
         self.range = range

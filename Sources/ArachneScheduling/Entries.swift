@@ -1,4 +1,5 @@
-/// A job inside the scheduler. Memory is one bit per key plus entries for keys in flight or leased more than once.
+/// A job inside the scheduler. Memory is one bit per key plus entries for keys in flight or leased more than once; a
+/// growable job adds its host partition (8 bytes per unfinished key, 4 per finished one).
 struct JobEntry: Sendable {
     let id: String
     /// Grows for a crawl, as its frontier admits URLs (one repetition).
@@ -9,6 +10,9 @@ struct JobEntry: Sendable {
     var growable = false
     /// Accepted results of a growable job whose links the frontier has not yet settled (`extendJob`'s `settled`).
     var awaitingDiscoveries = 0
+    /// A growable job's keys by host, each host leased to one worker at a time. A growable job leases from here;
+    /// `cursor` and `requeue` serve list jobs only.
+    var partition: HostPartition?
     /// Keys of this job one worker may hold at most (leased, not reported) when the worker's capacity is larger: the
     /// job's own concurrency, which a worker with more lanes does not override. `Int.max` for none.
     let perWorkerLimit: Int
@@ -73,6 +77,17 @@ struct JobEntry: Sendable {
         }
     }
 
+    /// Takes up to `limit` keys to lease to the worker session `session`, `workers` sessions being alive: a growable
+    /// job's from the hosts that session holds or claims, a list job's as `take(_:)` does.
+    mutating func take(_ limit: Int, session: Int, workers: Int) -> [Int] {
+        guard partition != nil else { return take(limit) }
+        var retried: [Int] = []
+        let keys = partition!.take(for: session, limit: limit, workers: workers, retried: &retried)
+        for index in retried { attempts[index] = (attempts[index] ?? 1) + 1 }
+        retries += retried.count
+        return keys
+    }
+
     /// Takes up to `limit` keys to lease: re-queued ones first, then fresh ones from the cursor.
     mutating func take(_ limit: Int) -> [Int] {
         var keys: [Int] = []
@@ -99,6 +114,9 @@ struct JobEntry: Sendable {
 /// A connected worker's session.
 struct WorkerEntry: Sendable {
     let id: String
+    /// This session's number, unique in the scheduler's life (a worker that restarts under its id gets a new one):
+    /// what owns a crawl's hosts.
+    let session: Int
     let capacity: Int
     /// Requests it said it can still take and has not been leased.
     var credit = 0

@@ -23,7 +23,8 @@ extension Scheduler {
                 else { continue }
                 guard let jobPosition = pickJob(for: worker) else { continue }
                 let room = jobs[jobPosition].limit(on: worker) - worker.outstandingByJob[jobs[jobPosition].id, default: 0]
-                let keys = jobs[jobPosition].take(min(worker.credit, target, room))
+                let keys = jobs[jobPosition].take(
+                    min(worker.credit, target, room), session: worker.session, workers: count)
                 guard !keys.isEmpty else { continue }
                 lease(keys, job: jobPosition, worker: position, now: now, into: &actions)
                 available -= keys.count
@@ -33,12 +34,18 @@ extension Scheduler {
     }
 
     /// The job to lease from next to `worker`: least outstanding work per weight, then the one served longest ago;
-    /// jobs at their per-worker limit on this worker are skipped.
+    /// jobs at their per-worker limit on this worker are skipped, and so are crawls with no host this worker may
+    /// be leased now (their hosts are held by other workers, or at their window).
     func pickJob(for worker: WorkerEntry) -> Int? {
         var best: Int?
         for position in jobs.indices where !jobs[position].isCancelling && jobs[position].available > 0 {
             let limit = jobs[position].limit(on: worker)
             if limit != .max && worker.outstandingByJob[jobs[position].id, default: 0] >= limit { continue }
+            if let partition = jobs[position].partition,
+                !partition.canOffer(to: worker.session, workers: workers.count)
+            {
+                continue
+            }
             guard let current = best else {
                 best = position
                 continue
@@ -117,26 +124,35 @@ extension Scheduler {
         var lost: [LostKey] = []
         var cancelled: [Int] = []
         let space = jobs[jobPosition].space
+        var returned: [Int] = []
         for key in entry.keys where jobs[jobPosition].inFlight[key] == batch {
             jobs[jobPosition].inFlight[key] = nil
             if jobs[jobPosition].isCancelling {
                 jobs[jobPosition].finish(key, .cancelled)
+                jobs[jobPosition].partition?.finish(key, wasInFlight: true)
                 cancelled.append(key)
             } else if (jobs[jobPosition].attempts[key] ?? 1) >= configuration.maxAttempts {
                 let attempts = jobs[jobPosition].attempts.removeValue(forKey: key) ?? 1
                 jobs[jobPosition].finish(key, .failed)
+                jobs[jobPosition].partition?.finish(key, wasInFlight: true)
                 lost.append(LostKey(key: space.key(at: key), attempts: attempts))
+            } else if jobs[jobPosition].partition != nil {
+                returned.append(key)
+                requeued += 1
             } else {
                 jobs[jobPosition].requeue.append(key)
                 requeued += 1
             }
         }
+        // A growable job's keys go back to the front of their host queues (last back, first out: so in reverse).
+        for key in returned.reversed() { jobs[jobPosition].partition!.requeue(key) }
         if requeued > 0 { jobs[jobPosition].reassignedBatches += 1 }
         if !lost.isEmpty { actions.append(.recordWorkerLost(job: entry.job, keys: lost)) }
         if !cancelled.isEmpty {
             cancelled.sort()
             actions.append(
-                .recordCancelled(CancelledKeys(job: entry.job, space: space, listed: cancelled, count: cancelled.count))
+                .recordCancelled(CancelledKeys(
+                    job: entry.job, space: space, listed: cancelled, count: cancelled.count, wereLeased: true))
             )
         }
         finishIfComplete(jobPosition, into: &actions)
@@ -148,6 +164,8 @@ extension Scheduler {
         workerIndex = Dictionary(uniqueKeysWithValues: workers.enumerated().map { ($1.id, $0) })
         actions.append(.workerRemoved(worker: entry.id, reason: reason))
         for batch in entry.batches { returnBatch(batch, into: &actions) }
+        // Its hosts (their keys now back in their queues) go to whichever worker claims them next.
+        for position in jobs.indices { jobs[position].partition?.release(owner: entry.session) }
     }
 
     /// A cancelled job's in-flight keys whose results did not come within the lease timeout end as `cancelled`.

@@ -85,6 +85,8 @@ public struct Scheduler: Sendable {
     var nextBatch: UInt64 = 1
     var serveCounter: UInt64 = 0
     var dispatchRotation = 0
+    /// The last worker session number given (sessions own a crawl's hosts).
+    var lastSession = 0
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -96,9 +98,14 @@ public struct Scheduler: Sendable {
     /// URLs. `weight` gives the job a larger share of the workers when several jobs run. `perWorkerLimit` caps the
     /// keys of this job any one worker holds at once (the job's concurrency; nil: the worker's capacity decides).
     /// `resume` names keys that already have their terminal record (from the durable store): they are never leased.
+    ///
+    /// A `growable` job (a crawl) leases its keys by host, each host to one worker at a time, at most `hostWindow`
+    /// keys of a host in flight: `hosts` gives the host of every key without a terminal record (host ids are small
+    /// integers the caller interns per job).
     public mutating func addJob(
         id: String, urlCount: Int, repeatCount: Int, weight: Int = 1, perWorkerLimit: Int? = nil,
-        resume: JobResume? = nil, growable: Bool = false, now: Instant
+        resume: JobResume? = nil, growable: Bool = false, hosts: [(index: Int, host: Int)] = [],
+        hostWindow: Int = .max, now: Instant
     ) -> [Action] {
         precondition(!growable || repeatCount == 1, "a growable (crawl) job fetches each URL once")
         precondition(jobIndex[id] == nil, "job '\(id)' is already in the scheduler")
@@ -116,6 +123,19 @@ public struct Scheduler: Sendable {
             job.reassignedBatches = resume.reassignedBatches
             job.retries = resume.retries
         }
+        if growable {
+            var partition = HostPartition(window: hostWindow)
+            partition.grow(to: space.total)
+            for (index, host) in hosts {
+                precondition((0..<space.total).contains(index) && !job.terminal.contains(index),
+                             "job '\(id)': key \(index) given a host is not an unfinished key")
+                partition.add(index, host: host)
+            }
+            precondition(partition.pendingCount == space.total - job.done, "job '\(id)': an unfinished key has no host")
+            job.partition = partition
+        } else {
+            precondition(hosts.isEmpty, "job '\(id)': only a growable job's keys have hosts")
+        }
         jobIndex[id] = jobs.count
         jobs.append(job)
         var actions: [Action] = []
@@ -131,6 +151,19 @@ public struct Scheduler: Sendable {
     public mutating func cancelJob(_ id: String, now: Instant) -> [Action] {
         guard let index = jobIndex[id], !jobs[index].isCancelling else { return [] }
         var actions: [Action] = []
+        let keys = jobs[index].partition == nil ? cancelQueued(index) : cancelPending(index)
+        jobs[index].cancelDeadline = now + configuration.leaseTimeoutMs
+        if keys.count > 0 { actions.append(.recordCancelled(keys)) }
+        for workerPosition in workers.indices where workers[workerPosition].knownJobs.contains(id) {
+            workers[workerPosition].lastSent = now
+            actions.append(.sendCancelJob(worker: workers[workerPosition].id, job: id))
+        }
+        finishIfComplete(index, into: &actions)
+        return actions
+    }
+
+    /// Cancels a list job's queued keys: those re-queued, listed, and the never-leased range past the cursor.
+    private mutating func cancelQueued(_ index: Int) -> CancelledKeys {
         let range: Range<Int>
         let listed: [Int]
         let count: Int
@@ -149,61 +182,8 @@ public struct Scheduler: Sendable {
         let rangeCount = count - listed.count
         jobs[index].done += rangeCount
         jobs[index].cancelled += rangeCount
-        jobs[index].cancelDeadline = now + configuration.leaseTimeoutMs
-        if count > 0 {
-            actions.append(
-                .recordCancelled(
-                    CancelledKeys(
-                        job: id, space: jobs[index].space, listed: listed, range: range, skip: skip, count: count
-                    )
-                )
-            )
-        }
-        for workerPosition in workers.indices where workers[workerPosition].knownJobs.contains(id) {
-            workers[workerPosition].lastSent = now
-            actions.append(.sendCancelJob(worker: workers[workerPosition].id, job: id))
-        }
-        finishIfComplete(index, into: &actions)
-        return actions
-    }
-
-    /// A crawl's frontier admitted URLs: the job now has `urlCount` keys (it never shrinks). Of the new keys, those in
-    /// `terminal` already have their record (skipped by a limit or trap rule, written with them); the rest are leased
-    /// like any key — or end as `cancelled` at once when the job is being cancelled. `settled` accepted results have
-    /// had their discoveries admitted: a growable job completes only when none is still awaited.
-    public mutating func extendJob(_ id: String, urlCount: Int, terminal: [Int] = [], settled: Int, now: Instant)
-        -> [Action]
-    {
-        guard let position = jobIndex[id] else { return [] }
-        precondition(jobs[position].growable, "job '\(id)' is not growable")
-        var actions: [Action] = []
-        let old = jobs[position].space.total
-        if urlCount > old {
-            jobs[position].space = KeySpace(urlCount: urlCount, repeatCount: 1)
-            jobs[position].terminal.grow(to: urlCount)
-        }
-        for index in terminal {
-            precondition(index >= old && index < jobs[position].space.total, "skipped key \(index) is not new")
-            jobs[position].finish(index, .skipped)
-        }
-        if jobs[position].isCancelling, urlCount > old {
-            // Keys past the cancel cursor count as terminal; the new ones still need their `cancelled` records.
-            let range = old..<urlCount
-            let count = range.count - terminal.count
-            jobs[position].cursor = urlCount
-            if count > 0 {
-                jobs[position].done += count
-                jobs[position].cancelled += count
-                actions.append(.recordCancelled(CancelledKeys(
-                    job: id, space: jobs[position].space, listed: [], range: range, skip: jobs[position].terminal,
-                    count: count)))
-            }
-        }
-        precondition(settled <= jobs[position].awaitingDiscoveries, "job '\(id)': more discoveries settled than awaited")
-        jobs[position].awaitingDiscoveries -= settled
-        finishIfComplete(position, into: &actions)
-        dispatch(now: now, into: &actions)
-        return actions
+        return CancelledKeys(
+            job: jobs[index].id, space: jobs[index].space, listed: listed, range: range, skip: skip, count: count)
     }
 
     /// The job's progress, or nil when it is not in the scheduler (never added, or finished).
@@ -225,7 +205,8 @@ public struct Scheduler: Sendable {
             removeWorker(at: position, reason: .restarted, now: now, into: &actions)
         }
         workerIndex[worker] = workers.count
-        workers.append(WorkerEntry(id: worker, capacity: capacity, lastHeard: now, lastSent: now))
+        lastSession += 1
+        workers.append(WorkerEntry(id: worker, session: lastSession, capacity: capacity, lastHeard: now, lastSent: now))
         actions.append(.welcome(worker: worker))
         dispatch(now: now, into: &actions)
         return actions
@@ -303,7 +284,9 @@ public struct Scheduler: Sendable {
         let attempts = jobs[jobPosition].attempts.removeValue(forKey: index) ?? 1
         var actions: [Action] = []
         var holder: Int?
-        if let batch = jobs[jobPosition].inFlight.removeValue(forKey: index) {
+        let batch = jobs[jobPosition].inFlight.removeValue(forKey: index)
+        jobs[jobPosition].partition?.finish(index, wasInFlight: batch != nil)
+        if let batch {
             holder = settle(batch)
         }
         finishIfComplete(jobPosition, into: &actions)

@@ -95,8 +95,11 @@ extension DemoSite {
     /// What a correct host-scoped crawl from `/` with default options fetches on a site of `pageCount` pages, and
     /// with `maxDepth` only the URLs at that depth or less (`/` is depth 0). Computing it for millions of pages takes
     /// a while and the memory of a set of that many paths.
+    ///
+    /// With `sitemaps` (a crawl's default), `/sitemap.xml`, which robots.txt names, and the pages only it lists are
+    /// fetched too, at depth 1; pages the sitemap lists may then be found through it first, at depth 1.
     public static func crawlExpectation(
-        pageCount: Int = defaultPageCount, maxDepth: Int? = nil
+        pageCount: Int = defaultPageCount, maxDepth: Int? = nil, sitemaps: Bool = true
     ) -> DemoSiteCrawlExpectation {
         precondition(pageCountRange.contains(pageCount), "page count \(pageCount) is outside \(pageCountRange)")
         let limit = maxDepth ?? Int.max
@@ -124,6 +127,10 @@ extension DemoSite {
             depths["/page/\(page)"] = Int(pageDepth[page])
         }
         for (path, depth) in expectedTrapDepths where depth <= limit { depths[path] = depth }
+        if sitemaps && limit >= 1 {
+            depths["/sitemap.xml"] = 1
+            depths["/crawl/sitemap-only"] = 1
+        }
         return DemoSiteCrawlExpectation(
             depths: depths, neverFetched: Set(neverFetchedPaths), otherHosts: ["http://example.invalid/"],
             sitemapOnly: ["/crawl/sitemap-only"])

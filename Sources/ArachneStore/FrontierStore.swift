@@ -57,6 +57,7 @@ public final class FrontierStore {
         self.job = job
         self.ownsDatabase = ownsDatabase
         try database.execute(Self.schema)
+        try database.execute(Self.politenessSchema)
     }
 
     /// A frontier in a file of its own (a one-shot crawl), created empty: an existing file is replaced.

@@ -175,6 +175,8 @@ public final class JobStore {
 
     func cacheResolved(_ id: String, _ job: ResolvedJob) { resolved[id] = job }
 
+    func forgetResolved(_ id: String) { resolved[id] = nil }
+
     static func unknown(_ id: String) -> JobStoreError {
         JobStoreError(.unknownJob, jobID: id, "no job with id '\(id)'")
     }

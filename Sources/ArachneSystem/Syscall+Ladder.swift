@@ -65,3 +65,21 @@ extension Syscall {
         }
     }
 }
+
+extension Syscall {
+    /// The first address `host` resolves to (getaddrinfo, IPv4 or IPv6), as a numeric string ("192.0.2.1", "2001:db8::1");
+    /// nil when it does not resolve. Blocks while the resolver works: never call it on an event-loop thread.
+    public static func firstAddress(of host: String) -> String? {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, nil, &hints, &list) == 0, let first = list else { return nil }
+        defer { freeaddrinfo(list) }
+        var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+        guard getnameinfo(first.pointee.ai_addr, first.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0,
+                          NI_NUMERICHOST) == 0
+        else { return nil }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

@@ -13,17 +13,28 @@ public final class ZMQChannel {
     public let socket: ZMQSocket
     public let loop: EventLoop
     private let fd: Int32
-    private var handler: ([[UInt8]]) -> Void
+    private var handler: ([[UInt8]], String?) -> Void
+    /// The metadata property read with each message, if any.
+    private let property: String?
     private var pending = FIFO<[[UInt8]]>()
     private var closed = false
     private var draining = false
 
     /// Registers `socket` with `loop`; `onMessage` receives each multipart message.
-    public init(socket: ZMQSocket, loop: EventLoop, onMessage: @escaping ([[UInt8]]) -> Void) throws {
+    public convenience init(socket: ZMQSocket, loop: EventLoop, onMessage: @escaping ([[UInt8]]) -> Void) throws {
+        try self.init(socket: socket, loop: loop, property: nil) { frames, _ in onMessage(frames) }
+    }
+
+    /// Registers `socket` with `loop`; `onMessage` receives each multipart message with the value of its metadata
+    /// `property` (e.g. `User-Id`, the name a ZAP handler gave the authenticated peer), nil when it has none.
+    public init(socket: ZMQSocket, loop: EventLoop, property: String?,
+                onMessage: @escaping ([[UInt8]], String?) -> Void) throws
+    {
         loop.preconditionInEventLoop()
         self.socket = socket
         self.loop = loop
         self.handler = onMessage
+        self.property = property
         fd = try socket.descriptor()
         try loop.register(fd: fd, interest: [.readable, .edgeTriggered]) { [unowned self] _ in
             self.service()
@@ -81,9 +92,9 @@ public final class ZMQChannel {
             }
             if readable {
                 var received = 0
-                while received < 256, !closed, let message = try? socket.receive() {
+                while received < 256, !closed, let message = try? socket.receive(property: property) {
                     received += 1
-                    handler(message)
+                    handler(message.frames, message.property)
                 }
                 progressed = progressed || received > 0
             }

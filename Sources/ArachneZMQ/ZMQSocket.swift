@@ -3,11 +3,14 @@ import CArachneZMQ
 /// The socket types Arachne uses.
 public enum ZMQSocketType: Sendable {
     case router, dealer
+    /// The receiving end of a socket monitor (`ZMQMonitor`).
+    case pair
 
     var raw: Int32 {
         switch self {
         case .router: ZMQ_ROUTER
         case .dealer: ZMQ_DEALER
+        case .pair: ZMQ_PAIR
         }
     }
 }
@@ -39,6 +42,9 @@ public final class ZMQSocket {
         raw = nil
     }
 
+    /// Whether `close()` has not been called yet.
+    public var isOpen: Bool { raw != nil }
+
     private var socket: UnsafeMutableRawPointer {
         guard let raw else { preconditionFailure("ZeroMQ socket used after close") }
         return raw
@@ -52,6 +58,10 @@ public final class ZMQSocket {
     public func setOption(_ option: Int32, bytes: [UInt8]) throws(ZMQError) {
         let result = bytes.withUnsafeBytes { zmq_setsockopt(socket, option, $0.baseAddress, $0.count) }
         if result != 0 { throw .last("zmq_setsockopt") }
+    }
+
+    public func setOption(_ option: Int32, string: String) throws(ZMQError) {
+        try setOption(option, bytes: Array(string.utf8))
     }
 
     /// Sets the identity a ROUTER sees this socket as.
@@ -111,6 +121,13 @@ public final class ZMQSocket {
 
     /// Receives one whole multipart message without blocking; nil when none is waiting.
     public func receive() throws(ZMQError) -> [[UInt8]]? {
+        try receive(property: nil)?.frames
+    }
+
+    /// Receives one whole multipart message without blocking, with one of its metadata properties (`User-Id`: what
+    /// the ZAP handler said the authenticated peer is; `Peer-Address`); nil when no message is waiting.
+    public func receive(property: String?) throws(ZMQError) -> (frames: [[UInt8]], property: String?)? {
+        var value: String?
         var frames: [[UInt8]] = []
         var message = zmq_msg_t()
         zmq_msg_init(&message)
@@ -124,7 +141,62 @@ public final class ZMQSocket {
             let size = zmq_msg_size(&message)
             let data = zmq_msg_data(&message)
             frames.append(size == 0 ? [] : Array(UnsafeRawBufferPointer(start: data, count: size)))
-            if zmq_msg_more(&message) == 0 { return frames }
+            if let property, value == nil, let found = zmq_msg_gets(&message, property) {
+                value = String(cString: found)
+            }
+            if zmq_msg_more(&message) == 0 { return (frames, value) }
         }
+    }
+}
+
+// MARK: CURVE security and monitoring
+
+extension ZMQSocket {
+    /// Makes this socket a CURVE server with `secretKey`: every peer must complete a CURVE handshake (a NULL,
+    /// plaintext peer fails at the mechanism mismatch), and the context's ZAP handler is asked about each peer's key
+    /// under `zapDomain`. Set before `bind`.
+    ///
+    /// Returns whether libzmq enforces the domain (`ZMQ_ZAP_ENFORCE_DOMAIN`, a draft option): when it does, a
+    /// handshake with no ZAP handler to answer fails instead of being accepted.
+    @discardableResult
+    public func makeCurveServer(secretKey: String, zapDomain: String) throws(ZMQError) -> Bool {
+        try setOption(ZMQ_CURVE_SERVER, 1)
+        try setOption(ZMQ_CURVE_SECRETKEY, string: secretKey)
+        try setOption(ZMQ_ZAP_DOMAIN, string: zapDomain)
+        do {
+            try setOption(ZMQ_ZAP_ENFORCE_DOMAIN, 1)
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// Makes this socket a CURVE client of the server whose public key is `serverKey`. Set before `connect`.
+    public func makeCurveClient(keys: CurveKeyPair, serverKey: String) throws(ZMQError) {
+        try setOption(ZMQ_CURVE_SERVERKEY, string: serverKey)
+        try setOption(ZMQ_CURVE_PUBLICKEY, string: keys.publicKey)
+        try setOption(ZMQ_CURVE_SECRETKEY, string: keys.secretKey)
+    }
+
+    /// Bounds what a peer can cost before and after its handshake: a handshake not finished within
+    /// `handshakeTimeoutMs` drops the connection, and a frame over `maxMessageBytes` drops the peer (libzmq checks
+    /// the length a frame announces before reading it).
+    public func limit(handshakeTimeoutMs: Int32, maxMessageBytes: Int64) throws(ZMQError) {
+        try setOption(ZMQ_HANDSHAKE_IVL, handshakeTimeoutMs)
+        var size = maxMessageBytes
+        if zmq_setsockopt(socket, ZMQ_MAXMSGSIZE, &size, MemoryLayout<Int64>.size) != 0 {
+            throw .last("zmq_setsockopt(ZMQ_MAXMSGSIZE)")
+        }
+    }
+
+    /// Starts publishing this socket's events on `endpoint` (an `inproc://` address a PAIR socket connects to).
+    func startMonitor(_ endpoint: String) throws(ZMQError) {
+        if zmq_socket_monitor(socket, endpoint, ZMQ_EVENT_ALL) != 0 { throw .last("zmq_socket_monitor") }
+    }
+
+    /// Stops publishing events (nothing happens when the socket is closed).
+    func stopMonitor() {
+        guard let raw else { return }
+        zmq_socket_monitor(raw, nil, 0)
     }
 }

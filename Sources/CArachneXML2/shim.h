@@ -1,5 +1,6 @@
-// libxml2's HTML push parser (Debian's libxml2-dev) for link extraction, with typed accessors for the parser-context
-// fields ArachneLinks reads and a way to silence the errors libxml2 raises without a context.
+// libxml2's HTML push parser (Debian's libxml2-dev) for link extraction and its XML push parser for sitemaps, with
+// typed accessors for the parser-context fields ArachneLinks reads and a way to silence the errors libxml2 raises
+// without a context.
 #ifndef C_ARACHNE_XML2_SHIM_H
 #define C_ARACHNE_XML2_SHIM_H
 #include <libxml/xmlversion.h>
@@ -9,6 +10,7 @@
 // xmlCharEncodingHandler, which this code never allocates and reads no further into than `name`.
 #undef LIBXML_ICU_ENABLED
 #include <libxml/HTMLparser.h>
+#include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/xmlerror.h>
 
@@ -44,6 +46,15 @@ static inline const xmlChar *c_arachne_xml2_unparsed(htmlParserCtxtPtr ctxt, siz
     if (ctxt->input->cur >= ctxt->input->end) return NULL;
     *count = (size_t)(ctxt->input->end - ctxt->input->cur);
     return ctxt->input->cur;
+}
+
+/// The document libxml2 makes behind a SAX parser's back (it stores internal-subset entity declarations in a fake
+/// document "for expat compatibility in SAX mode"); freed with the context's other allocations.
+static inline void c_arachne_xml2_free_sax_document(xmlParserCtxtPtr ctxt) {
+    if (ctxt->myDoc != NULL) {
+        xmlFreeDoc(ctxt->myDoc);
+        ctxt->myDoc = NULL;
+    }
 }
 
 static inline void c_arachne_xml2_ignore_generic(void *ctx, const char *msg, ...) {

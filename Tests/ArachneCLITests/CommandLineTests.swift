@@ -168,12 +168,107 @@ import Testing
         #expect(missing.stderr.contains("nowhere"))
     }
 
+    @Test func outRefusesADirectoryHoldingAReportUnlessForced() throws {
+        let site = try SiteFixture()
+        defer { site.stop() }
+        let out = temporaryDirectory("out-again")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let first = try runArachne(["fetch", site.url("/bytes/100"), "--repeat", "3", "--out", out])
+        #expect(first.status == 0, "\(first.stderr)")
+        let records = try String(contentsOfFile: out + "/records.ndjson", encoding: .utf8)
+        let files = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+        #expect(files.contains { $0.hasPrefix("bodies-") }, "\(files)")
+
+        // Again into the same directory: refused as a usage error, the earlier report untouched.
+        for command in ["fetch", "run"] {
+            let again = try runArachne([command, site.url("/bytes/7"), "--no-bodies", "--out", out])
+            #expect(again.status == 2, "\(command): \(again.stdout) \(again.stderr)")
+            #expect(again.stderr.contains("--out \(out) already holds a report"), "\(again.stderr)")
+            #expect(again.stderr.contains("--force"))
+            #expect(try String(contentsOfFile: out + "/records.ndjson", encoding: .utf8) == records)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == files)
+        }
+
+        // --force replaces it whole: no WARC of the earlier job is left beside the new report.
+        let forced = try runArachne(["fetch", site.url("/bytes/7"), "--no-bodies", "--force", "--out", out])
+        #expect(forced.status == 0, "\(forced.stderr)")
+        let after = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+        #expect(!after.contains { $0.hasPrefix("bodies-") }, "\(after)")
+        try expectExactlyOnce(directory: out, urls: [site.url("/bytes/7")], repeatCount: 1)
+        try expectValidReport(out + "/report.json")
+    }
+
+    @Test func ctrlCDuringFetchOrRunExits130AndSaysWhereThePartialReportIs() throws {
+        let site = try SiteFixture()
+        defer { site.stop() }
+        for command in ["fetch", "run"] {
+            let out = temporaryDirectory("interrupted-\(command)")
+            defer { try? FileManager.default.removeItem(atPath: out) }
+            let job = try RunningArachne(
+                [command, site.url("/delay/300"), "--repeat", "200", "--concurrency", "2", "--no-bodies", "--out", out]
+                    + (command == "run" ? ["--workers", "1"] : []))
+            // Interrupt once the site has answered some of its requests: the job is under way.
+            let servedBefore = site.site.requestsServed
+            let started = waitUntil(timeout: 20) { site.site.requestsServed >= servedBefore + 2 }
+            #expect(started, "\(command) wrote no record")
+            job.signal(SIGINT)
+            let result = job.wait()
+            #expect(result.status == 130, "\(command): \(result.stdout) \(result.stderr)")
+            #expect(result.stderr.contains("interrupted by Ctrl-C"), "\(result.stderr)")
+            #expect(result.stderr.contains("partial report is in \(out)/report.json"), "\(result.stderr)")
+            #expect(result.stdout.contains("(cancelled)"))
+            try expectValidReport(out + "/report.json")
+        }
+    }
+
+    @Test func misnamedFilesAndBadNumbersAreNamedInPlainWordsWithTheDocumentedExitCode() throws {
+        let directory = temporaryDirectory("plain-errors")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let file = directory + "/a-file"
+        try Data("x\n".utf8).write(to: URL(fileURLWithPath: file))
+        let url = "http://127.0.0.1:1/"
+        let cases: [(arguments: [String], status: Int32, says: String)] = [
+            (["fetch", "--url-file", directory], 1, "cannot read URL file '\(directory)': it is a directory"),
+            (["fetch", url, "--out", file], 2, "--out \(file) is a file"),
+            (["run", url, "--out", file], 2, "--out \(file) is a file"),
+            (["report", directory, "--html", directory], 2, "--html \(directory) is a directory"),
+            (["fetch", "--repeat", "-1", url], 2, "--repeat must be at least 1 (got -1)"),
+            (["fetch", "--concurrency", "-5", url], 2, "--concurrency must be between 1 and 100000 (got -5)"),
+            (["help", "bogus"], 2, "no command 'bogus'"),
+        ]
+        for (arguments, status, says) in cases {
+            let result = try runArachne(arguments, timeout: 20)
+            let shown = arguments.joined(separator: " ")
+            #expect(result.status == status, "\(shown): \(result.stderr)")
+            #expect(result.stderr.contains(says), "\(shown): \(result.stderr)")
+            #expect(!result.stderr.contains("NSCocoaErrorDomain") && !result.stderr.contains("permission denied"),
+                    "\(shown): \(result.stderr)")
+        }
+        #expect(try runArachne(["help", "fetch"]).status == 0)
+    }
+
+    @Test func theHTMLPageOfAJobShorterThanASecondHasSubSecondBuckets() throws {
+        let site = try SiteFixture()
+        defer { site.stop() }
+        let out = temporaryDirectory("short-job")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let fetched = try runArachne(["fetch", site.url("/bytes/10"), "--repeat", "20", "--no-bodies", "--out", out])
+        #expect(fetched.status == 0, "\(fetched.stderr)")
+        let report = try ReportReader.read(out).report
+        try #require(report.summary.wallSeconds < 1, "the job took \(report.summary.wallSeconds) s")
+        let page = out + "/page.html"
+        #expect(try runArachne(["report", out, "--html", page]).status == 0)
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(html.contains("id=\"timeline-fine\""))
+    }
+
     static let expectedHelp = """
 OVERVIEW: Crawl and load-test HTTP sites with a coordinator and worker
 processes over ZeroMQ.
 
 Exit codes: 0 the job completed (failed fetches are in the report), 1 the job
-could not run, 2 usage error.
+could not run, 2 usage error, 130 interrupted by Ctrl-C (the partial report is
+kept).
 
 USAGE: arachne <subcommand>
 
@@ -201,6 +296,7 @@ SUBCOMMANDS:
   submit                  Submit a job to the running coordinator and print its
                           id.
   jobs                    List the coordinator's jobs, newest first.
+  workers                 List the workers connected to the coordinator.
   status                  Show a job's state and progress, or every job's.
   cancel                  Cancel a job: nothing more is fetched, and requests
                           never fetched end as cancelled records.
@@ -211,6 +307,8 @@ SUBCOMMANDS:
   ladder                  Fetch one URL N times under each IO model and compare
                           the times.
   site                    Serve the built-in demo site on loopback.
+  keys                    Make CURVE key pairs for coordinators, remote workers
+                          and clients.
 
   See 'arachne help <subcommand>' for detailed help.
 """

@@ -21,6 +21,7 @@ struct CoordinatorServiceCrashTests {
         let first = try await CoordinatorProcess(dataDirectory: data)
         let job: String
         let workers: [Int32]
+        var downSince = Date()
         do {
             job = try await first.submit(JobSpec(urls: urls, repeatCount: 4, concurrency: 4))
             try await first.waitFor(job) { $0.done >= 120 }
@@ -28,6 +29,7 @@ struct CoordinatorServiceCrashTests {
             try #require(workers.count == 2, "workers of the first coordinator: \(workers)")
             kill(workers[0], SIGKILL)
             first.signal(SIGKILL)
+            downSince = Date()
         } catch {
             await first.stop()
             throw error
@@ -49,6 +51,7 @@ struct CoordinatorServiceCrashTests {
         #expect(stored.records > 0 && stored.records < total)
         let servedBefore = site.served
 
+        let downtime = Date().timeIntervalSince(downSince)
         let second = try await CoordinatorProcess(dataDirectory: data)
         do {
             #expect(second.log.contains("resumed job \(job): \(stored.records)/\(total) already done"))
@@ -62,6 +65,8 @@ struct CoordinatorServiceCrashTests {
             #expect(servedAfter <= missing, "fetched \(servedAfter) after restart, \(missing) keys were missing")
             let report = try ReportReader.read(jobDirectory).report
             #expect(report.summary.requests == total && report.job.state == .completed)
+            // As docs/report.md says: the spend time of a job that spans a restart includes the downtime.
+            #expect(report.summary.wallSeconds >= downtime, "wall \(report.summary.wallSeconds) s, down \(downtime) s")
             #expect(report.bodies.count >= 2, "bodies of both runs: \(report.bodies)")
             // Every body reference of the resumed job points into a WARC file that is there.
             for body in records.compactMap(\.body) {
@@ -89,6 +94,7 @@ struct CoordinatorServiceCrashTests {
         let first = try await CoordinatorProcess(dataDirectory: data)
         let job: String
         let workers: [Int32]
+        var downSince = Date()
         do {
             job = try await first.submit(JobSpec(urls: urls, repeatCount: 5, concurrency: 4))
             try await first.waitFor(job) { $0.done >= 100 }

@@ -78,12 +78,20 @@ final class CoordinatorProcess: @unchecked Sendable {
     let dataDirectory: String
     let process: Process
     let logPath: String
+    /// Where and how its control socket is reached (default: the data dir's ipc socket, no keys).
+    let control: String?
+    let controlKeys: PeerKeys?
 
     /// Starts a coordinator with quick heartbeats (a lost worker is noticed within a second) and waits until it is
     /// ready: its control socket answers and it has logged "ready" (queries are answered while unfinished jobs are
-    /// being resumed, so an answer alone does not mean the resume is over).
-    init(dataDirectory: String, workers: Int = 2, concurrency: Int = 4, extra: [String] = []) async throws {
+    /// being resumed, so an answer alone does not mean the resume is over). A `control` endpoint is passed on as
+    /// `--control`.
+    init(dataDirectory: String, workers: Int = 2, concurrency: Int = 4, extra: [String] = [],
+         control: String? = nil, controlKeys: PeerKeys? = nil) async throws
+    {
         self.dataDirectory = dataDirectory
+        self.control = control
+        self.controlKeys = controlKeys
         // Beside the data dir, not in it: workers inherit the coordinator's stderr, and tests compare the dir's files.
         logPath = dataDirectory + "-coordinator.log"
         if !FileManager.default.fileExists(atPath: logPath) {
@@ -96,7 +104,7 @@ final class CoordinatorProcess: @unchecked Sendable {
         process.arguments = [
             "coordinator", "--data-dir", dataDirectory, "--workers", String(workers), "--concurrency",
             String(concurrency), "--heartbeat-ms", "100", "--lease-timeout-ms", "1000", "--drain-grace", "2",
-        ] + extra
+        ] + (control.map { ["--control", $0] } ?? []) + extra
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = log
         process.standardError = log
@@ -110,8 +118,9 @@ final class CoordinatorProcess: @unchecked Sendable {
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     func client(timeout: Double = 3) throws -> ControlClient {
-        try ControlClient(endpoint: CoordinatorDefaults.controlEndpoint(dataDirectory: dataDirectory, environment: [:]),
-                          timeout: timeout)
+        try ControlClient(
+            endpoint: control ?? CoordinatorDefaults.controlEndpoint(dataDirectory: dataDirectory, environment: [:]),
+            timeout: timeout, keys: controlKeys)
     }
 
     private func waitUntilAnswering() async throws {

@@ -3,6 +3,7 @@ import ArachneArchive
 import ArachneCluster
 import ArachneCore
 import ArachneProtocol
+import ArachneReport
 import Foundation
 import Testing
 
@@ -90,6 +91,149 @@ struct CoordinatorServiceTests {
         #expect(silent.stderr.contains("no answer from a coordinator at tcp://127.0.0.1:9 within 3 s"))
         let usage = try runCLI(["submit", "--data-dir", data])
         #expect(usage.status == 2)
+    }
+
+    @Test("cancel: requests in flight finish and their results are kept; only requests never fetched are cancelled")
+    func cancelKeepsInFlightResults() async throws {
+        try await withServiceCoordinator(workers: 1, concurrency: 4) { site, data, coordinator in
+            // 400 ms per request, 4 at a time: once the site has answered the first 4, the next 4 are in its hands.
+            let urls = site.urls(40, path: "/delay/400", tag: "inflight")
+            let job = try await coordinator.submit(JobSpec(urls: urls, repeatCount: 1, concurrency: 4))
+            let deadline = Date().addingTimeInterval(15)
+            while site.served < 4 && Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
+            let servedAtCancel = site.served
+            let cancel = try runCLI(["cancel", "--data-dir", data, job])
+            #expect(cancel.status == 0, "\(cancel.stderr)")
+            let final = try await coordinator.waitFor(job) { $0.state == .cancelled }
+            let records = try expectOneRecordPerKey("\(data)/jobs/\(job)", urls: urls, repeatCount: 1)
+            let fetched = records.filter { $0.error == nil && $0.status == 200 }
+            // Every request the site answered, those in flight at the cancel included, has its fetched record.
+            #expect(site.served > servedAtCancel, "no request was in flight when the job was cancelled")
+            #expect(fetched.count == site.served, "fetched records \(fetched.count), requests served \(site.served)")
+            #expect(final.cancelled == 40 - fetched.count)
+            let cancelled = records.filter { $0.error?.kind == .cancelled }
+            #expect(cancelled.count == 40 - fetched.count)
+            #expect(cancelled.allSatisfy { $0.status == 0 })
+
+            // The report counts the cancelled requests apart from the failed ones, as `jobs`/`status` do: no
+            // failure, no error kind, no nameless worker row, and a rate over the fetched requests only.
+            let json = try runCLI(["report", job, "--json"], environment: ["ARACHNE_DATA_DIR": data])
+            #expect(json.status == 0, "\(json.stderr)")
+            let report = try JSONDecoder().decode(Report.self, from: Data(json.stdout.utf8))
+            #expect(report.summary.cancelled == final.cancelled && report.summary.failed == final.failed)
+            #expect(report.summary.failed == 0 && report.summary.errors.isEmpty, "\(report.summary)")
+            #expect(report.workers.allSatisfy { !$0.id.isEmpty }, "\(report.workers.map(\.id))")
+            #expect(report.timeline.map(\.completed).reduce(0, +) == fetched.count)
+            #expect(report.summary.requestsPerSecond <= Double(fetched.count) / report.summary.wallSeconds + 0.01)
+            try expectValidReport("\(data)/jobs/\(job)/report.json")
+            let text = try runCLI(["report", job], environment: ["ARACHNE_DATA_DIR": data])
+            #expect(text.stdout.contains("\(fetched.count) succeeded, 0 failed (0.0%), \(final.cancelled) cancelled"),
+                    "\(text.stdout)")
+
+            // A restarted coordinator reads the cancelled count of a finished job back from its report.
+            await coordinator.stop()
+            let restarted = try await CoordinatorProcess(dataDirectory: data, workers: 1)
+            let again = try? await restarted.status(job)
+            await restarted.stop()
+            #expect(again?.state == .cancelled && again?.cancelled == final.cancelled, "\(String(describing: again))")
+            // Its rate counts fetched requests only, like the report's req/s: cancelling is no burst of work.
+            #expect((again?.rate ?? .infinity) <= Double(fetched.count) / report.summary.wallSeconds * 1.05 + 0.1,
+                    "status rate \(again?.rate ?? -1), report \(report.summary.requestsPerSecond) req/s")
+        }
+    }
+
+    @Test("Ctrl-C during submit --wait stops waiting, not the job; report and diff take --data-dir")
+    func ctrlCDuringSubmitWait() async throws {
+        try await withServiceCoordinator(workers: 1) { site, data, coordinator in
+            var environment = ProcessInfo.processInfo.environment
+            environment.removeValue(forKey: "ARACHNE_CONTROL")
+            let waiting = try RunningArachne(
+                ["submit", "--data-dir", data, "--wait", "--repeat", "100"]
+                    + site.urls(5, path: "/delay/200", tag: "w"),
+                environment: environment)
+            var job = ""
+            let deadline = Date().addingTimeInterval(15)
+            while job.isEmpty && Date() < deadline {
+                if case .status(let jobs)? = try? await coordinator.client().send(.status(job: nil)),
+                    let running = jobs.first(where: { $0.state == .running && $0.done > 0 })
+                {
+                    job = running.id
+                } else {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            #expect(!job.isEmpty, "the job did not start")
+            waiting.signal(SIGINT)
+            let result = waiting.wait(timeout: 10)
+            #expect(result.status == 130, "\(result.stdout) \(result.stderr)")
+            #expect(result.stdout.hasPrefix(job + "\n"))
+            #expect(result.stderr.contains("stopped waiting; job \(job) continues on the coordinator"),
+                    "\(result.stderr)")
+            #expect(result.stderr.contains("arachne cancel \(job)"))
+            #expect(try await coordinator.status(job).state == .running)
+
+            // report and diff find a job by id in --data-dir, like every other job command.
+            let report = try runCLI(["report", "--data-dir", data, job, "--json"], environment: ["HOME": data])
+            #expect(report.status == 0, "\(report.stderr)")
+            let running = report.stdout.contains("\"state\" : \"running\"")
+                || report.stdout.contains("\"state\":\"running\"")
+            #expect(running,
+                    "\(report.stdout.prefix(400))")
+            let diff = try runCLI(["diff", "--data-dir", data, job, job], environment: ["HOME": data])
+            #expect(diff.status == 0 && diff.stdout.contains("requests"), "\(diff.stderr)")
+            let elsewhere = try runCLI(["report", "--data-dir", data + "/none", job], environment: ["HOME": data])
+            #expect(elsewhere.status == 1 && elsewhere.stderr.contains("\(data)/none/jobs/\(job)"),
+                    "\(elsewhere.stderr)")
+            _ = try await coordinator.client().send(.cancel(job: job))
+        }
+    }
+
+    @Test("status tells a waiting client that no worker is connected")
+    func statusCountsConnectedWorkers() async throws {
+        let site = try ServiceSite()
+        defer { site.stop() }
+        let data = serviceDataDirectory()
+        defer { removeServiceDataDirectory(data) }
+        // No local worker and none joins (no --listen: a random TCP port could be taken by another test).
+        let coordinator = try await CoordinatorProcess(dataDirectory: data, workers: 0)
+        do {
+            let job = try await coordinator.submit(JobSpec(urls: site.urls(3, path: "/bytes/10", tag: "idle"),
+                                                           repeatCount: 1, concurrency: 4))
+            let status = try runCLI(["status", "--data-dir", data, job, "--json"])
+            #expect(status.status == 0, "\(status.stderr)")
+            let decoded = try JSONDecoder().decode(JobStatus.self, from: Data(status.stdout.utf8))
+            #expect(decoded.workers == 0 && decoded.done == 0, "\(status.stdout)")
+            _ = try await coordinator.client().send(.cancel(job: job))
+        } catch {
+            await coordinator.stop()
+            throw error
+        }
+        await coordinator.stop()
+    }
+
+    @Test("coordinator --workers 0 without --listen starts, and a worker joins at its ipc endpoint")
+    func noLocalWorkersAndNoListen() async throws {
+        try await withServiceCoordinator(workers: 0) { site, data, coordinator in
+            let endpoint = CoordinatorDefaults.workerEndpoint(dataDirectory: data)
+            #expect(coordinator.log.contains(endpoint), "\(coordinator.log)")
+            let worker = Process()
+            worker.executableURL = ArachneBinary.url
+            worker.arguments = ["worker", "--connect", endpoint,
+                                "--concurrency", "4"]
+            worker.standardInput = FileHandle.nullDevice
+            worker.standardOutput = FileHandle.nullDevice
+            worker.standardError = FileHandle.nullDevice
+            try worker.run()
+            defer {
+                if worker.isRunning { kill(worker.processIdentifier, SIGKILL) }
+                worker.waitUntilExit()
+            }
+            let urls = site.urls(10, path: "/bytes/20", tag: "joined")
+            let job = try await coordinator.submit(JobSpec(urls: urls, repeatCount: 2, concurrency: 4))
+            try await coordinator.waitFor(job, timeout: 30) { $0.state == .completed }
+            try expectOneRecordPerKey("\(data)/jobs/\(job)", urls: urls, repeatCount: 2)
+            kill(worker.processIdentifier, SIGTERM)
+        }
     }
 
     @Test("a small job submitted after a big one finishes first: workers are shared fairly")

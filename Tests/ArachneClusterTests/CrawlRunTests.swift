@@ -1,5 +1,6 @@
 import ArachneArchive
 import ArachneCore
+import ArachneEventLoop
 import ArachneReport
 import ArachneSite
 import ArachneTestSupport
@@ -27,7 +28,10 @@ import Testing
     /// Crawls the site from `/` with `arguments` added.
     static func crawl(_ site: SiteFixture, _ arguments: [String], label: String) throws -> Crawl {
         let out = temporaryDirectory("crawl-\(label)")
-        let result = try runArachne(["crawl", site.url("/"), "--out", out, "--no-bodies"] + arguments, timeout: 60)
+        // The demo site is ours: no pacing between requests (politeness has tests of its own).
+        let result = try runArachne(
+            ["crawl", site.url("/"), "--out", out, "--no-bodies", "--delay", "0", "--per-host", "16"] + arguments,
+            timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
         let records = try RecordsReader.readAll(path: out + "/records.ndjson")
         let report = try ReportReader.read(out + "/report.json").report
@@ -59,6 +63,13 @@ import Testing
             #expect(record.repetition == 0, sourceLocation: sourceLocation)
             if crawl.path(record.url) == "/" {
                 #expect(record.depth == 0 && record.via == .seed && record.parent == nil, "\(record)",
+                        sourceLocation: sourceLocation)
+                continue
+            }
+            if record.via == .sitemap {
+                // Listed by robots.txt's Sitemap: line or by /sitemap.xml: depth 1, the lister as parent.
+                #expect(record.depth == 1, "\(record.url)", sourceLocation: sourceLocation)
+                #expect(["/robots.txt", "/sitemap.xml"].contains(crawl.path(record.parent ?? "")), "\(record)",
                         sourceLocation: sourceLocation)
                 continue
             }
@@ -117,6 +128,8 @@ import Testing
         #expect(crawl.records.allSatisfy { $0.url.hasPrefix(site.url("/")) })
         // No page is found at a smaller depth than the shortest path to it.
         for record in crawl.records {
+            // (A page the sitemap lists may be found through it first, at depth 1.)
+            guard record.via != .sitemap else { continue }
             #expect((record.depth ?? -1) >= (expected.depths[crawl.path(record.url)] ?? .max), "\(record.url)")
         }
         Self.expectConsistentLineage(crawl)
@@ -126,17 +139,19 @@ import Testing
         #expect(links.nofollow == 4, "two rel=nofollow links on /crawl/hidden, two on the meta nofollow page")
         #expect(links.filtered.isEmpty)
         #expect(crawl.records.first { crawl.path($0.url) == "/moved/4" }?.status == 301)
-        // --workers 0 crawls in this process: one in-process worker, `local-0`, and no worker process.
+        // --workers 0 crawls in this process: one in-process worker, `local-0`, and no worker process. With two
+        // worker processes, the site's one host is held by one of them: it fetches every page.
         let workerIDs = workers == 0 ? ["local-0"] : ["local-1", "local-2"]
-        #expect(Set(crawl.records.map(\.worker)).isSubset(of: Set(workerIDs)), "\(Set(crawl.records.map(\.worker)))")
-        #expect(crawl.report.workers.map(\.id).sorted() == workerIDs)
+        let fetchedBy = Set(crawl.records.map(\.worker))
+        #expect(fetchedBy.count == 1 && fetchedBy.isSubset(of: Set(workerIDs)), "\(fetchedBy)")
+        #expect(crawl.report.workers.map(\.id) == Array(fetchedBy))
     }
 
     @Test func maxDepthOneFetchesTheSeedAndItsDirectLinksAndSkipsTheRestOnce() throws {
         let site = try SiteFixture()
         defer { site.stop() }
-        let crawl = try Self.crawl(site, ["--max-depth", "1", "--workers", "2"], label: "depth1")
-        let expected = DemoSite.crawlExpectation(maxDepth: 1)
+        let crawl = try Self.crawl(site, ["--max-depth", "1", "--workers", "2", "--no-sitemaps"], label: "depth1")
+        let expected = DemoSite.crawlExpectation(maxDepth: 1, sitemaps: false)
         #expect(crawl.fetchedPaths == expected.fetched)
         #expect(expected.fetched == Set(["/"] + Self.followedTargets(of: "/")))
         // What the depth-1 pages link to that is not fetched ends as one max-depth skip each.
@@ -157,7 +172,7 @@ import Testing
     @Test func maxPagesFetchesExactlyThatManyAndSkipsEveryOtherDiscoveredURLOnce() throws {
         let site = try SiteFixture()
         defer { site.stop() }
-        let crawl = try Self.crawl(site, ["--max-pages", "50", "--workers", "2", "--concurrency", "4"], label: "pages50")
+        let crawl = try Self.crawl(site, ["--max-pages", "50", "--workers", "2", "--concurrency", "4", "--no-sitemaps"], label: "pages50")
         #expect(crawl.fetched.count == 50)
         let skipped = crawl.skips(.maxPages)
         #expect(!skipped.isEmpty)
@@ -177,7 +192,7 @@ import Testing
         let site = try SiteFixture()
         defer { site.stop() }
         let pattern = "page/[0-9]*5$"
-        let crawl = try Self.crawl(site, ["--exclude", pattern, "--workers", "2"], label: "exclude")
+        let crawl = try Self.crawl(site, ["--exclude", pattern, "--workers", "2", "--no-sitemaps"], label: "exclude")
         let excluded = { (path: String) in path.range(of: "page/[0-9]*5$", options: .regularExpression) != nil }
         #expect(!crawl.records.contains { excluded(crawl.path($0.url)) })
         #expect(crawl.fetched.count == crawl.records.count, "no skips")
@@ -200,6 +215,43 @@ import Testing
         try Self.expectConsistentReport(crawl)
     }
 
+    @Test func fourWorkersCrawlingSixHostsFetchEachHostFromOneWorker() throws {
+        // Six demo sites, each on a loopback address of its own: six hosts, crawled from their six index pages.
+        let loop = try EventLoop(name: "test-sites")
+        defer { loop.shutdown() }
+        let pageCount = 50
+        var sites: [DemoSite] = []
+        defer { for site in sites { site.stop() } }
+        for last in 2...7 {
+            sites.append(try DemoSite.start(on: loop, host: "127.0.0.\(last)", port: 0, pageCount: pageCount))
+        }
+        let out = temporaryDirectory("crawl-hosts")
+        let result = try runArachne(
+            ["crawl"] + sites.map { $0.baseURL + "/" } + ["--out", out, "--no-bodies", "--workers", "4",
+                                                         "--concurrency", "4", "--delay", "0", "--per-host", "4"],
+            timeout: 60)
+        #expect(result.status == 0, "\(result.stderr)")
+        let records = try RecordsReader.readAll(path: out + "/records.ndjson")
+        let expected = DemoSite.crawlExpectation(pageCount: pageCount).fetched
+        let report = try ReportReader.read(out + "/report.json").report
+        #expect(report.job.state == .completed)
+        var workersByHost: [String: Set<String>] = [:]
+        for site in sites {
+            let crawl = Crawl(base: site.baseURL, records: records.filter { $0.url.hasPrefix(site.baseURL + "/") },
+                              report: report, stderr: result.stderr)
+            #expect(crawl.fetchedPaths == expected, "\(site.baseURL)")
+            #expect(crawl.records.count == expected.count, "\(site.baseURL): one record per URL")
+            workersByHost[site.host] = Set(crawl.records.map(\.worker))
+        }
+        #expect(records.count == sites.count * expected.count)
+        // Each host's pages were all fetched by one worker; the hosts spread over several workers.
+        for (host, workers) in workersByHost.sorted(by: { $0.key < $1.key }) {
+            #expect(workers.count == 1, "\(host) was fetched by \(workers.sorted())")
+        }
+        let used = workersByHost.values.reduce(into: Set<String>()) { $0.formUnion($1) }
+        #expect(used.count >= 2 && used.isSubset(of: ["local-1", "local-2", "local-3", "local-4"]), "\(used.sorted())")
+    }
+
     @Test func aWorkerKilledMidCrawlIsReplacedAndEveryDiscoveredURLEndsOnce() async throws {
         // A bigger site, in a process of its own, so it can be paused while the kill lands.
         let site = try SiteProcess(pages: 20_000)
@@ -208,7 +260,7 @@ import Testing
         let crawl = Process()
         crawl.executableURL = ArachneBinary.url
         crawl.arguments = ["crawl", site.url + "/", "--out", out, "--no-bodies", "--workers", "2", "--concurrency", "8",
-                           "--max-pages", "5000"]
+                           "--max-pages", "5000", "--delay", "0", "--per-host", "8"]
         FileManager.default.createFile(atPath: out + "/crawl.out", contents: nil)
         FileManager.default.createFile(atPath: out + "/crawl.err", contents: nil)
         crawl.standardOutput = FileHandle(forWritingAtPath: out + "/crawl.out")
@@ -224,11 +276,15 @@ import Testing
         func size() -> Int { ((try? FileManager.default.attributesOfItem(atPath: records))?[.size] as? Int) ?? 0 }
         while crawl.isRunning && size() == 0 && Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
         try #require(crawl.isRunning, "the crawl ended before the kill: make it bigger")
-        // Pause the site so both workers hold requests in flight, kill one worker, and let the site go on.
+        // Pause the site so the worker holding its host has requests in flight, kill that worker (the one that
+        // fetched the first records), and let the site go on.
         kill(site.pid, SIGSTOP)
         let workers = childProcesses(of: crawl.processIdentifier).filter { commandLine(of: $0).contains("worker") }
         #expect(workers.count == 2)
-        let victim = try #require(workers.first)
+        let firstLine = try #require(try String(contentsOfFile: records, encoding: .utf8).split(separator: "\n").first)
+        let field = try #require(firstLine.range(of: #""worker":"[^"]+""#, options: .regularExpression))
+        let holder = String(firstLine[field].dropFirst(#""worker":""#.count).dropLast())
+        let victim = try #require(workers.first { commandLine(of: $0).contains(holder) }, "no worker process \(holder)")
         kill(victim, SIGKILL)
         try await Task.sleep(for: .milliseconds(200))
         kill(site.pid, SIGCONT)

@@ -12,6 +12,8 @@ import Testing
         #expect(spec.maxDepth == 20)
         #expect(spec.maxPages == nil && spec.maxPagesPerHost == nil)
         #expect(spec.trapDefences && !spec.followNofollow)
+        #expect(spec.perHost == 2 && spec.delayMs == 250 && spec.maxCrawlDelayMs == 30_000)
+        #expect(spec.robots && spec.sitemaps && !spec.perIP && spec.robotsRetryMs == 60_000)
     }
 
     @Test func decodesSnakeCase() throws {
@@ -33,8 +35,9 @@ import Testing
         encoder.outputFormatting = .sortedKeys
         let json = String(decoding: try encoder.encode(spec), as: UTF8.self)
         #expect(
-            json == #"{"exclude":[],"follow_nofollow":false,"include":["x"],"max_depth":20,"max_pages":5,"#
-                + #""max_pages_per_host":2,"scope":"prefix","trap_defences":true}"#)
+            json == #"{"delay_ms":250,"exclude":[],"follow_nofollow":false,"include":["x"],"max_crawl_delay_ms":30000,"#
+                + #""max_depth":20,"max_pages":5,"max_pages_per_host":2,"per_host":2,"per_ip":false,"robots":true,"#
+                + #""robots_retry_ms":60000,"scope":"prefix","sitemaps":true,"trap_defences":true}"#)
         #expect(try JSONDecoder().decode(CrawlOptionsSpec.self, from: Data(json.utf8)) == spec)
     }
 
@@ -50,6 +53,9 @@ import Testing
         (CrawlOptionsSpec(maxDepth: -1), "max_depth"),
         (CrawlOptionsSpec(maxPages: 0), "max_pages"),
         (CrawlOptionsSpec(maxPagesPerHost: -3), "max_pages_per_host"),
+        (CrawlOptionsSpec(perHost: 0), "per_host"),
+        (CrawlOptionsSpec(delayMs: -1), "delay_ms"),
+        (CrawlOptionsSpec(maxCrawlDelayMs: -1), "max_crawl_delay_ms"),
     ]
 
     @Test(arguments: invalid)

@@ -20,6 +20,10 @@ struct ControlMessageTests {
         .submitChunk(submission: "s-1", seq: 0, urls: ["http://127.0.0.1:8080/a", "https://example.test/ü?q=1"]),
         .submitChunk(submission: "s-1", seq: 7, urls: []),
         .submitEnd(submission: "s-1", chunks: 8, count: 70_002),
+        .workers,
+        .removeJobs(["j-1", "j-2"]),
+        .removeJobs([]),
+        .pruneJobs(olderThan: 86_400),
     ]
 
     static let replies: [ControlReply] = [
@@ -38,6 +42,13 @@ struct ControlMessageTests {
         .error(message: "unknown job 'j-404'"),
         .submission(SubmissionState(submission: "s-1", chunks: 3, count: 30_000)),
         .submission(SubmissionState(submission: "s-1", chunks: 3, count: 30_000, job: "j-8")),
+        .workers([]),
+        .workers([
+            WorkerStatus(id: "local-1", host: "h", pid: 42, capacity: 64, inFlight: 12, done: 9_000,
+                         lastHeartbeat: 1_732_000_002.25, joinedAt: 1_732_000_000, endpoint: "ipc:///d/local-7.sock",
+                         state: .busy),
+        ]),
+        .removed(RemovedJobs(removed: ["j-1"], refused: [.init(job: "j-2", reason: "job j-2 is running")])),
     ]
 
     @Test("a chunk's URLs travel as a raw frame of lines; a count that disagrees with it is refused")
@@ -86,7 +97,7 @@ struct ControlMessageTests {
 
     @Test("an unknown command is named")
     func unknownCommand() {
-        guard let error = decodeError(ControlRequest.decode, [[0x41, 0x52, 0x03, 0x00, 0x4F] + Array("{}".utf8)])
+        guard let error = decodeError(ControlRequest.decode, [[0x41, 0x52, 0x04, 0x00, 0x4F] + Array("{}".utf8)])
         else { return }
         #expect(error.code == .unknownType)
         #expect(error.message.contains("0x4f"))
@@ -117,11 +128,11 @@ struct ControlMessageTests {
 
     @Test("a CLI of another version gets an error reply naming both versions")
     func otherVersion() {
-        let frames = withVersion(4, ControlRequest.status(job: nil).encode())
+        let frames = withVersion(5, ControlRequest.status(job: nil).encode())
         guard let error = decodeError(ControlRequest.decode, frames) else { return }
         #expect(
             ControlReply.rejecting(error)
-                == .error(message: "protocol version 4 not supported; this coordinator speaks 3")
+                == .error(message: "protocol version 5 not supported; this coordinator speaks 4")
         )
     }
 

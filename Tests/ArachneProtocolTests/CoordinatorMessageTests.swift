@@ -7,7 +7,7 @@ import Testing
 struct CoordinatorMessageTests {
     static let messages: [CoordinatorMessage] = [
         .welcome(Welcome(workerID: "local-2", heartbeatIntervalMs: 1000, leaseTimeoutMs: 4000)),
-        .refuse(reason: "protocol version 4 not supported; this coordinator speaks 3"),
+        .refuse(reason: "protocol version 5 not supported; this coordinator speaks 4"),
         .jobSettings(
             job: "j-1",
             settings: FetchSettings(
@@ -49,8 +49,8 @@ struct CoordinatorMessageTests {
     @Test("a refusal names both versions")
     func refusalText() {
         #expect(
-            CoordinatorMessage.refusal(peerVersion: ProtocolVersion(4))
-                == .refuse(reason: "protocol version 4 not supported; this coordinator speaks 3")
+            CoordinatorMessage.refusal(peerVersion: ProtocolVersion(5))
+                == .refuse(reason: "protocol version 5 not supported; this coordinator speaks 4")
         )
     }
 
@@ -63,10 +63,10 @@ struct CoordinatorMessageTests {
 
     @Test("any other message from another version is a version mismatch")
     func otherVersion() {
-        let frames = withVersion(4, CoordinatorMessage.heartbeat.encode())
+        let frames = withVersion(5, CoordinatorMessage.heartbeat.encode())
         guard let error = decodeError(CoordinatorMessage.decode, frames) else { return }
         #expect(error.code == .versionMismatch)
-        #expect(error.peerVersion == ProtocolVersion(4))
+        #expect(error.peerVersion == ProtocolVersion(5))
     }
 
     @Test("job settings with broken JSON name the problem")

@@ -62,7 +62,7 @@ struct DecodingFuzzTests {
         var rng = SeededGenerator(seed: UInt64(seed) &* 0x1234_5678_9ABC)
         let types: [UInt8] = Array(0x00...0x7F)
         for _ in 0..<2_000 {
-            var frame: [UInt8] = [0x41, 0x52, 0x03, 0x00, types.randomElement(using: &rng)!]
+            var frame: [UInt8] = [0x41, 0x52, 0x04, 0x00, types.randomElement(using: &rng)!]
             let length = Int.random(in: 0..<64, using: &rng)
             frame += (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
             let extra = Int.random(in: 0..<3, using: &rng)

@@ -117,11 +117,12 @@ struct WorkerMessageTests {
         #expect(decoded[0].outcome.body == result.outcome.body)
     }
 
-    @Test("every fetch error kind round-trips; a skip kind is refused", arguments: FetchErrorKind.allCases)
+    @Test("every fetch error kind round-trips, and the skips a worker decides (robots, blocked-address); another skip kind is refused",
+          arguments: FetchErrorKind.allCases)
     func errorKinds(kind: FetchErrorKind) throws {
         var result = sampleResult(failed: true)
         result.outcome.failure = FetchFailure(kind: kind, message: "because \(kind)")
-        if kind.isSkip {
+        if kind.isSkip && kind != .robots && kind != .blockedAddress {
             let error = decodeError(WorkerMessage.decode, WorkerMessage.results([result]).encode())
             #expect(error?.message.contains("skip kind") == true)
             return

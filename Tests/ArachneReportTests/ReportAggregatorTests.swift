@@ -1,4 +1,5 @@
 import ArachneCore
+import ArachneArchive
 import ArachneTestSupport
 import Foundation
 import Testing
@@ -187,5 +188,63 @@ func rawPercentile(_ sorted: [Int64], _ percentile: Double) -> Int64 {
         #expect(aggregator.requests == 100_000)
         #expect(aggregator.footprintBytes == early)
         #expect(early < 4 << 20, "footprint \(early) bytes")
+    }
+}
+
+@Suite struct CancelledRecordsTests {
+    /// 10 fetched records (one failed) in the job's first second and 90 cancelled ones (no worker, no response)
+    /// ending a few seconds later, as `arachne cancel` leaves them.
+    static func cancelledJob() -> Report {
+        var records = (0..<10).map { index in
+            Fixtures.record(
+                url: "http://a.test/\(index)", worker: "w1", status: index == 0 ? 0 : 200,
+                error: index == 0 ? FetchFailure(kind: .timeout, message: "slow") : nil,
+                finishedAt: Fixtures.jobStart + 0.5)
+        }
+        records += (0..<90).map { index in
+            Fixtures.record(
+                url: "http://a.test/c\(index)", worker: "", attempts: 0, status: 0, bytes: 0,
+                timings: PhaseTimings(), error: FetchFailure(kind: .cancelled, message: "job cancelled"),
+                finishedAt: Fixtures.jobStart + 8.5)
+        }
+        var aggregator = ReportAggregator()
+        for record in records { aggregator.add(record) }
+        aggregator.setWorkerInfo(id: "w1", host: "box-a", pid: 4242, busySeconds: 1)
+        return aggregator.makeReport(job: Fixtures.jobInfo(state: .cancelled))
+    }
+
+    @Test func cancelledRequestsAreNotFailuresAndNotInRatesWorkersHostsOrTimeline() throws {
+        let report = Self.cancelledJob()
+        let summary = report.summary
+        #expect(summary.requests == 100)
+        #expect(summary.succeeded == 9 && summary.failed == 1 && summary.cancelled == 90)
+        #expect(summary.errors == ["timeout": 1])
+        // 10 fetched requests over the job's 10 wall seconds.
+        #expect(summary.requestsPerSecond == 1)
+        #expect(report.workers.map(\.id) == ["w1"])
+        #expect(report.workers.first?.requests == 10)
+        #expect(report.hosts.map(\.requests) == [10])
+        #expect(report.timeline.map(\.completed).reduce(0, +) == 10)
+        #expect(report.timeline.allSatisfy { $0.completed <= 10 })
+
+        let text = ReportRenderer.summaryText(report)
+        #expect(text.contains("100 of 6: 9 succeeded, 1 failed (10.0%), 90 cancelled"), "\(text)")
+        let html = ReportHTML.render(report)
+        #expect(html.contains(">cancelled<") && html.contains("1 (10.0%)"))
+        let diff = ReportDiff.rows(report, Fixtures.report(records: Fixtures.records(count: 10)))
+        let cancelledRow = try #require(diff.first { $0.name == "cancelled" })
+        #expect(cancelledRow.a == 90 && cancelledRow.b == 0)
+        #expect(diff.first { $0.name == "failure rate" }?.a == 10)
+    }
+
+    @Test func theReportJSONCarriesCancelledAndValidates() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/report.json"
+        try ReportWriter.encode(Self.cancelledJob()).write(to: URL(fileURLWithPath: path))
+        try expectValidReport(path)
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+        let summary = (object as? [String: Any])?["summary"] as? [String: Any]
+        #expect(summary?["cancelled"] as? Int == 90 && summary?["failed"] as? Int == 1)
     }
 }

@@ -85,6 +85,94 @@ struct ReportHTMLBrowserTests {
         #expect(Browser.content(dom, id: "chart-timeline").contains("no records yet"))
     }
 
+    /// Measures, in the browser, each latency label: its computed fill against its curve's colour, and how far it
+    /// sits from its curve's end; the findings are left on `body` for the DOM dump.
+    static let labelProbe = """
+        <script>
+        (function () {
+          const labels = Array.from(document.querySelectorAll('#chart-latency text.series-label'));
+          const curves = Array.from(document.querySelectorAll('#chart-latency path.series'));
+          const rgb = hex => 'rgb(' + [1, 3, 5].map(i => parseInt(hex.substr(i, 2), 16)).join(', ') + ')';
+          const wrong = labels.filter(l => getComputedStyle(l).fill !== rgb(l.getAttribute('data-color')));
+          const farthest = labels.reduce((m, l) =>
+            Math.max(m, Math.abs(Number(l.getAttribute('y')) - 4 - Number(l.getAttribute('data-end-y')))), 0);
+          document.body.setAttribute('data-labels', String(labels.length));
+          document.body.setAttribute('data-curves', String(curves.length));
+          document.body.setAttribute('data-wrong-colours', String(wrong.length));
+          document.body.setAttribute('data-farthest', String(Math.round(farthest)));
+          document.body.setAttribute('data-label-text', labels.map(l => l.textContent).join('|'));
+        })();
+        </script>
+        """
+
+    static func attribute(_ name: String, in dom: String) -> String? {
+        guard let range = dom.range(of: name + "=\"") else { return nil }
+        let rest = dom[range.upperBound...]
+        return String(rest[..<(rest.firstIndex(of: "\"") ?? rest.endIndex)])
+    }
+
+    @Test func latencyLabelsAreColouredLikeTheirCurvesNearTheirEndsAndIdenticalCurvesShareOne() throws {
+        // Plain HTTP on loopback: namelookup, connect and pretransfer are the same; appconnect is 0 throughout.
+        let records = (0..<200).map { index in
+            let base = Int64(100 + index * 10)
+            return Fixtures.record(
+                url: "http://a.test/\(index)",
+                timings: PhaseTimings(queue: base / 2, namelookup: base, connect: base, appconnect: 0,
+                                      pretransfer: base, starttransfer: base * 20, total: base * 21))
+        }
+        let html = ReportHTML.render(Fixtures.report(records: records))
+            .replacingOccurrences(of: "</body>", with: Self.labelProbe + "</body>")
+        let dom = try Browser.dumpDOM(html: html)
+        #expect(!dom.contains("data-script-errors=\""), "script errors: \(Browser.content(dom, id: "script-errors"))")
+        // queue, the merged three, appconnect, starttransfer, total: five curves, five labels.
+        #expect(Self.attribute("data-curves", in: dom) == "5")
+        #expect(Self.attribute("data-labels", in: dom) == "5")
+        #expect(Self.attribute("data-label-text", in: dom)?.contains("namelookupconnectpretransfer") == true,
+                "\(Self.attribute("data-label-text", in: dom) ?? "")")
+        #expect(Self.attribute("data-wrong-colours", in: dom) == "0")
+        // Five labels of at most three lines: none needs to sit more than a few lines from its curve's end.
+        #expect(Int(Self.attribute("data-farthest", in: dom) ?? "999") ?? 999 <= 40)
+    }
+
+    @Test func aJobShorterThanASecondGetsSubSecondBuckets() throws {
+        // 60 records over 0.6 s of a job that ran 0.6 s: the per-second timeline has one point.
+        let records = (0..<60).map { index in
+            Fixtures.record(url: "http://a.test/\(index)", finishedAt: Fixtures.jobStart + Double(index) / 100)
+        }
+        var aggregator = ReportAggregator()
+        for record in records { aggregator.add(record) }
+        var info = Fixtures.jobInfo()
+        info.finishedAt = Date(timeIntervalSince1970: Fixtures.jobStart + 0.6)
+        let report = aggregator.makeReport(job: info)
+        #expect(report.timeline.count == 1)
+        let dom = try Browser.dumpDOM(html: ReportHTML.render(report, records: records))
+        #expect(!dom.contains("data-script-errors=\""), "script errors: \(Browser.content(dom, id: "script-errors"))")
+        let chart = Browser.content(dom, id: "chart-timeline")
+        #expect(Browser.openingTag(dom, id: "chart-timeline")?.contains("data-bucket=\"0.05\"") == true)
+        #expect(chart.contains(">0.30 s<") || chart.contains(">0.33 s<"), "\(chart.prefix(2000))")
+        // The completed curve has a point per bucket: 0.6 s / 50 ms + 1.
+        let completed = try #require(chart.components(separatedBy: "class=\"series\"").first?
+            .components(separatedBy: "<path").last)
+        #expect(Browser.count("L", in: completed) >= 12, "\(completed)")
+        // Without records (or for a longer job) the page keeps the per-second timeline.
+        #expect(!ReportHTML.render(report).contains("id=\"timeline-fine\""))
+        #expect(!ReportHTML.render(Fixtures.report(records: Fixtures.records(count: 50)),
+                                   records: Fixtures.records(count: 50)).contains("id=\"timeline-fine\""))
+    }
+
+    @Test func aJobWithNoResponseHasNoLatencyTableOfZeros() throws {
+        let records = (0..<5).map {
+            Fixtures.record(url: "http://a.test/\($0)", status: 0, bytes: 0,
+                            error: FetchFailure(kind: .connect, message: "refused"))
+        }
+        let report = Fixtures.report(records: records)
+        let text = ReportRenderer.summaryText(report)
+        #expect(text.contains("Latency (ms)  none: no request got a response"), "\(text)")
+        #expect(!text.contains("namelookup"))
+        let html = ReportHTML.render(report)
+        #expect(html.contains("no request got a response") && !html.contains("<td>namelookup</td>"))
+    }
+
     @Test func aScriptErrorIsReportedOnThePage() throws {
         let html = ReportHTML.render(Fixtures.report(records: Fixtures.records(count: 10)))
             .replacingOccurrences(of: "latency();\n", with: "latency();\nnoSuchFunction();\n")

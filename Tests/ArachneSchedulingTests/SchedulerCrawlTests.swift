@@ -5,19 +5,33 @@ import Testing
 @testable import ArachneScheduling
 
 extension Harness {
-    /// Adds a growable (crawl) job of `seeds` keys.
+    /// Adds a growable (crawl) job of `seeds` keys, on the hosts `hostOf` gives (one host, by default), at most
+    /// `window` keys of a host in flight.
     @discardableResult
-    mutating func addCrawl(_ id: String, seeds: Int) -> [Action] {
-        run { $0.addJob(id: id, urlCount: seeds, repeatCount: 1, growable: true, now: $1) }
+    mutating func addCrawl(_ id: String, seeds: Int, window: Int = .max, hostOf: @escaping (Int) -> Int = { _ in 0 })
+        -> [Action]
+    {
+        crawlHosts[id] = hostOf
+        let hosts = (0..<seeds).map { (index: $0, host: hostOf($0)) }
+        return run {
+            $0.addJob(id: id, urlCount: seeds, repeatCount: 1, growable: true, hosts: hosts, hostWindow: window,
+                      now: $1)
+        }
     }
 
     /// The frontier admitted URLs: the job now has `urlCount` keys, `skipped` of the new ones with their skip record
-    /// (written here, as the coordinator writes them with the frontier's batch), and `settled` results' discoveries
-    /// are settled.
+    /// (written here, as the coordinator writes them with the frontier's batch), the others on their hosts, and
+    /// `settled` results' discoveries are settled.
     @discardableResult
     mutating func extend(_ id: String, to urlCount: Int, skipped: [Int] = [], settled: Int) -> [Action] {
         for index in skipped { ledger.write(id, RequestKey(urlIndex: index, repetition: 0), .result(.skipped)) }
-        return run { $0.extendJob(id, urlCount: urlCount, terminal: skipped, settled: settled, now: $1) }
+        let old = scheduler.progress(of: id)?.total ?? urlCount
+        let hostOf = crawlHosts[id] ?? { _ in 0 }
+        let skip = Set(skipped)
+        let hosts = (old..<max(old, urlCount)).filter { !skip.contains($0) }.map { (index: $0, host: hostOf($0)) }
+        return run {
+            $0.extendJob(id, urlCount: urlCount, terminal: skipped, hosts: hosts, settled: settled, now: $1)
+        }
     }
 }
 
@@ -306,7 +320,12 @@ struct CrawlSimulation {
     /// Results already reported, to report again.
     var reported: [(worker: String, lease: Scheduler.Lease, key: RequestKey)] = []
     var silent: Set<String> = []
-    let workerIDs = ["w1", "w2", "w3"]
+    let workerIDs: [String]
+    /// Keys are on `hosts` hosts (key index modulo), at most `window` of a host in flight.
+    let hosts: Int
+    let window: Int
+    /// Workers that ever held a key.
+    var holders: Set<String> = []
     var down: Set<String> = []
     let cancelAt: Int?
     /// Whether the cancel happened (the crawl may finish before `cancelAt`).
@@ -316,7 +335,10 @@ struct CrawlSimulation {
     var duplicates = 0
     var problems: [String] = []
 
-    init(seed: UInt64) {
+    init(seed: UInt64, workers: Int = 3, hosts: Int = 1, window: Int = .max) {
+        workerIDs = (1...workers).map { "w\($0)" }
+        self.hosts = hosts
+        self.window = window
         var rng = SeededGenerator(seed: seed)
         let nodes = Int.random(in: 50...400, using: &rng)
         var graph: [[Int]] = []
@@ -347,7 +369,44 @@ struct CrawlSimulation {
                     problems.append("leased skipped key \(key)")
                 }
                 held[lease.worker, default: []].append((lease, key))
+                holders.insert(lease.worker)
             }
+        }
+    }
+
+    /// A host's keys are held by one worker at most: as the workers hold them (leased and not reported, by workers
+    /// with a session), and in the scheduler's own books.
+    mutating func checkHosts() {
+        var holder: [Int: String] = [:]
+        for (worker, keys) in held {
+            for (_, key) in keys {
+                let host = key.urlIndex % hosts
+                if let other = holder[host], other != worker {
+                    problems.append("step \(steps): host \(host) held by \(other) and \(worker)")
+                }
+                holder[host] = worker
+            }
+        }
+        guard let position = h.scheduler.jobIndex["crawl"], let partition = h.scheduler.jobs[position].partition
+        else { return }
+        var inFlight: [Int: Int] = [:]
+        for (key, batch) in h.scheduler.jobs[position].inFlight {
+            let host = key % hosts
+            inFlight[host, default: 0] += 1
+            guard let worker = h.scheduler.batches[batch]?.worker,
+                let session = h.scheduler.workerIndex[worker].map({ h.scheduler.workers[$0].session })
+            else {
+                problems.append("step \(steps): key \(key) in flight in batch \(batch) of no worker")
+                continue
+            }
+            if partition.owner(of: host) != session {
+                problems.append("step \(steps): key \(key) of host \(host) in flight on \(worker), host owned by "
+                    + "session \(String(describing: partition.owner(of: host)))")
+            }
+        }
+        for (host, count) in inFlight where count > window || count != partition.inFlight(on: host) {
+            problems.append("step \(steps): host \(host) has \(count) keys in flight (window \(window), partition "
+                + "counts \(partition.inFlight(on: host)))")
         }
     }
 
@@ -377,9 +436,11 @@ struct CrawlSimulation {
     mutating func run() {
         nodeOfKey = [0, 1]
         seen = [0, 1]
-        carry(h.addCrawl("crawl", seeds: 2))
+        let hosts = hosts
+        carry(h.addCrawl("crawl", seeds: 2, window: window, hostOf: { $0 % hosts }))
         for id in workerIDs { carry(h.join(id, capacity: Int.random(in: 2...12, using: &rng), credit: 8)) }
         while h.ledger.finished["crawl"] == nil && steps < 200_000 {
+            checkHosts()
             steps += 1
             if steps == cancelAt {
                 cancelled = true
@@ -448,5 +509,6 @@ struct CrawlSimulation {
                 carry(actions)
             }
         }
+        checkHosts()
     }
 }

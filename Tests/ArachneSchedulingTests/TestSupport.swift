@@ -56,6 +56,8 @@ struct Harness {
     var scheduler: Scheduler
     var now = Instant(milliseconds: 0)
     var ledger = Ledger()
+    /// The host of each key of a crawl job, by job.
+    var crawlHosts: [String: (Int) -> Int] = [:]
 
     init(_ configuration: Scheduler.Configuration = .init(heartbeatIntervalMs: 100, leaseTimeoutMs: 500)) {
         scheduler = Scheduler(configuration: configuration)

@@ -43,7 +43,7 @@ import Testing
 
     @Test(arguments: [10, 11, 1000, 5000])
     func aWalkOverTheLinkDataFindsExactlyTheExpectedURLs(pageCount: Int) {
-        let expectation = DemoSite.crawlExpectation(pageCount: pageCount)
+        let expectation = DemoSite.crawlExpectation(pageCount: pageCount, sitemaps: false)
         let walked = walk(pageCount: pageCount)
         #expect(walked == expectation.depths)
         // Every page once, `/`, and the twelve trap URLs.
@@ -56,13 +56,13 @@ import Testing
 
     @Test(arguments: [0, 1, 2, 3, 6])
     func depthLimitedExpectationsMatchADepthLimitedWalk(maxDepth: Int) {
-        let expectation = DemoSite.crawlExpectation(maxDepth: maxDepth)
+        let expectation = DemoSite.crawlExpectation(maxDepth: maxDepth, sitemaps: false)
         #expect(expectation.depths == walk(pageCount: DemoSite.defaultPageCount, maxDepth: maxDepth))
         #expect(expectation.depths.values.allSatisfy { $0 <= maxDepth })
     }
 
     @Test func theHandWrittenTrapListIsWhatTheDefaultCrawlFetchesBesidesPages() {
-        let fetched = DemoSite.crawlExpectation().fetched.filter { !$0.hasPrefix("/page/") || $0.contains("?") }
+        let fetched = DemoSite.crawlExpectation(sitemaps: false).fetched.filter { !$0.hasPrefix("/page/") || $0.contains("?") }
         #expect(fetched == [
             "/", "/crawl/relative/", "/crawl/base", "/crawl/meta-nofollow", "/crawl/hidden", "/moved/4",
             "/files/data.csv", "/crawl/relative/deeper", "/crawl/relative/deeper?x=1", "/crawl/relative/?y=2",
@@ -71,7 +71,7 @@ import Testing
     }
 
     @Test func pagesThatMustNeverBeFetchedExistAndWrongSpellingsDoNot() {
-        let expectation = DemoSite.crawlExpectation()
+        let expectation = DemoSite.crawlExpectation(sitemaps: false)
         for path in expectation.neverFetched.union(expectation.sitemapOnly) {
             let exists = DemoSite.crawlResource(at: path) != nil
             // Targets of non-links are real pages (so fetching one shows); other spellings and base-less
@@ -94,7 +94,7 @@ import Testing
 
     /// Every resource of the crawl set: the fetched ones and the never-fetched pages.
     private func allResources() -> [DemoSiteResource] {
-        let expectation = DemoSite.crawlExpectation()
+        let expectation = DemoSite.crawlExpectation(sitemaps: false)
         return expectation.fetched.union(expectation.neverFetched).union(expectation.sitemapOnly).sorted()
             .compactMap { DemoSite.crawlResource(at: $0) }
     }
@@ -147,7 +147,7 @@ import Testing
                 Issue.record("\(href)")
                 continue
             }
-            #expect(DemoSite.crawlExpectation().neverFetched.contains(path), "\(path)")
+            #expect(DemoSite.crawlExpectation(sitemaps: false).neverFetched.contains(path), "\(path)")
         }
     }
 
@@ -230,5 +230,16 @@ import Testing
         #expect(xml.contains("<loc>http://127.0.0.1:9/crawl/sitemap-only</loc>"))
         #expect(DemoSite.robotsTxt(baseURL: "http://127.0.0.1:9")
                 .hasSuffix("Disallow: /redirect-loop\nSitemap: http://127.0.0.1:9/sitemap.xml\n"))
+    }
+}
+
+@Suite struct DemoSiteSitemapExpectationTests {
+    @Test func aCrawlThatReadsSitemapsAlsoFetchesTheSitemapAndWhatOnlyItListsAtDepthOne() {
+        let withSitemaps = DemoSite.crawlExpectation()
+        let without = DemoSite.crawlExpectation(sitemaps: false)
+        #expect(withSitemaps.fetched.subtracting(without.fetched) == ["/sitemap.xml", "/crawl/sitemap-only"])
+        #expect(withSitemaps.depths["/sitemap.xml"] == 1 && withSitemaps.depths["/crawl/sitemap-only"] == 1)
+        #expect(DemoSite.crawlExpectation(maxDepth: 0).depths == ["/": 0])
+        #expect(withSitemaps.sitemapOnly.isSubset(of: withSitemaps.fetched))
     }
 }

@@ -177,3 +177,53 @@ public struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// An `arachne` process running in the background, for tests that signal it midway (Ctrl-C is SIGINT).
+public final class RunningArachne: @unchecked Sendable {
+    // Safety: used from the test's task only; the readers write into LockedData, which has its own lock.
+    public let process = Process()
+    private let outData = LockedData()
+    private let errData = LockedData()
+
+    public init(_ arguments: [String], environment: [String: String]? = nil) throws {
+        process.executableURL = ArachneBinary.url
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        for (pipe, sink) in [(out, outData), (err, errData)] {
+            Thread { sink.append(pipe.fileHandleForReading.readDataToEndOfFile()) }.start()
+        }
+    }
+
+    public func signal(_ number: Int32) {
+        if process.isRunning { kill(process.processIdentifier, number) }
+    }
+
+    /// Waits for it to exit (SIGKILL after `timeout`, recorded as an issue): exit status, stdout, stderr.
+    public func wait(timeout: Double = 30) -> (status: Int32, stdout: String, stderr: String) {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            Issue.record("arachne \(process.arguments?.joined(separator: " ") ?? "") did not exit within \(timeout) s")
+        }
+        process.waitUntilExit()
+        while !(outData.done && errData.done) { usleep(5_000) }
+        return (process.terminationStatus, outData.string, errData.string)
+    }
+}
+
+/// Waits until `condition` holds (polling every 20 ms); false after `timeout` seconds.
+public func waitUntil(timeout: Double, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if condition() { return true }
+        usleep(20_000)
+    }
+    return condition()
+}
