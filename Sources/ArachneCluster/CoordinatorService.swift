@@ -282,7 +282,7 @@ public actor CoordinatorService {
                     case .submitChunk(let submission, let seq, let urls):
                         ingestChunk(submission, seq: seq, urls: urls, call: call)
                     case .workers:
-                        // Answered beside the loop, like status: it reads the coordinator's loop only.
+                        // Answered beside the service loop: it reads the coordinator's loop only.
                         let (control, coordinator) = (control, coordinator)
                         Task { control.reply(.workers(await coordinator.workerStatuses()), to: call) }
                     case .status:
