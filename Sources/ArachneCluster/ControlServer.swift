@@ -62,8 +62,8 @@ struct ControlResponder: Sendable {
                     from == 0 || to < from ? "?" : String(format: "%.1f", Double(to - from) / 1e6)
                 }
                 log("control: slow answer to \(call.name): \(ms(call.receivedAt, sent)) ms (waiting for its handler "
-                    + "\(ms(call.receivedAt, call.takenAt)) ms, handling \(ms(call.takenAt, answeredAt)) ms, back to the "
-                    + "socket \(ms(answeredAt, sent)) ms)")
+                    + "\(ms(call.receivedAt, call.takenAt)) ms, handling \(ms(call.takenAt, answeredAt)) ms, "
+                    + "back to the socket \(ms(answeredAt, sent)) ms)")
             default:
                 return
             }

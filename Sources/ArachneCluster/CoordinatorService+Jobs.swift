@@ -121,7 +121,9 @@ final class LiveJob: Sendable {
     }
 
     func status() -> JobStatus {
-        let (progress, cancelRequested, rate) = state.withLock { ($0.progress, $0.cancelRequested, Self.rate($0.samples)) }
+        let (progress, cancelRequested, rate) = state.withLock {
+            ($0.progress, $0.cancelRequested, Self.rate($0.samples))
+        }
         let state: JobStatus.State
         if cancelRequested {
             state = .cancelling

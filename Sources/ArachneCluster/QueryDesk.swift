@@ -201,7 +201,8 @@ final class QueryDesk: Sendable {
                 ) { result in
                     switch result {
                     case .success: call.reply(.report(job: id, path: job.row.outputDirectory))
-                    case .failure(let error): call.reply(.error(message: "job \(id): cannot write its report: \(error)"))
+                    case .failure(let error):
+                        call.reply(.error(message: "job \(id): cannot write its report: \(error)"))
                     }
                 }
             }

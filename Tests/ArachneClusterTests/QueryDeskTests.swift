@@ -30,7 +30,9 @@ struct QueryDeskTests {
         let asked = DispatchSemaphore(value: 0)
         let asker = Thread {
             usleep(300_000)  // the loop and the pool are held by now
-            let requests: [ControlRequest] = [.status(job: nil), .status(job: job), .report(job: job), .cancel(job: job)]
+            let requests: [ControlRequest] = [
+                .status(job: nil), .status(job: job), .report(job: job), .cancel(job: job),
+            ]
             for request in requests {
                 let started = Date()
                 let reply = try? client.sendBlocking(request)
