@@ -2,8 +2,9 @@ import ArachneCore
 
 /// Hand-written JSON for one `FetchRecord` line of records.ndjson: the contract's keys, in a fixed order, appended to
 /// a byte buffer with no intermediate objects. It runs for every record (50k+ per second), which is why it is not
-/// `JSONEncoder`. The output decodes with `JSONDecoder` as `FetchRecord` (tests check it). A crawl record (any crawl
-/// field set) carries all six crawl keys after `redirects`, null where unset; a list job's record carries none.
+/// `JSONEncoder`. The output decodes with `JSONDecoder` as `FetchRecord` (tests check it). `url_index` follows `url`
+/// (left out only for a record that has none, one read from a file written before it existed). A crawl record (any
+/// crawl field set) carries all six crawl keys after `redirects`, null where unset; a list job's record carries none.
 enum RecordJSON {
     /// `"queue":`, `,"namelookup":`, … in `Phase.allCases` order, encoded once.
     private static let timingKeys: [[UInt8]] = Phase.allCases.enumerated().map { index, phase in
@@ -12,6 +13,7 @@ enum RecordJSON {
 
     // The fixed parts of a line, encoded once: appending a [UInt8] is a copy, a String literal's UTF8View is not.
     private static let urlKey = Array(#"{"url":"#.utf8)
+    private static let urlIndexKey = Array(#","url_index":"#.utf8)
     private static let repetitionKey = Array(#","repetition":"#.utf8)
     private static let workerKey = Array(#","worker":"#.utf8)
     private static let attemptsKey = Array(#","attempts":"#.utf8)
@@ -44,6 +46,10 @@ enum RecordJSON {
     static func append(_ record: FetchRecord, to out: inout [UInt8]) {
         out.append(contentsOf: urlKey)
         appendString(record.url, to: &out)
+        if let urlIndex = record.urlIndex {
+            out.append(contentsOf: urlIndexKey)
+            appendInteger(Int64(urlIndex), to: &out)
+        }
         out.append(contentsOf: repetitionKey)
         appendInteger(Int64(record.repetition), to: &out)
         out.append(contentsOf: workerKey)

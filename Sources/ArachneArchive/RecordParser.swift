@@ -1,9 +1,10 @@
 import ArachneCore
 
 /// Parses one records.ndjson line into a `FetchRecord`: strict JSON, the contract's keys (unknown keys are skipped,
-/// missing or mistyped ones are errors naming the key; a missing `error`, `body` or crawl field reads as null, as
-/// `JSONDecoder` would). Hand-written for the same reason as `RecordJSON`: resuming
-/// a job reads millions of lines, and `JSONDecoder` spent about ten times longer per line.
+/// missing or mistyped ones are errors naming the key; a missing `error`, `body`, `url_index` or crawl field reads as
+/// null, as `JSONDecoder` would: records written before `url_index` existed still parse). Hand-written for the same
+/// reason as `RecordJSON`: resuming a job reads millions of lines, and `JSONDecoder` spent about ten times longer
+/// per line.
 struct RecordParser {
     /// What was wrong, and where in the line (0-based byte offset).
     struct Failure: Error {
@@ -32,7 +33,7 @@ struct RecordParser {
 
     private mutating func record() throws(Failure) -> FetchRecord {
         var url: String?, worker: String?, finalURL: String?
-        var repetition: Int?, attempts: Int?, status: Int?, redirects: Int?
+        var urlIndex: Int?, repetition: Int?, attempts: Int?, status: Int?, redirects: Int?
         var size: Int64?, finishedAt: Double?
         var timings: PhaseTimings?
         var error: FetchFailure??, body: BodyReference??
@@ -40,6 +41,7 @@ struct RecordParser {
         try object { (parser: inout RecordParser, key: String) throws(Failure) in
             switch key {
             case "url": url = try parser.string(key)
+            case "url_index": urlIndex = try parser.null() ? nil : Int(try parser.integer(key))
             case "repetition": repetition = Int(try parser.integer(key))
             case "worker": worker = try parser.string(key)
             case "attempts": attempts = Int(try parser.integer(key))
@@ -67,7 +69,7 @@ struct RecordParser {
             }
         }
         return FetchRecord(
-            url: try required(url, "url"), repetition: try required(repetition, "repetition"),
+            url: try required(url, "url"), urlIndex: urlIndex, repetition: try required(repetition, "repetition"),
             worker: try required(worker, "worker"), attempts: try required(attempts, "attempts"),
             status: try required(status, "status"), bytes: try required(size, "bytes"),
             finalURL: try required(finalURL, "final_url"), redirects: try required(redirects, "redirects"),

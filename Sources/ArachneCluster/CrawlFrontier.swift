@@ -121,8 +121,8 @@ final class CrawlFrontier {
                                  skip: skip)
             if let skip {
                 let record = FetchRecord(
-                    url: link.url, repetition: 0, worker: "", attempts: 0, status: 0, bytes: 0, finalURL: link.url,
-                    redirects: 0, timings: .zero,
+                    url: link.url, urlIndex: index, repetition: 0, worker: "", attempts: 0, status: 0, bytes: 0,
+                    finalURL: link.url, redirects: 0, timings: .zero,
                     error: FetchFailure(kind: skip, message: admission.message(for: skip, depth: depth, host: host)),
                     body: nil, finishedAt: now, depth: depth, parent: parent.url, via: link.via)
                 records.append((RequestKey(urlIndex: index, repetition: 0), record))

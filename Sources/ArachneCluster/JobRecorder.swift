@@ -252,7 +252,8 @@ public final class JobRecorder: @unchecked Sendable {
                         httpVersion: outcome.httpVersion.isEmpty ? "1.1" : outcome.httpVersion)
                 }
                 let record = FetchRecord(
-                    url: entry.url, repetition: entry.key.repetition, worker: entry.worker, attempts: entry.attempts,
+                    url: entry.url, urlIndex: entry.key.urlIndex, repetition: entry.key.repetition,
+                    worker: entry.worker, attempts: entry.attempts,
                     status: outcome.status, bytes: outcome.bytesReceived,
                     finalURL: outcome.finalURL.isEmpty ? entry.url : outcome.finalURL, redirects: outcome.redirects,
                     timings: outcome.timings, error: outcome.failure, body: body, finishedAt: entry.finishedAt)

@@ -42,6 +42,10 @@ public struct BodyReference: Codable, Sendable, Hashable {
 /// The crawl fields (`depth` … `location`) are nil for list jobs, and records.ndjson then leaves their keys out.
 public struct FetchRecord: Codable, Sendable, Hashable {
     public var url: String
+    /// The key's URL index: in a list job the URL's 0-based position in the job's URL list (the same for every
+    /// repetition; a URL listed twice has two), in a crawl the URL's discovery number (seeds 0…n−1, then each URL
+    /// in the order the frontier admitted it). Nil in records written before it was recorded.
+    public var urlIndex: Int?
     public var repetition: Int
     /// The worker that produced the record ("local" for `arachne fetch`).
     public var worker: String
@@ -75,12 +79,14 @@ public struct FetchRecord: Codable, Sendable, Hashable {
     public var location: String?
 
     public init(
-        url: String, repetition: Int, worker: String, attempts: Int, status: Int, bytes: Int64, finalURL: String,
-        redirects: Int, timings: PhaseTimings, error: FetchFailure?, body: BodyReference?, finishedAt: Double,
+        url: String, urlIndex: Int? = nil, repetition: Int, worker: String, attempts: Int, status: Int,
+        bytes: Int64, finalURL: String, redirects: Int, timings: PhaseTimings, error: FetchFailure?,
+        body: BodyReference?, finishedAt: Double,
         depth: Int? = nil, parent: String? = nil, via: CrawlVia? = nil, links: Int? = nil,
         contentType: String? = nil, location: String? = nil
     ) {
         self.url = url
+        self.urlIndex = urlIndex
         self.repetition = repetition
         self.worker = worker
         self.attempts = attempts
@@ -101,7 +107,9 @@ public struct FetchRecord: Codable, Sendable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case url, repetition, worker, attempts, status, bytes
+        case url
+        case urlIndex = "url_index"
+        case repetition, worker, attempts, status, bytes
         case finalURL = "final_url"
         case redirects, timings, error, body
         case finishedAt = "finished_at"

@@ -29,6 +29,10 @@ extension JobStore {
                     .invalidRecord, jobID: jobID,
                     "job \(jobID): record for \(key) says repetition \(record.repetition)")
             }
+            if let urlIndex = record.urlIndex, urlIndex != key.urlIndex {
+                throw JobStoreError(
+                    .invalidRecord, jobID: jobID, "job \(jobID): record for \(key) says URL index \(urlIndex)")
+            }
         }
         return try database.transaction {
             let insert = try database.cachedStatement(Self.insertRecord)
@@ -163,9 +167,9 @@ extension JobStore {
                 truncated: row.int(at: 22) != 0)
         }
         var record = FetchRecord(
-            url: row.text(at: 2), repetition: key.repetition, worker: row.text(at: 3), attempts: row.int(at: 4),
-            status: row.int(at: 5), bytes: row.int64(at: 6), finalURL: row.text(at: 7), redirects: row.int(at: 8),
-            timings: timings, error: failure, body: body, finishedAt: row.double(at: 23))
+            url: row.text(at: 2), urlIndex: key.urlIndex, repetition: key.repetition, worker: row.text(at: 3),
+            attempts: row.int(at: 4), status: row.int(at: 5), bytes: row.int64(at: 6), finalURL: row.text(at: 7),
+            redirects: row.int(at: 8), timings: timings, error: failure, body: body, finishedAt: row.double(at: 23))
         if let json = row.optionalText(at: 24) {
             guard let fields = try? JSONDecoder().decode(StoredCrawlFields.self, from: Data(json.utf8)) else {
                 throw JobStoreError(.corruptJob, jobID: jobID, "job \(jobID): record \(key) has unreadable crawl fields")

@@ -47,6 +47,27 @@ import Testing
         }
     }
 
+    /// The same URL listed twice is two keys: worker processes fetch both, and each record names its listing with
+    /// `url_index` (0-based in the job's URL list), so the two can be told apart.
+    @Test func aURLListedTwiceGetsARecordPerListingToldApartByItsIndex() async throws {
+        let site = try SiteFixture()
+        defer { site.stop() }
+        let twice = site.url("/bytes/10")
+        let urls = [twice, twice, site.url("/bytes/20")]
+        let directory = temporaryDirectory("listed-twice")
+        let spec = JobSpec(urls: urls, repeatCount: 2, concurrency: 4)
+        let report = try await ClusterRun.run(ClusterRun.Options(
+            id: "t-twice", spec: spec, outputDirectory: directory, workers: 2, executable: ArachneBinary.url))
+        #expect(report.summary.requests == 6 && report.summary.succeeded == 6)
+        let records = try expectExactlyOnce(directory: directory, urls: urls, repeatCount: 2)
+        let keys = records.filter { $0.url == twice }
+            .map { "\($0.urlIndex.map(String.init) ?? "none")#\($0.repetition)" }
+        #expect(keys.sorted() == ["0#0", "0#1", "1#0", "1#1"])
+        let text = try String(contentsOfFile: directory + "/records.ndjson", encoding: .utf8)
+        #expect(text.contains(#"{"url":"\#(twice)","url_index":1,"repetition":1,"#))
+        #expect(text.contains(#"{"url":"\#(urls[2])","url_index":2,"repetition":0,"#))
+    }
+
     @Test func aWorkerKilledMidJobIsReplacedAndEveryKeyEndsOnce() async throws {
         let site = try SiteFixture()
         defer { site.stop() }

@@ -16,7 +16,9 @@ struct CoordinatorServiceCrashTests {
         defer { site.stop() }
         let data = serviceDataDirectory()
         defer { removeServiceDataDirectory(data) }
-        let urls = site.urls(150, path: "/delay/25", tag: "k")
+        // The first URL is listed again last: its records must keep their listing's url_index through the resume.
+        let listed = site.urls(150, path: "/delay/25", tag: "k")
+        let urls = listed + [listed[0]]
         let total = urls.count * 4
         let first = try await CoordinatorProcess(dataDirectory: data)
         let job: String

@@ -7,12 +7,12 @@ extension Fixtures {
     static func crawlRecord(
         _ url: String, depth: Int, parent: String?, via: CrawlVia = .link, status: Int = 200,
         contentType: String? = "text/html", links: Int? = 3, location: String? = nil, skip: FetchErrorKind? = nil,
-        worker: String = "w1", second: Double = 0.5
+        worker: String = "w1", second: Double = 0.5, urlIndex: Int = 0
     ) -> FetchRecord {
         let isSkip = skip != nil
         return FetchRecord(
-            url: url, repetition: 0, worker: isSkip ? "coordinator" : worker, attempts: isSkip ? 0 : 1,
-            status: isSkip ? 0 : status, bytes: isSkip ? 0 : 1000, finalURL: url, redirects: 0,
+            url: url, urlIndex: urlIndex, repetition: 0, worker: isSkip ? "coordinator" : worker,
+            attempts: isSkip ? 0 : 1, status: isSkip ? 0 : status, bytes: isSkip ? 0 : 1000, finalURL: url, redirects: 0,
             timings: isSkip ? .zero : PhaseTimings(total: 2000),
             error: skip.map { FetchFailure(kind: $0, message: "skipped: \($0.rawValue)") }, body: nil,
             finishedAt: jobStart + second, depth: depth, parent: parent, via: via,
@@ -20,9 +20,9 @@ extension Fixtures {
     }
 
     /// A small crawl: a seed on a.test, pages at depths 1–3 over three hosts, a redirect, a 404, a failure
-    /// without a response, and six skips.
+    /// without a response, and six skips; URL indices in discovery order.
     static func crawlRecords() -> [FetchRecord] {
-        [
+        let records = [
             crawlRecord("http://a.test/", depth: 0, parent: nil, via: .seed, links: 4, second: 0.2),
             crawlRecord("http://a.test/1", depth: 1, parent: "http://a.test/", second: 1.1),
             crawlRecord("http://a.test/2", depth: 1, parent: "http://a.test/", status: 301, contentType: "text/html",
@@ -47,6 +47,11 @@ extension Fixtures {
             crawlRecord("http://a.test/" + String(repeating: "x", count: 3000), depth: 2, parent: "http://a.test/1",
                         skip: .urlTooLong, second: 3.9),
         ]
+        return records.enumerated().map { index, record in
+            var numbered = record
+            numbered.urlIndex = index
+            return numbered
+        }
     }
 
     /// Link counts consistent with `crawlRecords()`.

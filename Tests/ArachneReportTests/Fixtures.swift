@@ -7,13 +7,14 @@ enum Fixtures {
     static let jobStart = 1_700_000_000.0
 
     static func record(
-        url: String = "http://a.test/", repetition: Int = 0, worker: String = "w1", attempts: Int = 1,
-        status: Int = 200, bytes: Int64 = 100, timings: PhaseTimings = PhaseTimings(total: 1000),
+        url: String = "http://a.test/", urlIndex: Int? = 0, repetition: Int = 0, worker: String = "w1",
+        attempts: Int = 1, status: Int = 200, bytes: Int64 = 100, timings: PhaseTimings = PhaseTimings(total: 1000),
         error: FetchFailure? = nil, body: BodyReference? = nil, finishedAt: Double = jobStart + 0.5
     ) -> FetchRecord {
         FetchRecord(
-            url: url, repetition: repetition, worker: worker, attempts: attempts, status: status, bytes: bytes,
-            finalURL: url, redirects: 0, timings: timings, error: error, body: body, finishedAt: finishedAt)
+            url: url, urlIndex: urlIndex, repetition: repetition, worker: worker, attempts: attempts, status: status,
+            bytes: bytes, finalURL: url, redirects: 0, timings: timings, error: error, body: body,
+            finishedAt: finishedAt)
     }
 
     /// Timings spread over six orders of magnitude (log-uniform), cumulative as curl reports them.
@@ -44,20 +45,21 @@ enum Fixtures {
             switch roll {
             case 0..<3:
                 return record(
-                    url: "http://\(host)/item/\(index)", repetition: index % 2, worker: worker, status: 0, bytes: 0,
+                    url: "http://\(host)/item/\(index)", urlIndex: index, repetition: index % 2, worker: worker,
+                    status: 0, bytes: 0,
                     timings: PhaseTimings(queue: timings.queue, total: timings.connect),
                     error: FetchFailure(kind: .connect, message: "Connection refused"), finishedAt: finishedAt)
             case 3..<5:
                 return record(
-                    url: "http://\(host)/item/\(index)", repetition: index % 2, worker: worker, attempts: 2,
-                    status: 0, bytes: 0, timings: PhaseTimings(queue: timings.queue, total: 5_000_000),
+                    url: "http://\(host)/item/\(index)", urlIndex: index, repetition: index % 2, worker: worker,
+                    attempts: 2, status: 0, bytes: 0, timings: PhaseTimings(queue: timings.queue, total: 5_000_000),
                     error: FetchFailure(kind: .timeout, message: "Operation timed out after 5000 ms"),
                     finishedAt: finishedAt)
             default:
                 let status = roll < 10 ? 404 : roll < 12 ? 500 : 200
                 return record(
-                    url: "http://\(host)/item/\(index)", repetition: index % 2, worker: worker, status: status,
-                    bytes: Int64(Int.random(in: 0..<20_000, using: &random)), timings: timings,
+                    url: "http://\(host)/item/\(index)", urlIndex: index, repetition: index % 2, worker: worker,
+                    status: status, bytes: Int64(Int.random(in: 0..<20_000, using: &random)), timings: timings,
                     finishedAt: finishedAt)
             }
         }

@@ -42,9 +42,9 @@ import Testing
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             let keys = Set(object.keys)
             if record.hasCrawlFields {
-                #expect(keys.isSuperset(of: Self.crawlKeys) && keys.count == 18, "\(keys)")
+                #expect(keys.isSuperset(of: Self.crawlKeys) && keys.count == 19, "\(keys)")
             } else {
-                #expect(keys.isDisjoint(with: Self.crawlKeys) && keys.count == 12, "\(keys)")
+                #expect(keys.isDisjoint(with: Self.crawlKeys) && keys.count == 13, "\(keys)")
             }
         }
         let seed = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])

@@ -20,7 +20,7 @@ let minimalLine = #"{"url":"u","repetition":0,"worker":"w","attempts":1,"status"
     static func nastyRecords() -> [FetchRecord] {
         nastyStrings.enumerated().map { index, text in
             FetchRecord(
-                url: "http://h.test/\(text)", repetition: index, worker: text, attempts: index + 1,
+                url: "http://h.test/\(text)", urlIndex: index * 1_000_000_007, repetition: index, worker: text, attempts: index + 1,
                 status: index == 2 ? 0 : 200, bytes: Int64(index) * 1_000_000_007, finalURL: text,
                 redirects: index, timings: PhaseTimings(
                     queue: 1, namelookup: 2, connect: 3, appconnect: 0, pretransfer: 5, starttransfer: 6,
@@ -52,7 +52,7 @@ let minimalLine = #"{"url":"u","repetition":0,"worker":"w","attempts":1,"status"
         for line in lines.dropLast() {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             #expect(Set(object.keys) == [
-                "url", "repetition", "worker", "attempts", "status", "bytes", "final_url", "redirects", "timings",
+                "url", "url_index", "repetition", "worker", "attempts", "status", "bytes", "final_url", "redirects", "timings",
                 "error", "body", "finished_at",
             ])
             let timings = try #require(object["timings"] as? [String: Any])
@@ -171,6 +171,8 @@ let minimalLine = #"{"url":"u","repetition":0,"worker":"w","attempts":1,"status"
         (#"{"url":"a\qb"}"#, "invalid escape"),
         (minimalLine + " trailing", "unexpected text after the record"),
         (minimalLine.replacingOccurrences(of: #""error":null,"#, with: ""), "ok"),
+        (minimalLine.replacingOccurrences(of: #""repetition""#, with: #""url_index":"7","repetition""#),
+         "\"url_index\" must be an integer"),
         ("[1]", "expected '{'"),
     ])
     func badLinesAreExplained(line: String, message: String) throws {
@@ -187,5 +189,28 @@ let minimalLine = #"{"url":"u","repetition":0,"worker":"w","attempts":1,"status"
         } throws: { error in
             "\(error)".hasPrefix("\(path): cannot parse line 1: \(message) (at byte ")
         }
+    }
+
+    /// `url_index` tells the records of a URL listed twice apart; lines written before it existed still parse.
+    @Test func urlIndexIsWrittenAfterTheURLAndOptionalWhenRead() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/records.ndjson"
+        let writer = try RecordsWriter(path: path)
+        try writer.append(Fixtures.record(url: "http://a.test/", urlIndex: 0))
+        try writer.append(Fixtures.record(url: "http://a.test/", urlIndex: 1))
+        try writer.close()
+        let written = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(written.hasPrefix(#"{"url":"http://a.test/","url_index":0,"repetition":0,"#))
+        #expect(written.contains(#"{"url":"http://a.test/","url_index":1,"repetition":0,"#))
+
+        let older = minimalLine
+        let numbered = minimalLine.replacingOccurrences(of: #""repetition""#, with: #""url_index":7,"repetition""#)
+        let null = minimalLine.replacingOccurrences(of: #""repetition""#, with: #""url_index":null,"repetition""#)
+        try Data((written + [older, numbered, null].joined(separator: "\n") + "\n").utf8)
+            .write(to: URL(fileURLWithPath: path))
+        let records = try RecordsReader.readAll(path: path)
+        #expect(records.map(\.urlIndex) == [0, 1, nil, 7, nil])
+        #expect(records[2].url == "u" && records[2].repetition == 0)
     }
 }

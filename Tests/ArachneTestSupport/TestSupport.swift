@@ -52,22 +52,40 @@ public func temporaryDirectory(_ label: String) -> String {
 
 /// Reads records.ndjson and checks every (URL, repetition) of the job appears exactly once.
 @discardableResult
-public func expectExactlyOnce(directory: String, urls: [String], repeatCount: Int, sourceLocation: SourceLocation = #_sourceLocation)
-    throws -> [FetchRecord]
-{
+public func expectExactlyOnce(
+    directory: String, urls: [String], repeatCount: Int, sourceLocation: SourceLocation = #_sourceLocation
+) throws -> [FetchRecord] {
     let records = try RecordsReader.readAll(path: directory + "/records.ndjson")
-    var seen: [String: Int] = [:]
-    for record in records { seen["\(record.url)#\(record.repetition)", default: 0] += 1 }
-    #expect(records.count == urls.count * repeatCount, sourceLocation: sourceLocation)
-    let duplicates = seen.filter { $0.value > 1 }
-    #expect(duplicates.isEmpty, "duplicated keys: \(duplicates.keys.prefix(5))", sourceLocation: sourceLocation)
-    for url in urls {
-        for repetition in 0..<repeatCount where seen["\(url)#\(repetition)"] == nil {
-            Issue.record("missing record for \(url) #\(repetition)", sourceLocation: sourceLocation)
-            return records
+    expectOneRecordPerKey(records, urls: urls, repeatCount: repeatCount, sourceLocation: sourceLocation)
+    return records
+}
+
+/// Checks that every key of a list job — (URL index, repetition) — has exactly one record, and that each record's
+/// `url_index` names its own URL: a URL listed twice has a record per listing and repetition, told apart by index.
+public func expectOneRecordPerKey(
+    _ records: [FetchRecord], urls: [String], repeatCount: Int, sourceLocation: SourceLocation = #_sourceLocation
+) {
+    #expect(records.count == urls.count * repeatCount, "\(records.count) records", sourceLocation: sourceLocation)
+    var seen: [RequestKey: Int] = [:]
+    var wrong: [String] = []
+    for record in records {
+        guard let index = record.urlIndex, urls.indices.contains(index), urls[index] == record.url else {
+            wrong.append("\(record.url) with url_index \(record.urlIndex.map(String.init) ?? "none")")
+            continue
+        }
+        seen[RequestKey(urlIndex: index, repetition: record.repetition), default: 0] += 1
+    }
+    #expect(wrong.isEmpty, "records whose url_index is not their URL's: \(wrong.prefix(5))",
+            sourceLocation: sourceLocation)
+    let duplicated = seen.filter { $0.value > 1 }.keys.sorted()
+    #expect(duplicated.isEmpty, "duplicated keys: \(duplicated.prefix(5))", sourceLocation: sourceLocation)
+    var missing: [String] = []
+    for index in urls.indices {
+        for repetition in 0..<repeatCount where seen[RequestKey(urlIndex: index, repetition: repetition)] == nil {
+            missing.append("\(urls[index]) (url_index \(index)) #\(repetition)")
         }
     }
-    return records
+    #expect(missing.isEmpty, "missing keys: \(missing.prefix(5))", sourceLocation: sourceLocation)
 }
 
 /// Direct children of this process (from /proc), to find the workers a test's cluster spawned.
