@@ -52,7 +52,8 @@ public enum ReportReader {
     }
 
     /// Reads `path`, which is a report.json file or a directory containing one. Errors name the file and say what
-    /// is wrong: missing, unreadable, not JSON, not an `arachne.report/1` report, or a missing or mistyped field.
+    /// is wrong: missing, unreadable, not JSON, not an `arachne.report/1` or `/2` report, or a missing or mistyped
+    /// field.
     public static func read(_ path: String) throws(ArchiveError) -> Loaded {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -70,11 +71,11 @@ public enum ReportReader {
         guard let header = try? JSONDecoder().decode(Header.self, from: data) else {
             throw ArchiveError(path: file, operation: "read report", reason: "not a JSON object")
         }
-        guard header.schema == Report.schemaIdentifier else {
+        guard let schema = header.schema, Report.readableSchemas.contains(schema) else {
             let found = header.schema.map { "\"\($0)\"" } ?? "none"
             throw ArchiveError(
                 path: file, operation: "read report",
-                reason: "not an \(Report.schemaIdentifier) report (schema: \(found))")
+                reason: "not an arachne.report/1 or /2 report (schema: \(found))")
         }
         do {
             return Loaded(report: try JSONDecoder().decode(Report.self, from: data), json: data, path: file)

@@ -1,11 +1,14 @@
 import ArachneCore
 import Foundation
 
-/// The contents of `report.json` (schema `arachne.report/1`): what a job did, how fast, and where its records and
+/// The contents of `report.json` (schema `arachne.report/2`): what a job did, how fast, and where its records and
 /// bodies are. A plain value: encode it, compare it, diff it. docs/report.md describes every field.
 public struct Report: Codable, Sendable, Hashable {
     /// The schema identifier every report carries.
-    public static let schemaIdentifier = "arachne.report/1"
+    public static let schemaIdentifier = "arachne.report/2"
+    /// The schemas this version reads: `arachne.report/1` reports (written before the URL tables and `url_index`)
+    /// read with empty tables.
+    public static let readableSchemas: Set<String> = ["arachne.report/1", schemaIdentifier]
 
     public var schema: String
     public var job: Job
@@ -21,10 +24,15 @@ public struct Report: Codable, Sendable, Hashable {
     public var bodies: [String]
     /// The crawl's figures; nil (and absent from report.json) for list jobs.
     public var crawl: Crawl?
+    /// The slowest URLs, slowest first: at most 20 distinct URLs, each with its slowest response.
+    public var slowestURLs: [SlowURL]
+    /// The URLs with the most failed requests, most first: at most 20.
+    public var failingURLs: [FailingURL]
 
     public init(
         job: Job, summary: Summary, timings: PhaseTable, workers: [WorkerSummary], hosts: [HostSummary],
-        timeline: [TimelinePoint], records: String, bodies: [String], crawl: Crawl? = nil
+        timeline: [TimelinePoint], records: String, bodies: [String], crawl: Crawl? = nil,
+        slowestURLs: [SlowURL] = [], failingURLs: [FailingURL] = []
     ) {
         self.schema = Report.schemaIdentifier
         self.job = job
@@ -36,6 +44,31 @@ public struct Report: Codable, Sendable, Hashable {
         self.records = records
         self.bodies = bodies
         self.crawl = crawl
+        self.slowestURLs = slowestURLs
+        self.failingURLs = failingURLs
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case schema, job, summary, timings, workers, hosts, timeline, records, bodies, crawl
+        case slowestURLs = "slowest_urls"
+        case failingURLs = "failing_urls"
+    }
+
+    /// Reports of `arachne.report/1` have no URL tables: they read as empty.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        schema = try container.decode(String.self, forKey: .schema)
+        job = try container.decode(Job.self, forKey: .job)
+        summary = try container.decode(Summary.self, forKey: .summary)
+        timings = try container.decode(PhaseTable.self, forKey: .timings)
+        workers = try container.decode([WorkerSummary].self, forKey: .workers)
+        hosts = try container.decode([HostSummary].self, forKey: .hosts)
+        timeline = try container.decode([TimelinePoint].self, forKey: .timeline)
+        records = try container.decode(String.self, forKey: .records)
+        bodies = try container.decode([String].self, forKey: .bodies)
+        crawl = try container.decodeIfPresent(Crawl.self, forKey: .crawl)
+        slowestURLs = try container.decodeIfPresent([SlowURL].self, forKey: .slowestURLs) ?? []
+        failingURLs = try container.decodeIfPresent([FailingURL].self, forKey: .failingURLs) ?? []
     }
 
     /// Who ran what, when, and where its output is.

@@ -5,8 +5,10 @@ import Foundation
 /// worker and per host, counts by status and error kind, and a per-second timeline.
 ///
 /// Memory does not grow with the number of records: seven phase histograms, a small map per worker, at most
-/// `hostLimit` named hosts (the rest are folded into `(other)`), and one entry per second of the timeline. Two
-/// aggregators merge without loss, so the cluster can keep one per worker and merge them for the job's total.
+/// `hostLimit` named hosts (the rest are folded into `(other)`), one entry per second of the timeline, the 20
+/// slowest URLs (`SlowestURLs`) and 1,000 failure counters by URL (`FailingURLs`). Two aggregators merge without
+/// loss (the failure counters stay exact while at most 1,000 distinct URLs failed), so the cluster can keep one per
+/// worker and merge them for the job's total.
 ///
 /// In a crawl it also keeps the report's crawl section (ReportAggregator+Crawl.swift): pages by depth and content
 /// type and skips by kind from the records, link counts and frontier samples from the caller. A crawl's skip
@@ -52,11 +54,13 @@ public struct ReportAggregator: Codable, Sendable {
     private var lastHost: (url: String, key: String)?
     /// The crawl figures; nil for a list job.
     var crawlState: CrawlAggregate?
+    /// The slowest URLs (by their slowest response) and the URLs with the most failed requests: bounded tables.
+    private var slowest = SlowestURLs()
+    private var failing = FailingURLs()
 
     private enum CodingKeys: String, CodingKey {
         case hostLimit, requests, succeeded, cancelled, bytesReceived, reassignedBatches, retries, phases, statusCodes,
-             errors,
-             workers, hosts, timeline, bodyFiles, firstStart, lastFinish
+             errors, workers, hosts, timeline, bodyFiles, firstStart, lastFinish, slowest, failing
         case crawlState = "crawl"
     }
 
@@ -94,7 +98,10 @@ public struct ReportAggregator: Codable, Sendable {
         bytesReceived += record.bytes
         if record.attempts > 1 { retries += record.attempts - 1 }
         if record.status > 0 { statusCodes[record.status, default: 0] += 1 }
-        if let error = record.error { errors[error.kind.rawValue, default: 0] += 1 }
+        if let error = record.error {
+            errors[error.kind.rawValue, default: 0] += 1
+            failing.add(url: record.url, urlIndex: record.urlIndex, kind: error.kind.rawValue)
+        }
         if let body = record.body, !bodyFiles.contains(body.file) { bodyFiles.insert(body.file) }
 
         // Latency describes responses: a request that never got one has no meaningful phases.
@@ -109,6 +116,7 @@ public struct ReportAggregator: Codable, Sendable {
             phases[4].record(timings.pretransfer)
             phases[5].record(timings.starttransfer)
             phases[6].record(timings.total)
+            slowest.add(record)
         }
 
         workers[record.worker, default: WorkerStats()].count(record, succeeded: succeededNow, responded: responded)
@@ -159,6 +167,8 @@ public struct ReportAggregator: Codable, Sendable {
             timeline[second, default: SecondCounts()].failed += counts.failed
         }
         bodyFiles.formUnion(other.bodyFiles)
+        slowest.merge(other.slowest)
+        failing.merge(other.failing)
         if let start = other.firstStart { firstStart = Swift.min(firstStart ?? start, start) }
         if let finish = other.lastFinish { lastFinish = Swift.max(lastFinish ?? finish, finish) }
         if let crawl = other.crawlState {
@@ -184,7 +194,8 @@ public struct ReportAggregator: Codable, Sendable {
             + workers.values.reduce(0) { $0 + $1.total.footprintBytes + 96 + $1.host.utf8.count }
             + hosts.reduce(0) { $0 + $1.value.total.footprintBytes + 64 + $1.key.utf8.count }
         let maps = (statusCodes.count + errors.count) * 48 + timeline.count * 40 + bodyFiles.count * 64
-        return histograms + maps + (crawlState?.footprintBytes ?? 0) + 512
+        let tables = slowest.footprintBytes + failing.footprintBytes
+        return histograms + maps + tables + (crawlState?.footprintBytes ?? 0) + 512
     }
 
     /// The histogram of one phase across every record added, for callers that want more than the report's summary.
@@ -235,7 +246,8 @@ public struct ReportAggregator: Codable, Sendable {
         return Report(
             job: jobPart, summary: summary, timings: PhaseTable { histogram(for: $0).summary }, workers: workerRows,
             hosts: hostRows, timeline: timelinePoints(origin: origin), records: job.recordsFile,
-            bodies: bodyFiles.sorted(), crawl: crawlState?.section(hosts: hostRows))
+            bodies: bodyFiles.sorted(), crawl: crawlState?.section(hosts: hostRows),
+            slowestURLs: slowest.slowestFirst, failingURLs: failing.top())
     }
 
     private func timelinePoints(origin: Double?) -> [Report.TimelinePoint] {

@@ -76,7 +76,8 @@ public enum ReportDiff {
         return rows + crawlRows(a, b)
     }
 
-    /// The comparison as an aligned table, ending with a newline.
+    /// The comparison as an aligned table, then the URL tables side by side (ReportDiff+URLs.swift), ending with a
+    /// newline.
     public static func render(_ a: Report, _ b: Report) -> String {
         var out = [
             "Arachne diff",
@@ -90,6 +91,7 @@ public enum ReportDiff {
             table.append([row.name, format(row.a, row.unit), format(row.b, row.unit), delta(row), relative])
         }
         out.append(TextFormat.table(table, rightAligned: [1, 2, 3, 4]))
+        out += urlLines(a, b)
         return out.joined(separator: "\n") + "\n"
     }
 

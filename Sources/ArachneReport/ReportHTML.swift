@@ -3,7 +3,8 @@ import Foundation
 
 /// Renders a report as one self-contained HTML page: inline CSS, the report's JSON and a small script that draws
 /// SVG charts (latency per phase, throughput and failures over time, status codes, errors, per-worker load). The
-/// page needs no network access. The tables are plain HTML, readable with scripts off.
+/// page needs no network access. The tables (latency, workers, hosts, the slowest and the most-failing URLs) are
+/// plain HTML, readable with scripts off.
 ///
 /// The script marks each drawn chart with `data-drawn` and the body with `data-charts-drawn="N"`; script errors are
 /// listed on the page and counted in the body's `data-script-errors` attribute (tests check both).
@@ -64,6 +65,7 @@ public enum ReportHTML {
         page += section("Failures by kind", chart: "chart-errors", table: "")
         page += section("Per-worker load", chart: "chart-workers", table: workerTable(report))
         page += section("Hosts", chart: nil, table: hostTable(report))
+        page += urlSections(report)
         page += """
             <footer>retries \(summary.retries) · reassigned batches \(summary.reassignedBatches) ·
             records <code>\(escape(report.records))</code> · bodies \(report.bodies.count) WARC file(s) ·
@@ -208,6 +210,7 @@ public enum ReportHTML {
         table{border-collapse:collapse;width:100%;margin-top:8px;font-variant-numeric:tabular-nums}
         th,td{padding:3px 8px;border-bottom:1px solid #eee;text-align:left}.n{text-align:right}
         .chart svg{width:100%;height:auto;display:block}.muted{color:#888}
+        .urls td:first-child{word-break:break-all;font-family:ui-monospace,monospace;font-size:12px}
         svg text{font:11px system-ui,sans-serif;fill:#444}svg .grid{stroke:#eee}svg .axis{stroke:#999}
         #script-errors{color:#b00;border:1px solid #b00;padding:8px 24px}
         footer{margin-top:24px;color:#666;font-size:12px}

@@ -1,8 +1,9 @@
 import ArachneCore
 
 /// Renders a report for a terminal: the headline figures (the "spend time" first), an aligned table of phases ×
-/// percentiles in milliseconds, status codes, the most frequent errors, the slowest hosts and one line per worker;
-/// for a crawl, also a crawl block after the headline figures (ReportRenderer+Crawl.swift).
+/// percentiles in milliseconds, status codes, the most frequent errors, the slowest hosts, the slowest and the
+/// most-failing URLs (ReportRenderer+URLs.swift) and one line per worker; for a crawl, also a crawl block after the
+/// headline figures (ReportRenderer+Crawl.swift).
 public enum ReportRenderer {
     /// Rows listed in the error, host and worker sections before the rest is summarised in one line.
     static let topErrors = 5
@@ -94,6 +95,8 @@ public enum ReportRenderer {
             if slowest.count > slowestHosts { out.append("  … \(slowest.count - slowestHosts) more hosts") }
             out.append("")
         }
+
+        out += urlLines(report)
 
         if !report.workers.isEmpty {
             out.append("Workers")

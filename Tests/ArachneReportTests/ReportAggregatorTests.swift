@@ -25,7 +25,7 @@ func rawPercentile(_ sorted: [Int64], _ percentile: Double) -> Int64 {
         aggregator.add(Fixtures.record(
             attempts: 3, status: 200, bytes: 1, error: FetchFailure(kind: .tooLarge, message: "big")))
         let report = aggregator.makeReport(job: Fixtures.jobInfo())
-        #expect(report.schema == "arachne.report/1")
+        #expect(report.schema == "arachne.report/2")
         #expect(report.summary.requests == 5)
         #expect(report.summary.succeeded == 3)
         #expect(report.summary.failed == 2)
