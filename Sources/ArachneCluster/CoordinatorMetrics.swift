@@ -33,20 +33,26 @@ public final class CoordinatorMetrics: Sendable {
     private let openFDs: Gauge
     private let startTime: Gauge
 
-    /// The outcome classes of the `class` label: an HTTP status class, or `error` for a request with no response.
-    public static let outcomeClasses = ["1xx", "2xx", "3xx", "4xx", "5xx", "error"]
+    /// The outcome classes of the `class` label: an HTTP status class, `error` for a failed request, or
+    /// `cancelled` for a request cancelled with its job (never fetched, or its result never came): not a failure,
+    /// as in the report.
+    public static let outcomeClasses = ["1xx", "2xx", "3xx", "4xx", "5xx", "error", "cancelled"]
+
+    /// The kinds of the `kind` label of `arachne_request_errors_total`: every failure kind but `cancelled`.
+    static let errorKinds = FetchErrorKind.allCases.filter { $0 != .cancelled }
 
     public init() {
         var classes: [String: Counter] = [:]
         for outcome in Self.outcomeClasses {
             classes[outcome] = registry.makeCounter(
                 descriptor: Self.name("arachne", "requests", "total",
-                                      "Terminal records of requests, by outcome class (HTTP status class, or error)."),
+                                      "Terminal records of requests, by outcome class (HTTP status class, error, "
+                                          + "or cancelled)."),
                 labels: [("class", outcome)])
         }
         requestsByClass = classes
         var kinds: [FetchErrorKind: Counter] = [:]
-        for kind in FetchErrorKind.allCases {
+        for kind in Self.errorKinds {
             kinds[kind] = registry.makeCounter(
                 descriptor: Self.name("arachne", "request_errors", "total",
                                       "Failed requests, by error kind (the report's error kinds)."),
@@ -105,7 +111,10 @@ public final class CoordinatorMetrics: Sendable {
 
     /// A terminal record accepted by the coordinator.
     func record(_ outcome: FetchOutcome) {
-        if let failure = outcome.failure {
+        if let failure = outcome.failure, failure.kind == .cancelled, outcome.status == 0 {
+            // A worker stopped by the job's cancel: counted apart, as reports count cancelled requests.
+            requestsByClass["cancelled"]?.increment()
+        } else if let failure = outcome.failure {
             requestsByClass["error"]?.increment()
             errorsByKind[failure.kind]?.increment()
         } else {
@@ -115,9 +124,14 @@ public final class CoordinatorMetrics: Sendable {
         if outcome.bytesReceived > 0 { bytes.increment(by: outcome.bytesReceived) }
     }
 
-    /// A terminal record the coordinator made itself (`worker-lost`, `cancelled`): no response.
+    /// A terminal record the coordinator made itself (`worker-lost`, `cancelled`): no response. Cancelled requests
+    /// count in their own class, not as errors.
     func recordFailure(_ kind: FetchErrorKind, count: Int) {
         guard count > 0 else { return }
+        guard kind != .cancelled else {
+            requestsByClass["cancelled"]?.increment(by: Int64(count))
+            return
+        }
         requestsByClass["error"]?.increment(by: Int64(count))
         errorsByKind[kind]?.increment(by: Int64(count))
     }

@@ -12,7 +12,7 @@ import Glibc
 
 @Suite("Prometheus metrics", .serialized)
 struct MetricsEndpointTests {
-    @Test("/metrics is valid exposition text with jobs, workers, requests by class and kind, bytes, durations, process")
+    @Test("/metrics: valid exposition text; jobs, workers, requests by class (cancelled apart), kind, bytes, process")
     func scrapeWhileAJobRuns() async throws {
         let site = try ServiceSite()
         defer { site.stop() }
@@ -62,6 +62,25 @@ struct MetricsEndpointTests {
             }
             // Bounded labels: no URL or host ever becomes one.
             #expect(!finished.text.contains("127.0.0.1") && !finished.text.contains("http"))
+            // Cancelled requests are a class of their own, never errors (decision 0018, as in the report).
+            #expect(finished["arachne_requests_total{class=\"cancelled\"}"] == 0)
+            #expect(finished["arachne_request_errors_total{kind=\"cancelled\"}"] == nil)
+
+            // A second job, cancelled while it runs: its never-fetched requests (and those whose results never
+            // came) count as cancelled, the error class does not move.
+            let slowJob = try await coordinator.submit(
+                JobSpec(urls: site.urls(60, path: "/delay/300", tag: "c"), repeatCount: 1, concurrency: 4))
+            try await coordinator.waitFor(slowJob) { $0.done >= 8 }
+            _ = try await coordinator.client().send(.cancel(job: slowJob))
+            let cancelled = try await coordinator.waitFor(slowJob, timeout: 30) { $0.state == .cancelled }
+            #expect(cancelled.cancelled > 0 && cancelled.done == 60, "\(cancelled)")
+            let afterCancel = try Exposition(scrape(port: port))
+            try checkWithPromtool(afterCancel.text)
+            #expect(afterCancel["arachne_requests_total{class=\"cancelled\"}"] == Double(cancelled.cancelled),
+                    "\(afterCancel.text)")
+            #expect(afterCancel["arachne_requests_total{class=\"2xx\"}"] == Double(40 + 60 - cancelled.cancelled))
+            #expect(afterCancel["arachne_requests_total{class=\"error\"}"] == 5)
+            #expect(afterCancel["arachne_request_errors_total{kind=\"cancelled\"}"] == nil)
 
             // Anything but /metrics is a 404.
             #expect(try scrape(port: port, path: "/").hasPrefix("HTTP/1.1 404"))
