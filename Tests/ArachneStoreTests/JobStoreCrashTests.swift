@@ -46,8 +46,8 @@ struct JobStoreCrashTests {
         let url = "http://127.0.0.1:8080/page/\(i)"
         let n = Int64(i)
         return FetchRecord(
-            url: url, repetition: 0, worker: "py-writer", attempts: 1, status: 200, bytes: n * 3, finalURL: url,
-            redirects: 0,
+            url: url, urlIndex: i, repetition: 0, worker: "py-writer", attempts: 1, status: 200, bytes: n * 3,
+            finalURL: url, redirects: 0,
             timings: PhaseTimings(
                 queue: n, namelookup: n + 1, connect: n + 2, appconnect: n + 3, pretransfer: n + 4,
                 starttransfer: n + 5, total: n + 6),

@@ -146,6 +146,13 @@ struct JobStoreTests {
                 try store.appendRecords(job.id, [(good, sampleRecord(RequestKey(urlIndex: 0, repetition: 3)))])
             }
             #expect(mismatch.kind == .invalidRecord)
+            // A record naming another URL index than its key is refused too.
+            var elsewhere = sampleRecord(good)
+            elsewhere.urlIndex = good.urlIndex + 1
+            let wrongIndex = try #require(throws: JobStoreError.self) {
+                try store.appendRecords(job.id, [(good, elsewhere)])
+            }
+            #expect(wrongIndex.kind == .invalidRecord && wrongIndex.message.contains("says URL index"))
             #expect(throws: JobStoreError.self) { try store.appendRecords("j-missing", [(good, sampleRecord(good))]) }
         }
     }

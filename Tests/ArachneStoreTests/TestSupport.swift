@@ -21,7 +21,8 @@ func sampleRecord(_ key: RequestKey, worker: String = "w-1") -> FetchRecord {
     let n = Int64(key.urlIndex * 10 + key.repetition)
     let failed = key.urlIndex % 3 == 2
     return FetchRecord(
-        url: "http://127.0.0.1:8080/page/\(key.urlIndex)", repetition: key.repetition, worker: worker,
+        url: "http://127.0.0.1:8080/page/\(key.urlIndex)", urlIndex: key.urlIndex, repetition: key.repetition,
+        worker: worker,
         attempts: 1 + key.urlIndex % 2, status: failed ? 0 : 200, bytes: failed ? 0 : 1000 + n,
         finalURL: failed ? "" : "http://127.0.0.1:8080/page/\(key.urlIndex)?é=✓", redirects: key.urlIndex % 4,
         timings: PhaseTimings(
