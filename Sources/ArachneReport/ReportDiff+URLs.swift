@@ -9,6 +9,14 @@ extension ReportDiff {
     /// "never slow" or "never failed". Lines without a trailing blank line; none when neither report has the table.
     static func urlLines(_ a: Report, _ b: Report) -> [String] {
         var out: [String] = []
+        let older = [("A", a), ("B", b)].filter { !$0.1.hasURLTables }.map(\.0)
+        if !older.isEmpty {
+            // An arachne.report/1 report has no tables: its – means "not recorded", not "not among its 20".
+            let which = older.joined(separator: " and ")
+            out.append("")
+            out.append("URL tables: \(which) predate\(older.count == 1 ? "s" : "") them (arachne.report/1), – there "
+                + "says nothing")
+        }
         let slowA = byURL(a.slowestURLs.map { ($0.url, Double($0.timings.total)) })
         let slowB = byURL(b.slowestURLs.map { ($0.url, Double($0.timings.total)) })
         let slowURLs = union(b.slowestURLs.prefix(urlRows).map(\.url), a.slowestURLs.prefix(urlRows).map(\.url))

@@ -17,8 +17,9 @@ struct CoordinatorServiceReportTests {
         defer { site.stop() }
         let data = serviceDataDirectory()
         defer { removeServiceDataDirectory(data) }
-        // Pages of 40 different delays, 8 URLs whose connection is reset, and the first page listed again.
-        let slow = (0..<40).map { "\(site.site.baseURL)/delay/\(100 + $0)?t=\($0)" }
+        // Pages of 40 different delays, 8 URLs whose connection is reset, and the first page listed again: about
+        // four seconds of work for 2 workers × 4, so the stop lands mid-job even on a loaded machine.
+        let slow = (0..<40).map { "\(site.site.baseURL)/delay/\(200 + $0)?t=\($0)" }
         let broken = site.urls(8, path: "/broken/reset", tag: "t")
         let urls = slow + broken + [slow[0]]
         let total = urls.count * 3
