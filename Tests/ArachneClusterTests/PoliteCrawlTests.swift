@@ -173,7 +173,11 @@ import Testing
         let log = try site.log()
         #expect(log.requests(host: "shared").count == 14, "robots.txt and six pages under each name")
         #expect(log.maxConcurrency(host: "shared") == 1)
-        #expect((log.smallestStartGap(host: "shared") ?? .max) >= 90_000,
+        // Shared or not is what this checks: without --per-ip the two names' requests start side by side (gaps of
+        // 0–2 ms). Half the delay is the bar: the times are this single-threaded site's, taken when it gets to read
+        // a request, so on a loaded machine one late reading shortens the next gap (85 ms was seen at load 6; the
+        // delay itself is checked against 90% in `fourWorkersKeepEachHostsLimits`).
+        #expect((log.smallestStartGap(host: "shared") ?? .max) >= 50_000,
                 "\(Self.closestStarts(log.requests(host: "shared")))")
         let audits = crawl.report.crawl?.politeness?.hosts ?? []
         #expect(audits.map(\.host) == ["127.0.0.2"], "one budget, kept by address: \(audits.map(\.host))")
