@@ -59,6 +59,7 @@ let package = Package(
             dependencies: [
                 "ArachneCore", "ArachneProtocol", "ArachneScheduling", "ArachneReport", "ArachneArchive",
                 "ArachneStore", "ArachneFetch", "ArachneZMQ", "ArachneEventLoop", "ArachneCrawl", "ArachneURL", "ArachneLinks",
+                "ArachneSystem",
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),

@@ -20,7 +20,11 @@ public final class RecordsWriter {
     /// Bytes in the file, counting those still buffered.
     public private(set) var length: Int64
     private var file: PosixFile
-    private var buffer: [UInt8]
+    /// Lines waiting to be written: `used` bytes at `storage`, which holds `bufferSize` plus room for one more
+    /// line. Raw memory rather than an Array so each line is formed in place (`RecordJSON.write`), with no copy.
+    private let storage: UnsafeMutablePointer<UInt8>
+    private let capacity: Int
+    private var used = 0
     private let bufferSize: Int
 
     /// Creates (or empties) the file at `path`. To resume, pass `resumeAt` (the `validLength` a `RecordsReader`
@@ -52,29 +56,41 @@ public final class RecordsWriter {
             file = try PosixFile.open(path, flags: O_WRONLY | O_CREAT | O_TRUNC)
             length = 0
         }
-        buffer = []
-        buffer.reserveCapacity(self.bufferSize + 4096)
+        capacity = self.bufferSize + 64 * 1024
+        storage = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
     }
 
     deinit {
         try? close()
+        storage.deallocate()
     }
 
     /// Adds one record; it reaches the file when the buffer fills, or on `flush()`.
     public func append(_ record: FetchRecord) throws(ArchiveError) {
         guard file.descriptor >= 0 else { throw ArchiveError(path: path, operation: "append", reason: "writer closed") }
-        let before = buffer.count
-        RecordJSON.append(record, to: &buffer)
-        length += Int64(buffer.count - before)
+        let bound = RecordJSON.maximumLength(of: record)
+        if used + bound > capacity { try flush() }
+        if bound > capacity {
+            // A line that could be longer than the whole buffer (a huge error message): formed apart, written alone.
+            var line: [UInt8] = []
+            RecordJSON.appendPiecewise(record, to: &line)
+            try file.writeAll(line)
+            length += Int64(line.count)
+            count += 1
+            return
+        }
+        let written = RecordJSON.write(record, to: storage + used)
+        used += written
+        length += Int64(written)
         count += 1
-        if buffer.count >= bufferSize { try flush() }
+        if used >= bufferSize { try flush() }
     }
 
     /// Writes buffered lines to the file.
     public func flush() throws(ArchiveError) {
-        guard !buffer.isEmpty else { return }
-        try file.writeAll(buffer)
-        buffer.removeAll(keepingCapacity: true)
+        guard used > 0 else { return }
+        try file.writeAll(UnsafeRawBufferPointer(start: storage, count: used))
+        used = 0
     }
 
     /// Flushes and forces the file's data to disk (for checkpoints).

@@ -94,7 +94,7 @@ public final class WARCWriter {
     /// `WARCRecordBuilder`, typically in the worker that fetched it: only the bytes are appended. `date` is used
     /// only if a new file has to be started (its `warcinfo` record).
     public func appendMembers(
-        _ members: [UInt8], _ built: WARCRecordBuilder.Members, truncated: Bool, date: Date
+        _ members: ArraySlice<UInt8>, _ built: WARCRecordBuilder.Members, truncated: Bool, date: Date
     ) throws(ArchiveError) -> BodyReference {
         precondition(built.requestLength > 0 && built.requestLength < members.count, "two members: request, response")
         if file == nil || fileLength >= maxFileSize { try startFile(date: date) }

@@ -17,6 +17,7 @@ public struct ArachneCommand: AsyncParsableCommand {
             WorkersCommand.self,
             StatusCommand.self, CancelCommand.self,
             ReportCommand.self, DiffCommand.self, LadderCommand.self, SiteCommand.self, KeysCommand.self,
+            FloodWorkerCommand.self,
         ]
     )
 

@@ -1,5 +1,6 @@
 import ArachneEventLoop
 import ArachneProtocol
+import ArachneSystem
 import ArachneZMQ
 import Foundation
 import Synchronization
@@ -106,7 +107,15 @@ final class ControlServer: Sendable {
         let loop = try EventLoop(name: "arachne-control")
         self.loop = loop
         self.log = log
-        let context = secured?.context ?? ZMQContext()
+        // Answers must not wait behind the workers' threads for a CPU: real-time scheduling for the loop and, when
+        // the control socket has a context of its own, for that context's I/O thread (decision 0021).
+        let refused = try await loop.submit { LatencyPriority.raiseCallingThread() }
+        if let refused {
+            log("control: answering at the ordinary priority, real-time scheduling \(refused): on a loaded machine "
+                + "an answer can wait for a CPU")
+        }
+        let context = secured?.context
+            ?? ZMQContext(realTimePriority: refused == nil ? LatencyPriority.realTimePriority : nil)
         self.context = context
         let channel = LoopBox<ZMQChannel?>(nil)
         self.channel = channel

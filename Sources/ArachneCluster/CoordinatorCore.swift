@@ -356,20 +356,33 @@ final class CoordinatorCore {
         }
     }
 
+    /// Hands each result to the scheduler and each accepted one to its job's batcher. This runs for every result
+    /// a coordinator takes in (hundreds of thousands a second), so what is the same for the whole message is done
+    /// once per message: the worker's session and activity are updated once, and the job is looked up only when a
+    /// result names another job than the one before (the decoder reuses one String per job id, so that comparison
+    /// finds the same storage and costs no byte compare).
     private func accept(_ results: [FetchResult], from worker: String) {
         let instant = now
         let monotonic = EventLoop.now()
         var actions: [Scheduler.Action] = []
+        var accepted = 0
+        var current: (id: String, job: ActiveJob)?
         for result in results {
             let decision = scheduler.recordResult(
                 worker: worker, job: result.job, batch: result.batch, key: result.key,
                 kind: Scheduler.RecordKind(result.outcome.failure), now: instant)
-            guard case .accept(let attempts) = decision.verdict, let job = jobs[result.job] else {
-                actions += decision.actions
-                continue
+            if !decision.actions.isEmpty { actions += decision.actions }
+            guard case .accept(let attempts) = decision.verdict else { continue }
+            let job: ActiveJob
+            if let current, current.id == result.job {
+                job = current.job
+            } else {
+                guard let found = jobs[result.job] else { continue }
+                found.workerActivity[worker, default: (monotonic, monotonic)].last = monotonic
+                current = (result.job, found)
+                job = found
             }
-            job.workerActivity[worker, default: (monotonic, monotonic)].last = monotonic
-            sessions[worker]?.done += 1
+            accepted += 1
             metrics?.record(result.outcome)
             var entry = RecordEntry(
                 key: result.key, url: job.takeURL(of: result.key), worker: worker, attempts: attempts,
@@ -377,8 +390,8 @@ final class CoordinatorCore {
             entry.crawl = result.crawl
             entry.settlesDiscovery = job.isCrawl
             job.batcher.add(entry)
-            actions += decision.actions
         }
+        if accepted > 0 { sessions[worker]?.done += accepted }
         perform(actions)
     }
 

@@ -17,7 +17,9 @@ final class RecordBatcher {
         entries.reserveCapacity(512)
     }
 
-    func add(_ entry: RecordEntry) {
+    /// Takes the entry (`consuming`: moved into the batch, not copied, which would retain each of its strings and
+    /// arrays once more for every result).
+    func add(_ entry: consuming RecordEntry) {
         added += 1
         if !entry.outcome.succeeded { failed += 1 }
         entries.append(entry)

@@ -120,6 +120,21 @@ struct WireReader {
         return range
     }
 
+    /// A string field; `previous` itself when the field holds the same bytes, so no new String is made.
+    mutating func string(_ field: StaticString, reusing previous: String?) throws(ProtocolError) -> String {
+        guard var previous else { return try string(field) }
+        let start = offset
+        let range = try lengthPrefixed(field)
+        let same = previous.withUTF8 { known in
+            known.count == range.count && frame.withUnsafeBufferPointer { buffer in
+                known.elementsEqual(UnsafeBufferPointer(rebasing: buffer[range]))
+            }
+        }
+        if same { return previous }
+        offset = start
+        return try string(field)
+    }
+
     mutating func string(_ field: StaticString) throws(ProtocolError) -> String {
         let range = try lengthPrefixed(field)
         let text = frame.withUnsafeBufferPointer { buffer -> String? in

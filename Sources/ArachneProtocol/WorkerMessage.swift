@@ -22,17 +22,23 @@ public struct WorkerHello: Hashable, Sendable {
 /// A kept body as the worker that fetched it archived it: the WARC `request` and `response` gzip members, one after
 /// the other, ready for the coordinator to append to its WARC file (`WARCRecordBuilder` in ArachneArchive).
 public struct ArchivedBody: Sendable, Hashable {
-    /// The request member, then the response member.
-    public var members: [UInt8]
+    /// The request member, then the response member. A slice: a decoded `results` message's members are views of
+    /// its frame 1, which they share instead of each being copied out of it (the coordinator copies each member
+    /// once, into its WARC file's buffer). A slice keeps the whole frame alive until the last of them is written.
+    public var members: ArraySlice<UInt8>
     /// Length of the request member; the response member is the rest.
     public var requestLength: Int
     /// The payload digest written in the response record (`sha1:BASE32`), for the terminal record.
     public var digest: String
 
-    public init(members: [UInt8], requestLength: Int, digest: String) {
+    public init(members: ArraySlice<UInt8>, requestLength: Int, digest: String) {
         self.members = members
         self.requestLength = requestLength
         self.digest = digest
+    }
+
+    public init(members: [UInt8], requestLength: Int, digest: String) {
+        self.init(members: members[...], requestLength: requestLength, digest: digest)
     }
 }
 
@@ -165,9 +171,12 @@ public enum WorkerMessage: Sendable {
             var results: [FetchResult] = []
             results.reserveCapacity(count)
             var rawOffset = 0
+            var job: String?
             for index in 0..<count {
                 do throws(ProtocolError) {
-                    results.append(try reader.decodeResult(raw: frames[1], offset: &rawOffset))
+                    let result = try reader.decodeResult(raw: frames[1], offset: &rawOffset, previousJob: job)
+                    job = result.job
+                    results.append(result)
                 } catch {
                     throw ProtocolError(error.code, "result \(index + 1) of \(count): \(error.message)")
                 }
@@ -286,9 +295,13 @@ extension WireWriter {
 
 extension WireReader {
     /// One entry of frame 0; its body and archived members are cut from `raw` (frame 1) at `offset`, which moves
-    /// past them.
-    mutating func decodeResult(raw: [UInt8], offset: inout Int) throws(ProtocolError) -> FetchResult {
-        let job = try string("job id")
+    /// past them (the members as a slice of `raw`, not copied). `previousJob`, the job id of the entry before:
+    /// when this entry names the same job (nearly always), that String is reused instead of a new one allocated,
+    /// and the coordinator's comparisons of the two find the same storage.
+    mutating func decodeResult(raw: [UInt8], offset: inout Int, previousJob: String? = nil) throws(ProtocolError)
+        -> FetchResult
+    {
+        let job = try string("job id", reusing: previousJob)
         let batch = try uvarint("batch id")
         let key = RequestKey(urlIndex: try nonNegative("url index"), repetition: try nonNegative("repetition"))
         var outcome = FetchOutcome()
@@ -332,7 +345,7 @@ extension WireReader {
         offset += bodyLength
         var body: ArchivedBody?
         if let archived {
-            body = ArchivedBody(members: Array(raw[offset..<(offset + archived.length)]),
+            body = ArchivedBody(members: raw[offset..<(offset + archived.length)],
                                 requestLength: archived.requestLength, digest: archived.digest)
             offset += archived.length
         }

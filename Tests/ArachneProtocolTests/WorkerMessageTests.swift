@@ -138,7 +138,7 @@ struct WorkerMessageTests {
     func archivedMembers() throws {
         let result = archivedResult(index: 4)
         let frames = WorkerMessage.results([result]).encode()
-        #expect(frames[1] == result.archived?.members)
+        #expect(frames[1] == result.archived.map { Array($0.members) })
         guard case .results(let decoded) = try WorkerMessage.decode(frames) else {
             Issue.record("not results")
             return

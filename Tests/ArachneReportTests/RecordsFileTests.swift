@@ -1,4 +1,4 @@
-import ArachneArchive
+@testable import ArachneArchive
 import ArachneCore
 import Foundation
 import Testing
@@ -63,6 +63,39 @@ let minimalLine = #"{"url":"u","repetition":0,"worker":"w","attempts":1,"status"
         #expect(first["body"] is NSNull)
         #expect((first["error"] as? [String: Any])?["kind"] as? String == "other")
         #expect(lines[0].hasSuffix(#""finished_at":1700000000.123456}"#))
+    }
+
+    /// The line formed by pointer (what `RecordsWriter` writes) is byte for byte the one appended piece by piece.
+    @Test func linesFormedInPlaceMatchThePiecewiseReference() throws {
+        var records = Self.nastyRecords() + RecordsFileCrawlTests.mixedRecords()
+        var negative = records[0]
+        negative.bytes = -42
+        negative.timings.total = Int64.min + 1
+        negative.finishedAt = .infinity
+        records.append(negative)
+        for record in records {
+            var reference: [UInt8] = []
+            RecordJSON.appendPiecewise(record, to: &reference)
+            var formed: [UInt8] = []
+            RecordJSON.append(record, to: &formed)
+            #expect(formed == reference, "\(String(decoding: reference, as: UTF8.self))")
+            #expect(formed.count <= RecordJSON.maximumLength(of: record))
+        }
+    }
+
+    /// A line longer than the writer's whole buffer (a huge error message) is written alone, in order.
+    @Test func aLineLongerThanTheBufferIsWrittenWhole() throws {
+        let directory = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/records.ndjson"
+        var records = Fixtures.records(count: 3)
+        records[1].error = FetchFailure(kind: .other, message: String(repeating: "\"long\" ", count: 40_000))
+        let writer = try RecordsWriter(path: path, bufferSize: 4096)
+        for record in records { try writer.append(record) }
+        try writer.close()
+        #expect(try RecordsReader.readAll(path: path) == records)
+        let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int
+        #expect(Int64(size ?? -1) == writer.length)
     }
 
     @Test func manyRecordsStreamThroughSmallBuffers() throws {

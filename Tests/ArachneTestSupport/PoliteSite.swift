@@ -371,6 +371,9 @@ extension PoliteSite {
         /// CLOCK_MONOTONIC µs: when the request line was read, and when the response was handed to the kernel.
         public var start: Int64
         public var end: Int64
+        /// CLOCK_REALTIME µs: when the kernel received the bytes that completed the request head (nil in logs of
+        /// sites without it). A crawler's spacing is judged by this: it does not wait for the site's loop.
+        public var arrived: Int64?
         public var method: String
         /// The request target as sent (path and query).
         public var path: String
@@ -406,6 +409,7 @@ extension PoliteSite {
             case sequence = "seq"
             case start = "start_us"
             case end = "end_us"
+            case arrived = "arrived_us"
             case hostHeader = "host_header"
         }
     }
@@ -503,8 +507,12 @@ extension PoliteSite {
 
         /// The smallest time between two consecutive request starts at `host`, in microseconds; nil with fewer than
         /// two requests.
+        /// Measured on the kernel's arrival times when every request has one (the site's own reading of a request
+        /// can be late on a loaded machine, shortening the next gap), else on the start times.
         public func smallestStartGap(host: String?) -> Int64? {
-            let starts = requests(host: host).map(\.start)
+            let served = requests(host: host)
+            let arrivals = served.compactMap(\.arrived)
+            let starts = arrivals.count == served.count ? arrivals.sorted() : served.map(\.start)
             return zip(starts, starts.dropFirst()).map { $1 - $0 }.min()
         }
 

@@ -149,6 +149,10 @@ struct PoliteSiteTests {
         #expect(a[2].hostHeader == "www.example.test")
         #expect(a.allSatisfy { $0.start <= $0.end && $0.bytes > 0 && $0.error == nil })
         #expect(zip(a, a.dropFirst()).allSatisfy { $0.start <= $1.start })
+        // The kernel's arrival time of each request (wall clock, µs), in order and within this test's minute.
+        let now = Int64(Date().timeIntervalSince1970 * 1e6)
+        #expect(a.allSatisfy { ($0.arrived ?? 0) > now - 60_000_000 && ($0.arrived ?? .max) <= now }, "\(a)")
+        #expect(zip(a, a.dropFirst()).allSatisfy { ($0.arrived ?? 0) <= ($1.arrived ?? 0) })
         #expect(log.requests(host: "b").map(\.path) == ["/page/0"])
         #expect(log.requests(host: nil).count == 6)
         #expect(log.connectionCount(host: "a") == 2)
