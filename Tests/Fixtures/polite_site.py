@@ -451,7 +451,6 @@ class Loop:
                 return
             sock.setblocking(False)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
             conn = Connection(self, sock, host)
             self.connections.add(conn)
             self.selector.register(sock, selectors.EVENT_READ, ("conn", conn))
@@ -514,6 +513,9 @@ def main():
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind((host["address"], int(host.get("port", 0))))
+        # On the listener, before any connection: accepted sockets inherit it, and bytes that arrive before
+        # accept() returns are timestamped too (set only after accept, an early request had none).
+        listener.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         listener.listen(128)
         address, port = listener.getsockname()[:2]
         site.base_urls[host["name"]] = "http://%s:%d" % (address, port)
