@@ -24,18 +24,23 @@ public struct FailingURLs: Sendable, Hashable {
     /// True once a URL lost its counter (or a merge dropped one): from then on `floor` bounds untracked URLs.
     public private(set) var lossy = false
     /// Min-heap by count: the root is the counter a new URL takes over.
-    private var heap: [Counter] = []
-    /// Where each tracked URL's counter sits in `heap`.
-    private var positions: [String: Int] = [:]
+    private var heap = URLKeyedHeap<Counter>()
 
     /// One tracked URL.
-    struct Counter: Codable, Sendable, Hashable {
+    struct Counter: Codable, URLKeyedHeapEntry {
         var url: String
         var urlIndex: Int?
         var count: Int
         var overcount: Int
         /// Failures by kind while tracked: they add up to `count − overcount`.
         var kinds: [String: Int]
+
+        var heapURL: String { url }
+
+        /// Fewest failures nearest the root (among equal counts, the URL ranked lowest): it is taken over first.
+        static func ranksBelow(_ a: Counter, _ b: Counter) -> Bool {
+            FailingURLs.ranksHigher(b, a)
+        }
     }
 
     public init(capacity: Int = FailingURLs.defaultCapacity) {
@@ -47,7 +52,7 @@ public struct FailingURLs: Sendable, Hashable {
     public var count: Int { heap.count }
 
     /// The most failures a URL that is not tracked can have had: 0 while every count is exact.
-    public var floor: Int { lossy ? heap.first?.count ?? 0 : 0 }
+    public var floor: Int { lossy ? heap.root?.count ?? 0 : 0 }
 
     /// Counts a record if it is a failed request: an error other than `cancelled` and the crawl's skip kinds.
     public mutating func add(_ record: FetchRecord) {
@@ -62,22 +67,18 @@ public struct FailingURLs: Sendable, Hashable {
             lossy = true
             return
         }
-        if let position = positions[url] {
-            heap[position].count += 1
-            heap[position].kinds[kind, default: 0] += 1
-            heap[position].urlIndex = Self.lower(heap[position].urlIndex, urlIndex)
-            siftDown(position)
+        if heap.entry(for: url) != nil {
+            heap.update(url) { counter in
+                counter.count += 1
+                counter.kinds[kind, default: 0] += 1
+                counter.urlIndex = Self.lower(counter.urlIndex, urlIndex)
+            }
         } else if heap.count < capacity {
-            heap.append(Counter(url: url, urlIndex: urlIndex, count: 1, overcount: 0, kinds: [kind: 1]))
-            positions[url] = heap.count - 1
-            siftUp(heap.count - 1)
-        } else {
-            let least = heap[0].count
-            positions[heap[0].url] = nil
-            heap[0] = Counter(url: url, urlIndex: urlIndex, count: least + 1, overcount: least, kinds: [kind: 1])
-            positions[url] = 0
+            heap.insert(Counter(url: url, urlIndex: urlIndex, count: 1, overcount: 0, kinds: [kind: 1]))
+        } else if let least = heap.root?.count {
+            heap.replaceRoot(
+                with: Counter(url: url, urlIndex: urlIndex, count: least + 1, overcount: least, kinds: [kind: 1]))
             lossy = true
-            siftDown(0)
         }
     }
 
@@ -89,12 +90,12 @@ public struct FailingURLs: Sendable, Hashable {
         let floorThere = other.floor
         var merged: [String: Counter] = [:]
         merged.reserveCapacity(heap.count + other.heap.count)
-        for var counter in heap {
+        for var counter in heap.entries {
             counter.count += floorThere
             counter.overcount += floorThere
             merged[counter.url] = counter
         }
-        for counter in other.heap {
+        for counter in other.heap.entries {
             if var mine = merged[counter.url] {
                 // Undo the floor added above: this side tracks the URL.
                 mine.count += counter.count - floorThere
@@ -112,16 +113,13 @@ public struct FailingURLs: Sendable, Hashable {
         let ranked = merged.values.sorted(by: Self.ranksHigher)
         failures += other.failures
         lossy = lossy || other.lossy || ranked.count > capacity
-        heap = Array(ranked.prefix(capacity))
-        // Sorted by count, largest first: reversed, it is already a valid min-heap.
-        heap.reverse()
-        positions.removeAll(keepingCapacity: true)
-        for (position, counter) in heap.enumerated() { positions[counter.url] = position }
+        // Sorted by count, largest first: reversed, it is already a valid min-heap (building it moves nothing).
+        heap = URLKeyedHeap(ranked.prefix(capacity).reversed())
     }
 
     /// The `limit` URLs with the most failures, most first (ties by URL).
     public func top(_ limit: Int = FailingURLs.reportedCount) -> [Report.FailingURL] {
-        heap.sorted(by: Self.ranksHigher).prefix(limit).map {
+        heap.entries.sorted(by: Self.ranksHigher).prefix(limit).map {
             Report.FailingURL(
                 url: $0.url, urlIndex: $0.urlIndex, failures: $0.count, overcount: $0.overcount, errors: $0.kinds)
         }
@@ -130,7 +128,7 @@ public struct FailingURLs: Sendable, Hashable {
     /// An estimate of the memory held, in bytes. URL strings count as at least 128 bytes, so the estimate depends on
     /// how many URLs are tracked (at most `capacity`), not on which.
     var footprintBytes: Int {
-        heap.reduce(0) { $0 + 200 + Swift.max(128, $1.url.utf8.count) + $1.kinds.count * 48 } + 64
+        heap.entries.reduce(0) { $0 + 200 + Swift.max(128, $1.url.utf8.count) + $1.kinds.count * 48 } + 64
     }
 
     /// More failures first, then the URL: the report's order.
@@ -142,42 +140,6 @@ public struct FailingURLs: Sendable, Hashable {
         guard let a else { return b }
         guard let b else { return a }
         return Swift.min(a, b)
-    }
-
-    // MARK: Heap (fewest failures at the root; among equal counts, the URL ranked lowest)
-
-    private static func below(_ a: Counter, _ b: Counter) -> Bool {
-        ranksHigher(a, b)
-    }
-
-    private mutating func siftUp(_ start: Int) {
-        var child = start
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard Self.below(heap[parent], heap[child]) else { return }
-            swapAt(parent, child)
-            child = parent
-        }
-    }
-
-    private mutating func siftDown(_ start: Int) {
-        var parent = start
-        while true {
-            var least = parent
-            let left = 2 * parent + 1
-            let right = left + 1
-            if left < heap.count && Self.below(heap[least], heap[left]) { least = left }
-            if right < heap.count && Self.below(heap[least], heap[right]) { least = right }
-            guard least != parent else { return }
-            swapAt(parent, least)
-            parent = least
-        }
-    }
-
-    private mutating func swapAt(_ i: Int, _ j: Int) {
-        heap.swapAt(i, j)
-        positions[heap[i].url] = i
-        positions[heap[j].url] = j
     }
 }
 
@@ -191,8 +153,7 @@ extension FailingURLs: Codable {
         capacity = try container.decode(Int.self, forKey: .capacity)
         failures = try container.decode(Int.self, forKey: .failures)
         lossy = try container.decode(Bool.self, forKey: .lossy)
-        heap = try container.decode([Counter].self, forKey: .heap)
-        for (position, counter) in heap.enumerated() { positions[counter.url] = position }
+        heap = URLKeyedHeap(try container.decode([Counter].self, forKey: .heap))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -200,6 +161,6 @@ extension FailingURLs: Codable {
         try container.encode(capacity, forKey: .capacity)
         try container.encode(failures, forKey: .failures)
         try container.encode(lossy, forKey: .lossy)
-        try container.encode(heap, forKey: .heap)
+        try container.encode(heap.entries, forKey: .heap)
     }
 }

@@ -15,15 +15,20 @@ public struct SlowestURLs: Sendable, Hashable {
     public static let defaultCapacity = 20
 
     public let capacity: Int
-    /// Min-heap: the root is the fastest of the URLs kept.
-    private var heap: [Entry] = []
-    /// Where each kept URL sits in `heap`.
-    private var positions: [String: Int] = [:]
+    /// The root is the fastest of the URLs kept.
+    private var heap = URLKeyedHeap<Entry>()
 
     /// A kept response: the report's entry and when it finished (for ties).
-    struct Entry: Codable, Sendable, Hashable {
+    struct Entry: Codable, URLKeyedHeapEntry {
         var url: Report.SlowURL
         var finishedAt: Double
+
+        var heapURL: String { url.url }
+
+        /// The fastest nearest the root: it is the first given up.
+        static func ranksBelow(_ a: Entry, _ b: Entry) -> Bool {
+            SlowestURLs.isSlower(b, than: a)
+        }
     }
 
     public init(capacity: Int = SlowestURLs.defaultCapacity) {
@@ -38,43 +43,33 @@ public struct SlowestURLs: Sendable, Hashable {
     public mutating func add(_ record: FetchRecord) {
         guard record.status > 0, capacity > 0 else { return }
         // Fast path: slower than nothing kept, and not the kept entry of its own URL (that one is at least as slow).
-        if heap.count == capacity, record.timings.total < heap[0].url.timings.total { return }
+        if heap.count == capacity, let root = heap.root, record.timings.total < root.url.timings.total { return }
         offer(Entry(url: Report.SlowURL(record), finishedAt: record.finishedAt))
     }
 
     /// Adds everything `other` kept: the result is what adding both parts' records would have kept.
     public mutating func merge(_ other: SlowestURLs) {
-        for entry in other.heap { offer(entry) }
+        for entry in other.heap.entries { offer(entry) }
     }
 
     /// The URLs kept, slowest first.
     public var slowestFirst: [Report.SlowURL] {
-        heap.sorted(by: Self.isSlower).map(\.url)
+        heap.entries.sorted(by: Self.isSlower).map(\.url)
     }
 
     /// An estimate of the memory held, in bytes. URL strings count as at least 128 bytes, so the estimate depends on
     /// how many URLs are kept (at most `capacity`), not on which.
     var footprintBytes: Int {
-        heap.reduce(0) { $0 + 160 + Swift.max(128, $1.url.url.utf8.count) + $1.url.worker.utf8.count } + 64
+        heap.entries.reduce(0) { $0 + 160 + Swift.max(128, $1.url.url.utf8.count) + $1.url.worker.utf8.count } + 64
     }
 
     private mutating func offer(_ entry: Entry) {
-        let url = entry.url.url
-        if let position = positions[url] {
-            guard Self.isSlower(entry, than: heap[position]) else { return }
-            heap[position] = entry
-            siftDown(position)
-            return
-        }
-        if heap.count < capacity {
-            heap.append(entry)
-            positions[url] = heap.count - 1
-            siftUp(heap.count - 1)
-        } else if capacity > 0, Self.isSlower(entry, than: heap[0]) {
-            positions[heap[0].url.url] = nil
-            heap[0] = entry
-            positions[url] = 0
-            siftDown(0)
+        if let kept = heap.entry(for: entry.heapURL) {
+            if Self.isSlower(entry, than: kept) { heap.update(entry.heapURL) { $0 = entry } }
+        } else if heap.count < capacity {
+            heap.insert(entry)
+        } else if let root = heap.root, Self.isSlower(entry, than: root) {
+            heap.replaceRoot(with: entry)
         }
     }
 
@@ -89,38 +84,6 @@ public struct SlowestURLs: Sendable, Hashable {
         if a.finishedAt != b.finishedAt { return a.finishedAt < b.finishedAt }
         return x.worker < y.worker
     }
-
-    // MARK: Heap (the fastest kept at the root)
-
-    private mutating func siftUp(_ start: Int) {
-        var child = start
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard Self.isSlower(heap[parent], than: heap[child]) else { return }
-            swapAt(parent, child)
-            child = parent
-        }
-    }
-
-    private mutating func siftDown(_ start: Int) {
-        var parent = start
-        while true {
-            var fastest = parent
-            let left = 2 * parent + 1
-            let right = left + 1
-            if left < heap.count && Self.isSlower(heap[fastest], than: heap[left]) { fastest = left }
-            if right < heap.count && Self.isSlower(heap[fastest], than: heap[right]) { fastest = right }
-            guard fastest != parent else { return }
-            swapAt(parent, fastest)
-            parent = fastest
-        }
-    }
-
-    private mutating func swapAt(_ i: Int, _ j: Int) {
-        heap.swapAt(i, j)
-        positions[heap[i].url.url] = i
-        positions[heap[j].url.url] = j
-    }
 }
 
 extension SlowestURLs: Codable {
@@ -131,13 +94,12 @@ extension SlowestURLs: Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         capacity = try container.decode(Int.self, forKey: .capacity)
-        heap = try container.decode([Entry].self, forKey: .heap)
-        for (position, entry) in heap.enumerated() { positions[entry.url.url] = position }
+        heap = URLKeyedHeap(try container.decode([Entry].self, forKey: .heap))
     }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(capacity, forKey: .capacity)
-        try container.encode(heap, forKey: .heap)
+        try container.encode(heap.entries, forKey: .heap)
     }
 }
