@@ -99,7 +99,7 @@ let package = Package(
         // Integration tests run the real `arachne` binary: depending on it makes `swift test` build it.
         .target(
             name: "ArachneTestSupport",
-            dependencies: ["ArachneSite", "ArachneArchive", "ArachneEventLoop", "ArachneSystem"],
+            dependencies: ["ArachneSite", "ArachneArchive", "ArachneReport", "ArachneEventLoop", "ArachneSystem"],
             path: "Tests/ArachneTestSupport"),
         // The polite-crawl test site (Tests/Fixtures/polite_site.py) and its Swift helpers, tested.
         .testTarget(name: "ArachneTestSupportTests", dependencies: ["ArachneTestSupport", "ArachneLinks"]),

@@ -50,27 +50,13 @@ struct CoordinatorServiceReportTests {
         let records = try expectOneRecordPerKey("\(data)/jobs/\(job)", urls: urls, repeatCount: 3)
         let report = try ReportReader.read("\(data)/jobs/\(job)").report
         #expect(report.summary.requests == total)
-        let slowest = Self.slowestURLs(records)
+        let slowest = URLTableOracle.slowestURLs(records)
         #expect(report.slowestURLs == slowest, "\(report.slowestURLs.map(\.url)) vs \(slowest.map(\.url))")
         #expect(report.slowestURLs.count == 20 && report.slowestURLs.allSatisfy { $0.url.contains("/delay/") })
         let failing = Self.failingURLs(records)
         #expect(report.failingURLs == failing, "\(report.failingURLs) vs \(failing)")
         // Every reset URL failed once per repetition, before and after the restart alike.
         #expect(report.failingURLs.count == 8 && report.failingURLs.allSatisfy { $0.failures == 3 })
-    }
-
-    /// The slowest URLs, computed from every record the slow way: each URL's slowest response, slowest first.
-    static func slowestURLs(_ records: [FetchRecord]) -> [Report.SlowURL] {
-        let ranked = records.filter { $0.status > 0 }.sorted { a, b in
-            if a.timings.total != b.timings.total { return a.timings.total > b.timings.total }
-            if a.url != b.url { return a.url < b.url }
-            if a.urlIndex != b.urlIndex { return (a.urlIndex ?? .max) < (b.urlIndex ?? .max) }
-            if a.repetition != b.repetition { return a.repetition < b.repetition }
-            if a.finishedAt != b.finishedAt { return a.finishedAt < b.finishedAt }
-            return a.worker < b.worker
-        }
-        var seen = Set<String>()
-        return ranked.filter { seen.insert($0.url).inserted }.prefix(20).map(Report.SlowURL.init)
     }
 
     /// Failed requests per URL (exact: far fewer URLs than counters), most first.
