@@ -42,8 +42,12 @@ public struct SlowestURLs: Sendable, Hashable {
     /// Considers one terminal record.
     public mutating func add(_ record: FetchRecord) {
         guard record.status > 0, capacity > 0 else { return }
-        // Fast path: slower than nothing kept, and not the kept entry of its own URL (that one is at least as slow).
-        if heap.count == capacity, let root = heap.root, record.timings.total < root.url.timings.total { return }
+        // Fast paths, before an entry (its strings retained) is built for the record: faster than the root of a full
+        // table, or than the response already kept for its own URL — with a job of few URLs repeated, the table
+        // never fills and every record meets the second.
+        let total = record.timings.total
+        if heap.count == capacity, let root = heap.root, total < root.url.timings.total { return }
+        if let kept = heap.entry(for: record.url), total < kept.url.timings.total { return }
         offer(Entry(url: Report.SlowURL(record), finishedAt: record.finishedAt))
     }
 

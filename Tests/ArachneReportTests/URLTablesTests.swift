@@ -44,6 +44,22 @@ import Testing
         }
     }
 
+    /// Few URLs repeated, every total equal, in shuffled order: the table never fills, so each record meets the
+    /// kept response of its own URL, and only the tie-break (lower repetition first) may decide.
+    @Test func equalTotalsOfARepeatedURLAreDecidedByTheTieBreakWhateverTheOrder() {
+        let records = (0..<60).map { index in
+            Fixtures.record(
+                url: "http://h.test/p/\(index % 3)", urlIndex: index % 3, repetition: index / 3, worker: "w",
+                timings: PhaseTimings(connect: 10, starttransfer: 500, total: 1_000),
+                finishedAt: Fixtures.jobStart + Double(index) / 1000)
+        }
+        var random = SeededGenerator(seed: 3)
+        var table = SlowestURLs()
+        for record in records.shuffled(using: &random) { table.add(record) }
+        #expect(table.slowestFirst == URLTableOracle.slowestURLs(records))
+        #expect(table.slowestFirst.map(\.repetition) == [0, 0, 0])
+    }
+
     @Test func aURLFetchedManyTimesIsListedOnceWithItsSlowestResponse() {
         var table = SlowestURLs(capacity: 3)
         for repetition in 0..<50 {
