@@ -43,13 +43,15 @@ final class ServiceSite: @unchecked Sendable {
 /// Runs `body` with the demo site, a fresh data directory and a coordinator on it, then stops the coordinator
 /// (SIGTERM, then SIGKILL for anything left) whether `body` threw or not, and removes the directory.
 func withServiceCoordinator(
-    workers: Int = 2, concurrency: Int = 4, _ body: (ServiceSite, String, CoordinatorProcess) async throws -> Void
+    workers: Int = 2, concurrency: Int = 4, extra: [String] = [],
+    _ body: (ServiceSite, String, CoordinatorProcess) async throws -> Void
 ) async throws {
     let site = try ServiceSite()
     defer { site.stop() }
     let data = serviceDataDirectory()
     defer { removeServiceDataDirectory(data) }
-    let coordinator = try await CoordinatorProcess(dataDirectory: data, workers: workers, concurrency: concurrency)
+    let coordinator = try await CoordinatorProcess(
+        dataDirectory: data, workers: workers, concurrency: concurrency, extra: extra)
     do {
         try await body(site, data, coordinator)
     } catch {

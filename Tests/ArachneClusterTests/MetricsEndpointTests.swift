@@ -14,13 +14,7 @@ import Glibc
 struct MetricsEndpointTests {
     @Test("/metrics: valid exposition text; jobs, workers, requests by class (cancelled apart), kind, bytes, process")
     func scrapeWhileAJobRuns() async throws {
-        let site = try ServiceSite()
-        defer { site.stop() }
-        let data = serviceDataDirectory()
-        defer { removeServiceDataDirectory(data) }
-        let coordinator = try await CoordinatorProcess(dataDirectory: data, workers: 2, concurrency: 4,
-                                                       extra: ["--metrics", "127.0.0.1:0"])
-        do {
+        try await withServiceCoordinator(extra: ["--metrics", "127.0.0.1:0"]) { site, _, coordinator in
             let port = try #require(metricsPort(coordinator.log), "no metrics line in \(coordinator.log)")
             let idle = try Exposition(scrape(port: port))
             #expect(idle["arachne_workers_connected"] == 2 || idle["arachne_workers_connected"] == 0
@@ -84,24 +78,14 @@ struct MetricsEndpointTests {
 
             // Anything but /metrics is a 404.
             #expect(try scrape(port: port, path: "/").hasPrefix("HTTP/1.1 404"))
-        } catch {
-            await coordinator.stop()
-            throw error
         }
-        await coordinator.stop()
     }
 }
 
 extension MetricsEndpointTests {
     @Test("a running crawl shows its frontier and pages; they leave the gauges when it ends")
     func crawlGauges() async throws {
-        let site = try ServiceSite()
-        defer { site.stop() }
-        let data = serviceDataDirectory()
-        defer { removeServiceDataDirectory(data) }
-        let coordinator = try await CoordinatorProcess(dataDirectory: data, workers: 2, concurrency: 4,
-                                                       extra: ["--metrics", "127.0.0.1:0"])
-        do {
+        try await withServiceCoordinator(extra: ["--metrics", "127.0.0.1:0"]) { site, _, coordinator in
             let port = try #require(metricsPort(coordinator.log), "no metrics line in \(coordinator.log)")
             // 30 ms between requests to the one host, 60 pages: about two seconds of crawling.
             let spec = JobSpec(urls: ["\(site.site.baseURL)/"], repeatCount: 1, concurrency: 4,
@@ -117,11 +101,7 @@ extension MetricsEndpointTests {
             let finished = try Exposition(scrape(port: port))
             #expect(finished["arachne_crawl_pages"] == 0 && finished["arachne_crawl_frontier_urls"] == 0)
             #expect(finished["arachne_jobs{state=\"completed\"}"] == 1)
-        } catch {
-            await coordinator.stop()
-            throw error
         }
-        await coordinator.stop()
     }
 }
 
