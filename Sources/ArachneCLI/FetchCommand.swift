@@ -53,11 +53,15 @@ struct FetchCommand: AsyncParsableCommand {
 
 /// Names for jobs run without a coordinator.
 enum JobNaming {
-    static func localID(prefix: String) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        return "\(prefix)-\(formatter.string(from: Date()))-\(getpid())"
+    /// `PREFIX-yyyyMMdd-HHmmss-PID`, the time in UTC. Formatted by hand: a `DateFormatter` loads ICU's calendar data,
+    /// a few milliseconds of CPU on every start of a command that may run for less than a second.
+    static func localID(prefix: String, now: Date = Date()) -> String {
+        var seconds = time_t(now.timeIntervalSince1970)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let date = "\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))"
+        let time = "\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))"
+        return "\(prefix)-\(date)-\(time)-\(getpid())"
     }
 }

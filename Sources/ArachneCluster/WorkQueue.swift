@@ -44,8 +44,8 @@ struct JobPoliteness {
     var robots: RobotsGate?
 }
 
-/// The worker's queue of leased requests, which its fetch lanes take from. A lane that finds nothing it may start
-/// suspends until a lease arrives, a request finishes or a host's delay passes.
+/// The worker's queue of leased requests, which its fetch lanes (a `LanePump`) take from. When the lanes find nothing
+/// they may start, the queue calls `onWork` once a lease arrives, a request finishes or a host's delay passes.
 ///
 /// List jobs' requests go first-in first-out. A crawl job's requests wait in per-host queues, and a host's next
 /// request starts only when the host allows it (`HostPoliteness`: `--per-host` requests in flight at most, `--delay`
@@ -73,7 +73,10 @@ final class WorkQueue {
     private var slotIndex: [String: Int] = [:]
     private var heap = DeadlineHeap()
     private var jobs: [String: JobPoliteness] = [:]
-    private var waiters: [UnsafeContinuation<LaneWork?, Never>] = []
+    /// The lanes asked and found nothing: call `onWork` when there may be something.
+    private var lanesWaiting = false
+    /// Called (on the loop) when lanes that found nothing may find work now, or the queue closed.
+    var onWork: (() -> Void)?
     private var wakeTimer: (id: TimerID, at: Int64)?
     /// Host slots whose audit figures changed since `takeChangedAudits`.
     private var changedSlots: Set<Int> = []
@@ -106,23 +109,17 @@ final class WorkQueue {
             slots[slot].items.append(item)
             enqueue(slot, now: now)
         }
-        wake(newItems.count)
+        wake()
     }
 
-    /// The next work, waiting for some if needed; nil once the queue is closed.
-    func next() async -> LaneWork? {
-        if let work = take(now: Self.nowMs()) { return work }
-        if closed { return nil }
-        // The continuation's closure may run after other loop work (a lease's `push`, say): look again there.
-        return await withUnsafeContinuation { continuation in
-            if let work = take(now: Self.nowMs()) {
-                continuation.resume(returning: work)
-            } else if closed {
-                continuation.resume(returning: nil)
-            } else {
-                waiters.append(continuation)
-            }
-        }
+    /// The next work a lane may start now; nil when there is none (then `onWork` is called when there may be), or
+    /// when the queue is closed.
+    func next() -> LaneWork? {
+        // Set first: `take` arms the wake-up timer for a host due later only while lanes wait.
+        lanesWaiting = !closed
+        guard let work = take(now: Self.nowMs()) else { return nil }
+        lanesWaiting = false
+        return work
     }
 
     /// A fetch taken from the queue finished. Returns `.retry` when the page goes back to its host's queue (a 429 or
@@ -156,7 +153,7 @@ final class WorkQueue {
             count += 1
         }
         enqueue(slot, now: now)
-        wake(1)
+        wake()
         return verdict
     }
 
@@ -177,13 +174,13 @@ final class WorkQueue {
             jobs[task.job]?.robots?.addressBlocked(origin: task.origin)
             slot.politeness.noteRobots("not fetched: the private-address guard refused its address")
             enqueue(task.slot, now: now)
-            wake(waiters.count)
+            wake()
             return nil
         }
         let state = learn(job: task.job, origin: task.origin, slot: task.slot,
                           outcome: RobotsFetchOutcome(outcome), fetchedAt: Date().timeIntervalSince1970)
         enqueue(task.slot, now: now)
-        wake(waiters.count)
+        wake()
         return state
     }
 
@@ -193,7 +190,7 @@ final class WorkQueue {
         guard var gate = jobs[job]?.robots else { return }
         gate.fetched(origin: origin, outcome: outcome, now: fetchedAt)
         jobs[job]?.robots = gate
-        wake(waiters.count)
+        wake()
     }
 
     /// The politeness audits that changed since the last call, by job: sent before the results they concern, so the
@@ -231,9 +228,7 @@ final class WorkQueue {
         count = 0
         if let timer = wakeTimer { loop.cancelTimer(timer.id) }
         wakeTimer = nil
-        let waiting = waiters
-        waiters.removeAll()
-        for waiter in waiting { waiter.resume(returning: nil) }
+        wake(closing: true)
     }
 
     // MARK: Picking
@@ -306,28 +301,23 @@ final class WorkQueue {
         slot.queued = true
     }
 
-    /// Hands work to up to `n` waiting lanes.
-    private func wake(_ n: Int) {
-        guard !waiters.isEmpty else { return }
-        let now = Self.nowMs()
-        var left = n
-        while left > 0, !waiters.isEmpty, let work = take(now: now) {
-            waiters.removeFirst().resume(returning: work)
-            left -= 1
-        }
-        armTimer(now: now)
+    /// Tells waiting lanes there may be work (or that the queue closed).
+    private func wake(closing: Bool = false) {
+        guard lanesWaiting, !closed || closing else { return }
+        lanesWaiting = false
+        onWork?()
     }
 
     /// With lanes waiting and a host due later, wakes them then.
     private func armTimer(now: Int64) {
-        guard !waiters.isEmpty, !closed, let top = heap.peek, top.at > now else { return }
+        guard lanesWaiting, !closed, let top = heap.peek, top.at > now else { return }
         if let timer = wakeTimer {
             guard top.at < timer.at else { return }
             loop.cancelTimer(timer.id)
         }
         let id = loop.scheduleTimer(afterMilliseconds: Int(top.at - now)) { [unowned self] in
             self.wakeTimer = nil
-            self.wake(self.waiters.count)
+            self.wake()
         }
         wakeTimer = (id, top.at)
     }

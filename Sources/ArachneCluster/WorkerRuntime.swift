@@ -109,7 +109,7 @@ final class WorkerRuntime {
         }
     }
 
-    /// Connects and says hello. Lanes are started by the caller with `runLane()`.
+    /// Connects and says hello. The caller runs the lanes: a `LanePump` over `nextLaneWork()`, `attachLanes`.
     func start() throws {
         try connect()
         scheduleTick()
@@ -163,9 +163,10 @@ final class WorkerRuntime {
         send(hello)
     }
 
-    /// One fetch lane: takes leased items (and robots.txt fetches the queue asks for) until the queue closes.
-    func runLane() async {
-        while let work = await queue.next() {
+    /// What the fetch lanes (a `LanePump`) start next: leased items, and the robots.txt fetches the queue asks for;
+    /// `.wait` while there is nothing (the queue pumps the lanes again when there is), `.done` once it is closed.
+    func nextLaneWork() -> LanePump.Next {
+        while let work = queue.next() {
             switch work {
             case .fetch(let item):
                 guard let profile = profiles[item.job] else {
@@ -173,28 +174,35 @@ final class WorkerRuntime {
                     complete(item, .failed(.other, "no settings received for job \(item.job)", url: item.url))
                     continue
                 }
-                // The worker ends fetches with `cancelAll()` (a lost session, a stop), never by cancelling a lane.
-                let outcome = await fetcher.fetchIgnoringTaskCancellation(
-                    item.url, profile: profile, enqueuedAt: item.enqueuedAt)
-                // A 429 or 503 with a retry left goes back to its host's queue instead of being reported.
-                if queue.finished(item, outcome: outcome) == .retry { continue }
-                complete(item, outcome)
+                // The worker ends fetches with `cancelAll()` (a lost session, a stop).
+                return .fetch(url: item.url, profile: profile, enqueuedAt: item.enqueuedAt) { [unowned self] outcome in
+                    // A 429 or 503 with a retry left goes back to its host's queue instead of being reported.
+                    if queue.finished(item, outcome: outcome) == .retry { return }
+                    complete(item, outcome)
+                }
             case .robots(let task):
-                await fetchRobots(task)
+                let started = EventLoop.now()
+                guard let profile = robotsProfiles[task.job] else {
+                    robotsFetched(task, started: started,
+                                  outcome: .failed(.other, "no settings received for job \(task.job)", url: task.url))
+                    continue
+                }
+                return .fetch(url: task.url, profile: profile, enqueuedAt: started) { [unowned self] outcome in
+                    robotsFetched(task, started: started, outcome: outcome)
+                }
             }
         }
+        return queue.closed ? .done : .wait
     }
 
-    /// Fetches an origin's robots.txt for a crawl job, lets the queue act on it, and reports it to the coordinator
-    /// (which caches it and admits the sitemaps it lists).
-    private func fetchRobots(_ task: RobotsTask) async {
-        let started = EventLoop.now()
-        let outcome: FetchOutcome
-        if let profile = robotsProfiles[task.job] {
-            outcome = await fetcher.fetchIgnoringTaskCancellation(task.url, profile: profile, enqueuedAt: started)
-        } else {
-            outcome = .failed(.other, "no settings received for job \(task.job)", url: task.url)
-        }
+    /// Lets `pump` run this worker's lanes: the queue pumps it when work arrives.
+    func attachLanes(_ pump: LanePump) {
+        queue.onWork = { [unowned pump] in pump.pump() }
+    }
+
+    /// An origin's robots.txt was fetched for a crawl job: lets the queue act on it, and reports it to the
+    /// coordinator (which caches it and admits the sitemaps it lists).
+    private func robotsFetched(_ task: RobotsTask, started: UInt64, outcome: FetchOutcome) {
         guard let state = queue.robotsFetched(task, outcome: outcome), !queue.closed,
             started >= abandonedBefore
         else { return }
@@ -527,8 +535,8 @@ public enum Worker {
         let context = ZMQContext()
         let fetcher = Fetcher(loop: loop, maxConnections: configuration.capacity)
         let exit: WorkerExit = await withTaskExecutorPreference(loop) {
-            // The runtime lives on the loop; its lanes are child tasks that prefer the loop, so the whole worker
-            // runs on one thread. When the runtime stops, its queue closes, the lanes return, and the group ends.
+            // The runtime and its lanes live on the loop, so the whole worker runs on one thread. When the runtime
+            // stops, its queue closes, the lanes' last requests complete, and the pump returns.
             let exitBox = LoopBox<WorkerExit?>(nil)
             let runtime: LoopBox<WorkerRuntime>
             do {
@@ -542,11 +550,10 @@ public enum Worker {
                 return .failed("cannot connect to \(configuration.endpoint): \(error)")
             }
             stop.onSet { _ = loop.executeIfRunning { runtime.value.stopAsked() } }
-            await withTaskGroup(of: Void.self) { lanes in
-                for _ in 0..<configuration.capacity {
-                    lanes.addTask { await runtime.value.runLane() }
-                }
-            }
+            // `capacity` requests in flight, each next one started from the last one's completion callback.
+            let lanes = LanePump(fetcher: fetcher, lanes: configuration.capacity) { runtime.value.nextLaneWork() }
+            runtime.value.attachLanes(lanes)
+            await lanes.run()
             return exitBox.value ?? .failed("the worker's lanes ended without a reason")
         }
         await fetcher.close()

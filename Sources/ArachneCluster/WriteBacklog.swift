@@ -47,6 +47,14 @@ public final class WriteBacklog: Sendable {
         if !registered { handler() }
     }
 
+    /// True when there is room now; else false, and `handler` runs once there is (possibly at once, on this thread,
+    /// when the writer caught up in between).
+    public func admit(orCall handler: @escaping @Sendable () -> Void) -> Bool {
+        if hasRoom { return true }
+        whenRoom(handler)
+        return false
+    }
+
     /// Suspends until there is room.
     public func waitForRoom() async {
         if hasRoom { return }

@@ -28,13 +28,14 @@ public enum FetchLanes {
     /// Fetches every key of `cursor` and calls `deliver` on the loop thread with each outcome as it completes.
     /// Returns when every key has been delivered, or early when the task is cancelled or `shouldStop` says so;
     /// the returned cursor's `position` tells which keys were started (those before it, each delivered once).
-    /// `admit`, when given, is awaited before each request starts. Cancelling the task cancels every transfer of
-    /// `fetcher` (the lanes own it while they run): one cancellation handler for the job, not one per request.
+    /// `admit`, when given, is asked before each request starts: false means no room now, and it calls the closure
+    /// it was given once there is. Cancelling the task cancels every transfer of `fetcher` (the lanes own it while
+    /// they run): one cancellation handler for the job, not one per request.
     @discardableResult
     public static func run(
         fetcher: Fetcher, urls: [String], cursor: Cursor, concurrency: Int, profile: FetchProfile,
         shouldStop: @escaping () -> Bool = { false },
-        admit: (@Sendable () async -> Void)? = nil,
+        admit: ((_ whenRoom: @escaping @Sendable () -> Void) -> Bool)? = nil,
         deliver: @escaping (RequestKey, FetchOutcome) -> Void
     ) async -> Cursor {
         await run(fetcher: fetcher, url: { urls[$0.urlIndex] }, cursor: cursor, concurrency: concurrency,
@@ -44,54 +45,86 @@ public enum FetchLanes {
     /// As `run(fetcher:urls:…)`, for a list not held in memory: `url` gives each key's URL as its lane takes it
     /// (on the loop thread, in cursor order), and `deliver` gets it back with the outcome, so no URL is looked up
     /// twice.
+    ///
+    /// The lanes are a `LanePump`: no task per request, the next request starts in the completion callback of the
+    /// last.
     @discardableResult
     public static func run(
         fetcher: Fetcher, url: @escaping @Sendable (RequestKey) -> String, cursor: Cursor, concurrency: Int,
         profile: FetchProfile, shouldStop: @escaping () -> Bool = { false },
-        admit: (@Sendable () async -> Void)? = nil,
+        admit: ((_ whenRoom: @escaping @Sendable () -> Void) -> Bool)? = nil,
         deliver: @escaping (RequestKey, String, FetchOutcome) -> Void
     ) async -> Cursor {
-        let state = LoopBound(LaneState(cursor: cursor, deliver: deliver, shouldStop: shouldStop))
+        let state = LoopBound(LaneState(cursor: cursor, deliver: deliver, shouldStop: shouldStop, admit: admit))
         let lanes = max(1, min(concurrency, cursor.total))
-        await withTaskExecutorPreference(fetcher.loop) {
+        let loop = fetcher.loop
+        await withTaskExecutorPreference(loop) {
+            let feed = state.value
+            let pump = LanePump(fetcher: fetcher, lanes: lanes) { feed.next(url: url, profile: profile) }
+            feed.pump = pump
             await withTaskCancellationHandler {
-                await withTaskGroup(of: Void.self) { group in
-                    for _ in 0..<lanes {
-                        group.addTask {
-                            while !Task.isCancelled {
-                                // Backpressure: wait while whoever takes the outcomes is behind (a writer thread).
-                                if let admit { await admit() }
-                                guard let key = state.value.next() else { break }
-                                let target = url(key)
-                                let outcome = await fetcher.fetchIgnoringTaskCancellation(target, profile: profile)
-                                state.value.deliver(key, target, outcome)
-                            }
-                        }
-                    }
-                }
+                await pump.run()
             } onCancel: {
-                fetcher.loop.executeIfRunning { fetcher.assumeIsolated { $0.cancelAll() } }
+                loop.executeIfRunning {
+                    state.value.cancelled = true
+                    fetcher.assumeIsolated { $0.cancelAll() }
+                }
             }
         }
         return state.value.cursor
     }
 }
 
-/// The lanes' shared cursor. Touched only on the fetcher's loop thread, where every lane runs.
+/// The lanes' shared cursor and what they ask before each request. Touched only on the fetcher's loop thread.
 private final class LaneState {
     var cursor: FetchLanes.Cursor
     let deliver: (RequestKey, String, FetchOutcome) -> Void
     let shouldStop: () -> Bool
+    let admit: ((@escaping @Sendable () -> Void) -> Bool)?
+    weak var pump: LanePump?
+    /// The task running the lanes was cancelled: start nothing more.
+    var cancelled = false
+    /// `admit` said no and will call back: ask it nothing until then.
+    private var waitingForRoom = false
+
+    /// What `admit` calls once there is room again (from any thread): the lanes go on, on the loop.
+    private lazy var roomAgain: @Sendable () -> Void = { [weak pump, weakSelf = WeakLaneState(self)] in
+        _ = pump?.loop.executeIfRunning {
+            guard let state = weakSelf.value else { return }
+            state.waitingForRoom = false
+            state.pump?.pump()
+        }
+    }
 
     init(cursor: FetchLanes.Cursor, deliver: @escaping (RequestKey, String, FetchOutcome) -> Void,
-         shouldStop: @escaping () -> Bool)
+         shouldStop: @escaping () -> Bool, admit: ((@escaping @Sendable () -> Void) -> Bool)?)
     {
         self.cursor = cursor
         self.deliver = deliver
         self.shouldStop = shouldStop
+        self.admit = admit
     }
 
-    func next() -> RequestKey? {
-        shouldStop() ? nil : cursor.next()
+    func next(url: (RequestKey) -> String, profile: FetchProfile) -> LanePump.Next {
+        if cancelled || shouldStop() { return .done }
+        if let admit {
+            if waitingForRoom { return .wait }
+            if !admit(roomAgain) {
+                waitingForRoom = true
+                return .wait
+            }
+        }
+        guard let key = cursor.next() else { return .done }
+        let target = url(key)
+        return .fetch(url: target, profile: profile, enqueuedAt: nil) { [deliver] outcome in
+            deliver(key, target, outcome)
+        }
     }
+}
+
+/// A weak reference to the lanes' state, carried to the loop by `admit`'s call-back.
+private final class WeakLaneState: @unchecked Sendable {
+    // Safety: dereferenced only on the loop thread that owns the state.
+    weak var value: LaneState?
+    init(_ value: LaneState) { self.value = value }
 }

@@ -14,8 +14,10 @@ public actor Fetcher {
     public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
     public nonisolated let engine: FetchEngine
 
-    private let curl: CurlMultiDriver
-    private let native: HTTP1Driver
+    // `nonisolated(unsafe)`: `start(_:profile:enqueuedAt:handle:completion:)` reaches them from completion callbacks
+    // on the loop thread, which is this actor's executor, without a formal hop (see `LanePump`).
+    private nonisolated(unsafe) let curl: CurlMultiDriver
+    private nonisolated(unsafe) let native: HTTP1Driver
 
     /// - Parameters:
     ///   - maxConnections: the concurrency the callers will use; sizes both clients' caches of idle connections
@@ -65,18 +67,30 @@ public actor Fetcher {
     private func start(_ url: String, profile: FetchProfile, enqueuedAt: UInt64?, handle: TransferHandle?) async
         -> FetchOutcome
     {
+        await withUnsafeContinuation { continuation in
+            start(url, profile: profile, enqueuedAt: enqueuedAt, handle: handle) { continuation.resume(returning: $0) }
+        }
+    }
+
+    /// Starts `url` and calls `completion` with the outcome on the loop thread — possibly before returning, when
+    /// the request fails at once. The callback form of `fetchIgnoringTaskCancellation`, for `LanePump`.
+    /// Loop thread only: it is the actor's executor, so this runs isolated to the actor in all but name (checked in
+    /// debug builds; the pump calls it from completion callbacks, where a formal `assumeIsolated` costs a check per
+    /// request).
+    nonisolated func start(_ url: String, profile: FetchProfile, enqueuedAt: UInt64?, handle: TransferHandle? = nil,
+               completion: @escaping (FetchOutcome) -> Void)
+    {
+        assert(loop.inEventLoop, "Fetcher.start off its loop")
         let queued = enqueuedAt.map { EventLoop.now() &- $0 } ?? 0
-        return await withUnsafeContinuation { continuation in
-            let completion: (FetchOutcome) -> Void = { continuation.resume(returning: $0) }
-            if engine == .auto, let serial = native.start(
-                url: url, profile: profile, queuedNanoseconds: queued, handle: handle, completion: completion)
-            {
-                handle?.serial = serial
-            } else {
-                handle?.native = false
-                let serial = curl.start(url: url, profile: profile, queuedNanoseconds: queued, completion: completion)
-                handle?.serial = serial
-            }
+        if engine == .auto, let serial = native.start(
+            url: url, profile: profile, queuedNanoseconds: queued, handle: handle, completion: completion)
+        {
+            handle?.serial = serial
+        } else {
+            // Two statements: in `handle?.serial = curl.start(…)` the call would only run when there is a handle.
+            let serial = curl.start(url: url, profile: profile, queuedNanoseconds: queued, completion: completion)
+            handle?.native = false
+            handle?.serial = serial
         }
     }
 

@@ -28,11 +28,7 @@ public struct AsyncModel: IOModel {
         let settings = FetchSettings(
             totalTimeoutMs: max(1, Int(budget.components.seconds) * 1000), maxRedirects: 0, keepBodies: false)
         let tally = Mutex(LadderTally())
-        await FetchLanes.run(
-            fetcher: fetcher, urls: [job.url.string], cursor: .init(urlCount: 1, repeatCount: job.requests),
-            concurrency: job.concurrency, profile: FetchProfile(settings: settings),
-            shouldStop: { deadline.expired }
-        ) { _, outcome in
+        let record: @Sendable (FetchOutcome) -> Void = { outcome in
             tally.withLock { tally in
                 if let failure = outcome.failure {
                     tally.record(failure)
@@ -40,6 +36,23 @@ public struct AsyncModel: IOModel {
                     // curl checks the body against Content-Length itself (a short body is a `reset` failure).
                     tally.record(ResponseSummary(status: outcome.status, bodyLength: Int(outcome.bytesReceived),
                                                  declaredLength: nil), for: job)
+                }
+            }
+        }
+        // The rung's point: each lane is a task that awaits one fetch after another. (Arachne's own `fetch` and
+        // workers drive the same fetcher from completion callbacks instead, `LanePump`, to save the task machinery
+        // per request; this rung keeps the async/await shape the ladder compares.)
+        let started = Atomic<Int>(0)
+        let claim: @Sendable () -> Bool = { started.add(1, ordering: .relaxed).newValue <= job.requests }
+        let profile = FetchProfile(settings: settings)
+        await withTaskExecutorPreference(loop) {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<max(1, min(job.concurrency, job.requests)) {
+                    group.addTask {
+                        while !deadline.expired, claim() {
+                            record(await fetcher.fetchIgnoringTaskCancellation(job.url.string, profile: profile))
+                        }
+                    }
                 }
             }
         }

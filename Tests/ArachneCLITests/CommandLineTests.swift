@@ -54,6 +54,17 @@ import Testing
         #expect(records.count == 9)
         #expect(records.filter { $0.status == 404 }.count == 3)
         try expectValidReport(out + "/report.json")
+        // The job is named fetch-yyyyMMdd-HHmmss-PID, in UTC, within a minute of now.
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json")))
+        let id = try #require(((report as? [String: Any])?["job"] as? [String: Any])?["id"] as? String)
+        let parts = id.split(separator: "-")
+        #expect(parts.count == 4 && parts[0] == "fetch" && parts[1].count == 8 && parts[2].count == 6, "\(id)")
+        let stamp = DateFormatter()
+        stamp.locale = Locale(identifier: "en_US_POSIX")
+        stamp.timeZone = TimeZone(identifier: "UTC")
+        stamp.dateFormat = "yyyyMMdd-HHmmss"
+        let named = try #require(stamp.date(from: parts.count == 4 ? "\(parts[1])-\(parts[2])" : ""), "\(id)")
+        #expect(abs(named.timeIntervalSinceNow) < 60, "\(id)")
     }
 
     @Test func urlsCanComeFromStandardInput() throws {
