@@ -3,6 +3,7 @@ import ArachneEventLoop
 import ArachneFetch
 import ArachneSite
 import ArachneSystem
+import Foundation
 import Synchronization
 import Testing
 
@@ -234,6 +235,56 @@ final class FetchHarness: @unchecked Sendable {
         #expect(counts.values.allSatisfy { $0 == 1 })
         #expect(ok.withLock { $0 } == 1000)
         #expect(h.site.connectionsAccepted <= 64)
+        await h.close()
+    }
+
+    /// The lanes' back-pressure: `admit` says no every 100th request and calls back 20 ms later; meanwhile the pump
+    /// starts nothing and asks nothing, then goes on, and every key is still delivered once.
+    @Test func lanesWaitWhileAdmitSaysNoAndGoOnWhenItCallsBack() async throws {
+        let h = try FetchHarness()
+        let urls = (0..<10).map { h.url("/bytes/\(100 + $0)") }
+        struct Gate {
+            var asks = 0
+            var refusals = 0
+            var pending: (@Sendable () -> Void)?
+            var asksWhilePending = 0
+        }
+        let gate = Mutex(Gate())
+        let delivered = Mutex([RequestKey: Int]())
+        let cursor = await FetchLanes.run(
+            fetcher: h.fetcher, urls: urls, cursor: .init(urlCount: urls.count, repeatCount: 100), concurrency: 16,
+            profile: FetchProfile(settings: FetchSettings()),
+            admit: { whenRoom in
+                let refuse = gate.withLock { gate -> Bool in
+                    if gate.pending != nil { gate.asksWhilePending += 1 }
+                    gate.asks += 1
+                    guard gate.asks % 100 == 0 else { return false }
+                    gate.refusals += 1
+                    gate.pending = whenRoom
+                    return true
+                }
+                if refuse {
+                    Thread.detachNewThread {
+                        usleep(20_000)
+                        let call = gate.withLock { gate -> (@Sendable () -> Void)? in
+                            defer { gate.pending = nil }
+                            return gate.pending
+                        }
+                        call?()
+                    }
+                }
+                return !refuse
+            }
+        ) { key, outcome in
+            #expect(outcome.status == 200)
+            delivered.withLock { $0[key, default: 0] += 1 }
+        }
+        #expect(cursor.position == 1000)
+        let counts = delivered.withLock { $0 }
+        #expect(counts.count == 1000 && counts.values.allSatisfy { $0 == 1 })
+        let final = gate.withLock { $0 }
+        #expect(final.refusals >= 10, "admit refused \(final.refusals) times")
+        #expect(final.asksWhilePending == 0, "the pump asked again before admit called back")
         await h.close()
     }
 
