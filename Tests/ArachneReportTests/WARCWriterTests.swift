@@ -109,6 +109,8 @@ extension Array where Element == UInt8 {
     static func bodies() -> [Body] {
         var random = SeededGenerator(seed: 3)
         let large = (0..<300_000).map { _ in UInt8.random(in: 0...255, using: &random) }
+        // Over the compressor's 1 MiB scratch bound (it is given back afterwards), then a small page again.
+        let huge = (0..<1_500_000).map { _ in UInt8.random(in: 0...15, using: &random) }
         return [
             Body(url: "http://a.test/", status: 200, headers: [("content-type", "text/html")],
                  body: Array("<html>hello</html>".utf8), truncated: false, version: "1.1"),
@@ -119,6 +121,10 @@ extension Array where Element == UInt8 {
                  version: "1.0"),
             Body(url: "http://b.test/large", status: 200, headers: [("content-type", "application/octet-stream")],
                  body: large, truncated: true, version: "1.1"),
+            Body(url: "http://b.test/huge", status: 200, headers: [("content-type", "application/octet-stream")],
+                 body: huge, truncated: false, version: "1.1"),
+            Body(url: "http://b.test/after", status: 200, headers: [("content-type", "text/html")],
+                 body: Array("<p>after the huge one</p>".utf8), truncated: false, version: "1.1"),
         ]
     }
 
@@ -140,7 +146,7 @@ extension Array where Element == UInt8 {
 
         let found = try Warcio.read(directory: directory, files: writer.files, references: references)
         let records = try #require(found.files["bodies-00000.warc.gz"])
-        let pairs = Array(repeating: ["request", "response"], count: 4).flatMap { $0 }
+        let pairs = Array(repeating: ["request", "response"], count: bodies.count).flatMap { $0 }
         #expect(records.map(\.type) == ["warcinfo"] + pairs)
         for (index, body) in bodies.enumerated() {
             let request = records[1 + index * 2]
