@@ -19,7 +19,10 @@ final class RecordBatcher {
     /// Body and WARC-member bytes in `entries`.
     private var bytes = 0
     private var entries: [RecordEntry] = []
-    private var scheduled = false
+    /// The pending hand-off, cancelled by an early `flush()`. Its closure holds the batcher weakly: a job's batcher
+    /// is released when the job ends, and with a hand-off due in up to 10 ms an unowned reference was read after
+    /// the batcher was gone (the job's last `flush()` has handed everything over by then).
+    private var timer: TimerID?
     private(set) var added = 0
     private(set) var failed = 0
 
@@ -38,16 +41,20 @@ final class RecordBatcher {
         entries.append(entry)
         if entries.count >= Self.maxEntries || bytes >= Self.maxBytes {
             flush()
-        } else if !scheduled {
-            scheduled = true
-            loop.scheduleTimer(afterMilliseconds: Self.intervalMs) { [unowned self] in
-                self.scheduled = false
+        } else if timer == nil {
+            timer = loop.scheduleTimer(afterMilliseconds: Self.intervalMs) { [weak self] in
+                guard let self else { return }
+                self.timer = nil
                 self.flush()
             }
         }
     }
 
     func flush() {
+        if let timer {
+            loop.cancelTimer(timer)
+            self.timer = nil
+        }
         guard !entries.isEmpty else { return }
         recorder.submit(entries)
         entries.removeAll(keepingCapacity: true)
