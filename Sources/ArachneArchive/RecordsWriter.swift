@@ -72,8 +72,7 @@ public final class RecordsWriter {
         if used + bound > capacity { try flush() }
         if bound > capacity {
             // A line that could be longer than the whole buffer (a huge error message): formed apart, written alone.
-            var line: [UInt8] = []
-            RecordJSON.appendPiecewise(record, to: &line)
+            let line = RecordJSON.line(record)
             try file.writeAll(line)
             length += Int64(line.count)
             count += 1

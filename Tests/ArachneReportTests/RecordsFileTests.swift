@@ -65,8 +65,10 @@ let minimalLine = #"{"url":"u","repetition":0,"worker":"w","attempts":1,"status"
         #expect(lines[0].hasSuffix(#""finished_at":1700000000.123456}"#))
     }
 
-    /// The line formed by pointer (what `RecordsWriter` writes) is byte for byte the one appended piece by piece.
-    @Test func linesFormedInPlaceMatchThePiecewiseReference() throws {
+    /// Every line `RecordJSON` forms, read back by an independent parser (Foundation's `JSONSerialization`), is one
+    /// line of one object holding exactly the record's values: nasty strings, negative and extreme numbers, a
+    /// non-finite time (written as 0), list and crawl records.
+    @Test func linesReadBackByAnIndependentParserHoldTheRecordsValues() throws {
         var records = Self.nastyRecords() + RecordsFileCrawlTests.mixedRecords()
         var negative = records[0]
         negative.bytes = -42
@@ -74,13 +76,54 @@ let minimalLine = #"{"url":"u","repetition":0,"worker":"w","attempts":1,"status"
         negative.finishedAt = .infinity
         records.append(negative)
         for record in records {
-            var reference: [UInt8] = []
-            RecordJSON.appendPiecewise(record, to: &reference)
-            var formed: [UInt8] = []
-            RecordJSON.append(record, to: &formed)
-            #expect(formed == reference, "\(String(decoding: reference, as: UTF8.self))")
-            #expect(formed.count <= RecordJSON.maximumLength(of: record))
+            let line = RecordJSON.line(record)
+            #expect(line.count <= RecordJSON.maximumLength(of: record))
+            #expect(line.last == UInt8(ascii: "\n") && !line.dropLast().contains(UInt8(ascii: "\n")))
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
+            Self.expect(object, holds: record, String(decoding: line, as: UTF8.self))
         }
+    }
+
+    private static func expect(_ object: [String: Any], holds record: FetchRecord, _ line: String) {
+        func int(_ key: String, in object: [String: Any]) -> Int64? { (object[key] as? NSNumber)?.int64Value }
+        func string(_ key: String, in object: [String: Any]) -> String? { object[key] as? String }
+        #expect(string("url", in: object) == record.url, "\(line)")
+        #expect(int("url_index", in: object) == record.urlIndex.map(Int64.init), "\(line)")
+        #expect(int("repetition", in: object) == Int64(record.repetition))
+        #expect(string("worker", in: object) == record.worker)
+        #expect(int("attempts", in: object) == Int64(record.attempts))
+        #expect(int("status", in: object) == Int64(record.status))
+        #expect(int("bytes", in: object) == record.bytes)
+        #expect(string("final_url", in: object) == record.finalURL)
+        #expect(int("redirects", in: object) == Int64(record.redirects))
+        let timings = object["timings"] as? [String: Any] ?? [:]
+        #expect(Set(timings.keys) == Set(Phase.allCases.map(\.rawValue)))
+        for phase in Phase.allCases { #expect(int(phase.rawValue, in: timings) == record.timings[phase], "\(line)") }
+        if let error = record.error {
+            let found = object["error"] as? [String: Any] ?? [:]
+            #expect(string("kind", in: found) == error.kind.rawValue && string("message", in: found) == error.message)
+        } else {
+            #expect(object["error"] is NSNull)
+        }
+        if let body = record.body {
+            let found = object["body"] as? [String: Any] ?? [:]
+            #expect(string("file", in: found) == body.file && string("digest", in: found) == body.digest)
+            #expect(int("offset", in: found) == body.offset && int("length", in: found) == body.length)
+            #expect(found["truncated"] as? Bool == body.truncated)
+        } else {
+            #expect(object["body"] is NSNull)
+        }
+        #expect((object["finished_at"] as? NSNumber)?.doubleValue == (record.finishedAt.isFinite ? record.finishedAt : 0))
+        let crawlKeys = ["depth", "parent", "via", "links", "content_type", "location"]
+        guard record.hasCrawlFields else {
+            #expect(crawlKeys.allSatisfy { object[$0] == nil }, "\(line)")
+            return
+        }
+        #expect(int("depth", in: object) == record.depth.map(Int64.init) && int("links", in: object) == record.links.map(Int64.init))
+        #expect(string("parent", in: object) == record.parent && string("via", in: object) == record.via?.rawValue)
+        #expect(string("content_type", in: object) == record.contentType)
+        #expect(string("location", in: object) == record.location)
+        for key in crawlKeys { #expect(object[key] != nil, "\(key) is written, null when unset") }
     }
 
     /// A line longer than the writer's whole buffer (a huge error message) is written alone, in order.
