@@ -75,7 +75,7 @@ public enum LocalJob {
         let cursor = await FetchLanes.run(
             fetcher: fetcher, url: url, cursor: .init(urlCount: spec.urlCount, repeatCount: spec.repeatCount),
             concurrency: spec.concurrency, profile: profile, shouldStop: { stop.isSet },
-            admit: { [backlog = recorder.backlog] whenRoom in backlog.admit(orCall: whenRoom) }
+            gate: recorder.backlog
         ) { key, url, outcome in
             batcher.value?.add(RecordEntry(
                 key: key, url: url, worker: "local", attempts: 1, outcome: outcome,

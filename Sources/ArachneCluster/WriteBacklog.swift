@@ -1,10 +1,11 @@
+import ArachneFetch
 import Synchronization
 
 /// How far the fetchers may run ahead of a writer thread: bytes submitted but not yet written. Producers ask
 /// `hasRoom` (cheap, atomic) or wait for room; the writer reports what it finished. Without it a writer slower than
 /// the fetchers (WARC compression of every body) let batches pile up in its queue, and a million-request job grew the
 /// coordinator to 930 MB.
-public final class WriteBacklog: Sendable {
+public final class WriteBacklog: LaneGate {
     /// Above this many pending bytes, producers wait.
     public let limit: Int
     private let pending = Atomic<Int>(0)
@@ -45,14 +46,6 @@ public final class WriteBacklog: Sendable {
             return true
         }
         if !registered { handler() }
-    }
-
-    /// True when there is room now; else false, and `handler` runs once there is (possibly at once, on this thread,
-    /// when the writer caught up in between).
-    public func admit(orCall handler: @escaping @Sendable () -> Void) -> Bool {
-        if hasRoom { return true }
-        whenRoom(handler)
-        return false
     }
 
     /// Suspends until there is room.

@@ -28,18 +28,18 @@ public enum FetchLanes {
     /// Fetches every key of `cursor` and calls `deliver` on the loop thread with each outcome as it completes.
     /// Returns when every key has been delivered, or early when the task is cancelled or `shouldStop` says so;
     /// the returned cursor's `position` tells which keys were started (those before it, each delivered once).
-    /// `admit`, when given, is asked before each request starts: false means no room now, and it calls the closure
-    /// it was given once there is. Cancelling the task cancels every transfer of `fetcher` (the lanes own it while
+    /// `gate`, when given, is asked before each request starts: with no room the lanes start nothing until it calls
+    /// back. Cancelling the task cancels every transfer of `fetcher` (the lanes own it while
     /// they run): one cancellation handler for the job, not one per request.
     @discardableResult
     public static func run(
         fetcher: Fetcher, urls: [String], cursor: Cursor, concurrency: Int, profile: FetchProfile,
         shouldStop: @escaping () -> Bool = { false },
-        admit: ((_ whenRoom: @escaping @Sendable () -> Void) -> Bool)? = nil,
+        gate: (any LaneGate)? = nil,
         deliver: @escaping (RequestKey, FetchOutcome) -> Void
     ) async -> Cursor {
         await run(fetcher: fetcher, url: { urls[$0.urlIndex] }, cursor: cursor, concurrency: concurrency,
-                  profile: profile, shouldStop: shouldStop, admit: admit) { key, _, outcome in deliver(key, outcome) }
+                  profile: profile, shouldStop: shouldStop, gate: gate) { key, _, outcome in deliver(key, outcome) }
     }
 
     /// As `run(fetcher:urls:…)`, for a list not held in memory: `url` gives each key's URL as its lane takes it
@@ -52,10 +52,10 @@ public enum FetchLanes {
     public static func run(
         fetcher: Fetcher, url: @escaping @Sendable (RequestKey) -> String, cursor: Cursor, concurrency: Int,
         profile: FetchProfile, shouldStop: @escaping () -> Bool = { false },
-        admit: ((_ whenRoom: @escaping @Sendable () -> Void) -> Bool)? = nil,
+        gate: (any LaneGate)? = nil,
         deliver: @escaping (RequestKey, String, FetchOutcome) -> Void
     ) async -> Cursor {
-        let state = LoopBound(LaneState(cursor: cursor, deliver: deliver, shouldStop: shouldStop, admit: admit))
+        let state = LoopBound(LaneState(cursor: cursor, deliver: deliver, shouldStop: shouldStop, gate: gate))
         let lanes = max(1, min(concurrency, cursor.total))
         let loop = fetcher.loop
         await withTaskExecutorPreference(loop) {
@@ -75,42 +75,49 @@ public enum FetchLanes {
     }
 }
 
+/// What holds fetch lanes back while whoever takes their outcomes is behind (a records writer's `WriteBacklog`).
+public protocol LaneGate: AnyObject, Sendable {
+    /// Whether a request may start now.
+    var hasRoom: Bool { get }
+    /// Runs `handler` once there is room: at once (on the calling thread) if there is, else later from any thread.
+    func whenRoom(_ handler: @escaping @Sendable () -> Void)
+}
+
 /// The lanes' shared cursor and what they ask before each request. Touched only on the fetcher's loop thread.
 private final class LaneState {
     var cursor: FetchLanes.Cursor
     let deliver: (RequestKey, String, FetchOutcome) -> Void
     let shouldStop: () -> Bool
-    let admit: ((@escaping @Sendable () -> Void) -> Bool)?
+    let gate: (any LaneGate)?
     weak var pump: LanePump?
     /// The task running the lanes was cancelled: start nothing more.
     var cancelled = false
-    /// `admit` said no and will call back: ask it nothing until then.
+    /// The gate had no room and will call back: ask it nothing until then.
     private var waitingForRoom = false
 
-    /// What `admit` calls once there is room again (from any thread): the lanes go on, on the loop.
-    private lazy var roomAgain: @Sendable () -> Void = { [weak pump, weakSelf = WeakLaneState(self)] in
-        _ = pump?.loop.executeIfRunning {
-            guard let state = weakSelf.value else { return }
-            state.waitingForRoom = false
-            state.pump?.pump()
-        }
-    }
-
     init(cursor: FetchLanes.Cursor, deliver: @escaping (RequestKey, String, FetchOutcome) -> Void,
-         shouldStop: @escaping () -> Bool, admit: ((@escaping @Sendable () -> Void) -> Bool)?)
+         shouldStop: @escaping () -> Bool, gate: (any LaneGate)?)
     {
         self.cursor = cursor
         self.deliver = deliver
         self.shouldStop = shouldStop
-        self.admit = admit
+        self.gate = gate
     }
 
     func next(url: (RequestKey) -> String, profile: FetchProfile) -> LanePump.Next {
         if cancelled || shouldStop() { return .done }
-        if let admit {
+        if let gate {
             if waitingForRoom { return .wait }
-            if !admit(roomAgain) {
+            if !gate.hasRoom, let loop = pump?.loop {
                 waitingForRoom = true
+                // Held until the gate calls back (the writer always drains), then the lanes go on, on the loop.
+                let state = LoopBound(self)
+                gate.whenRoom {
+                    _ = loop.executeIfRunning {
+                        state.value.waitingForRoom = false
+                        state.value.pump?.pump()
+                    }
+                }
                 return .wait
             }
         }
@@ -120,11 +127,4 @@ private final class LaneState {
             deliver(key, target, outcome)
         }
     }
-}
-
-/// A weak reference to the lanes' state, carried to the loop by `admit`'s call-back.
-private final class WeakLaneState: @unchecked Sendable {
-    // Safety: dereferenced only on the loop thread that owns the state.
-    weak var value: LaneState?
-    init(_ value: LaneState) { self.value = value }
 }

@@ -7,6 +7,52 @@ import Foundation
 import Synchronization
 import Testing
 
+/// A `LaneGate` shut at every 100th question, opened again 20 ms later by a thread of its own.
+final class ShuttingGate: LaneGate {
+    struct State {
+        var asks = 0
+        var shut = 0
+        var isShut = false
+        var asksWhileShut = 0
+        var waiting: [@Sendable () -> Void] = []
+    }
+    let state = Mutex(State())
+
+    var hasRoom: Bool {
+        let shutNow = state.withLock { state -> Bool in
+            if state.isShut {
+                state.asksWhileShut += 1
+                return false
+            }
+            state.asks += 1
+            guard state.asks % 100 == 0 else { return false }
+            state.isShut = true
+            state.shut += 1
+            return true
+        }
+        if shutNow {
+            Thread.detachNewThread { [self] in
+                usleep(20_000)
+                let waiting = state.withLock { state in
+                    state.isShut = false
+                    defer { state.waiting.removeAll() }
+                    return state.waiting
+                }
+                for handler in waiting { handler() }
+            }
+        }
+        return !shutNow && !state.withLock(\.isShut)
+    }
+
+    func whenRoom(_ handler: @escaping @Sendable () -> Void) {
+        let runNow = state.withLock { state -> Bool in
+            if state.isShut { state.waiting.append(handler) }
+            return !state.isShut
+        }
+        if runNow { handler() }
+    }
+}
+
 /// A loop running the demo site, and another running a Fetcher: client and server on separate threads, talking over
 /// real loopback sockets.
 final class FetchHarness: @unchecked Sendable {
@@ -238,43 +284,16 @@ final class FetchHarness: @unchecked Sendable {
         await h.close()
     }
 
-    /// The lanes' back-pressure: `admit` says no every 100th request and calls back 20 ms later; meanwhile the pump
-    /// starts nothing and asks nothing, then goes on, and every key is still delivered once.
-    @Test func lanesWaitWhileAdmitSaysNoAndGoOnWhenItCallsBack() async throws {
+    /// The lanes' back-pressure: the gate has no room at every 100th request and opens 20 ms later; meanwhile the
+    /// lanes start nothing and ask nothing, then go on, and every key is still delivered once.
+    @Test func lanesWaitWhileTheGateIsShutAndGoOnWhenItOpens() async throws {
         let h = try FetchHarness()
         let urls = (0..<10).map { h.url("/bytes/\(100 + $0)") }
-        struct Gate {
-            var asks = 0
-            var refusals = 0
-            var pending: (@Sendable () -> Void)?
-            var asksWhilePending = 0
-        }
-        let gate = Mutex(Gate())
+        let gate = ShuttingGate()
         let delivered = Mutex([RequestKey: Int]())
         let cursor = await FetchLanes.run(
             fetcher: h.fetcher, urls: urls, cursor: .init(urlCount: urls.count, repeatCount: 100), concurrency: 16,
-            profile: FetchProfile(settings: FetchSettings()),
-            admit: { whenRoom in
-                let refuse = gate.withLock { gate -> Bool in
-                    if gate.pending != nil { gate.asksWhilePending += 1 }
-                    gate.asks += 1
-                    guard gate.asks % 100 == 0 else { return false }
-                    gate.refusals += 1
-                    gate.pending = whenRoom
-                    return true
-                }
-                if refuse {
-                    Thread.detachNewThread {
-                        usleep(20_000)
-                        let call = gate.withLock { gate -> (@Sendable () -> Void)? in
-                            defer { gate.pending = nil }
-                            return gate.pending
-                        }
-                        call?()
-                    }
-                }
-                return !refuse
-            }
+            profile: FetchProfile(settings: FetchSettings()), gate: gate
         ) { key, outcome in
             #expect(outcome.status == 200)
             delivered.withLock { $0[key, default: 0] += 1 }
@@ -282,9 +301,9 @@ final class FetchHarness: @unchecked Sendable {
         #expect(cursor.position == 1000)
         let counts = delivered.withLock { $0 }
         #expect(counts.count == 1000 && counts.values.allSatisfy { $0 == 1 })
-        let final = gate.withLock { $0 }
-        #expect(final.refusals >= 10, "admit refused \(final.refusals) times")
-        #expect(final.asksWhilePending == 0, "the pump asked again before admit called back")
+        let final = gate.state.withLock { $0 }
+        #expect(final.shut >= 10, "the gate was shut \(final.shut) times")
+        #expect(final.asksWhileShut == 0, "the lanes asked again before the gate called back")
         await h.close()
     }
 
