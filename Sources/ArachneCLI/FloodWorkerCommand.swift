@@ -25,9 +25,7 @@ struct FloodWorkerCommand: AsyncParsableCommand {
     func validate() throws {
         guard (1...100_000).contains(concurrency) else { throw ValidationError("--concurrency must be 1…100000") }
         guard (0...(1 << 20)).contains(bodyBytes) else { throw ValidationError("--body-bytes must be 0…1048576") }
-        guard connect.hasPrefix("tcp://") || connect.hasPrefix("ipc://") else {
-            throw ValidationError("--connect '\(connect)' must be a tcp:// or ipc:// endpoint")
-        }
+        if let problem = CoordinatorDefaults.validate(endpoint: connect) { throw ValidationError("--connect \(problem)") }
     }
 
     func run() async throws {

@@ -34,9 +34,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...100_000).contains(concurrency) else { throw ValidationError("--concurrency must be 1…100000") }
-        guard connect.hasPrefix("tcp://") || connect.hasPrefix("ipc://") else {
-            throw ValidationError("--connect '\(connect)' must be a tcp:// or ipc:// endpoint")
-        }
+        if let problem = CoordinatorDefaults.validate(endpoint: connect) { throw ValidationError("--connect \(problem)") }
         if keys != nil && !connect.hasPrefix("tcp://") {
             throw ValidationError("--keys is for tcp:// endpoints; an ipc:// endpoint is guarded by its data dir's "
                 + "file permissions")

@@ -67,13 +67,13 @@ public struct FailingURLs: Sendable, Hashable {
             lossy = true
             return
         }
-        if heap.entry(for: url) != nil {
-            heap.update(url) { counter in
-                counter.count += 1
-                counter.kinds[kind, default: 0] += 1
-                counter.urlIndex = Self.lower(counter.urlIndex, urlIndex)
-            }
-        } else if heap.count < capacity {
+        let tracked = heap.update(url) { counter in
+            counter.count += 1
+            counter.kinds[kind, default: 0] += 1
+            counter.urlIndex = Self.lower(counter.urlIndex, urlIndex)
+        }
+        if tracked { return }
+        if heap.count < capacity {
             heap.insert(Counter(url: url, urlIndex: urlIndex, count: 1, overcount: 0, kinds: [kind: 1]))
         } else if let least = heap.root?.count {
             heap.replaceRoot(

@@ -52,11 +52,14 @@ struct URLKeyedHeap<Entry: URLKeyedHeapEntry>: Sendable, Hashable {
     }
 
     /// Changes the entry kept for `url` in place (its URL must stay the same), then restores the heap order.
-    mutating func update(_ url: String, _ change: (inout Entry) -> Void) {
-        guard let position = positions[url] else { return }
+    /// Returns false, changing nothing, when no entry is kept for `url`.
+    @discardableResult
+    mutating func update(_ url: String, _ change: (inout Entry) -> Void) -> Bool {
+        guard let position = positions[url] else { return false }
         change(&entries[position])
         precondition(entries[position].heapURL == url, "an update keeps the entry's URL")
         siftDown(siftUp(position))
+        return true
     }
 
     /// Moves the entry at `start` towards the root while it ranks below its parent; returns where it ends.
