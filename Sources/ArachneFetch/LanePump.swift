@@ -25,11 +25,20 @@ public final class LanePump: @unchecked Sendable {
         case done
     }
 
+    /// One lane: the continuation of its request in flight, and the completion handed to the fetcher for every
+    /// request it runs — made once per lane, so a request costs only the feed's `then`, not a second closure.
+    private final class Lane {
+        var then: ((FetchOutcome) -> Void)?
+        var completion: ((FetchOutcome) -> Void)?
+    }
+
     private let fetcher: Fetcher
-    private let lanes: Int
     private let next: () -> Next
-    /// Lanes without a request in flight.
-    private var idle: Int
+    /// At most this many lanes; they are made as the feed first fills them.
+    private let laneLimit: Int
+    /// Every lane made (what keeps the ones in flight alive), and those without a request in flight.
+    private var lanes: [Lane] = []
+    private var idle: [Lane] = []
     private var isDone = false
     /// Set while `pump()` runs: a completion inside it (a request that fails before `start` returns) only frees its
     /// lane, and the running loop takes it, instead of recursing once per request.
@@ -41,9 +50,23 @@ public final class LanePump: @unchecked Sendable {
 
     public init(fetcher: Fetcher, lanes: Int, next: @escaping () -> Next) {
         self.fetcher = fetcher
-        self.lanes = max(1, lanes)
         self.next = next
-        idle = self.lanes
+        laneLimit = max(1, lanes)
+    }
+
+    /// An idle lane, made if there is none and the limit allows.
+    private func takeLane() -> Lane {
+        if let lane = idle.popLast() { return lane }
+        let lane = Lane()
+        lane.completion = { [unowned self, unowned lane] outcome in
+            let then = lane.then
+            lane.then = nil
+            then?(outcome)
+            idle.append(lane)
+            pump()
+        }
+        lanes.append(lane)
+        return lane
     }
 
     /// Pumps until the feed says done and every request has completed. Call it from a task on the fetcher's loop.
@@ -60,15 +83,12 @@ public final class LanePump: @unchecked Sendable {
     public func pump() {
         guard !pumping, finished != nil else { return }
         pumping = true
-        while idle > 0, !isDone {
+        while !isDone, !idle.isEmpty || lanes.count < laneLimit {
             switch next() {
             case .fetch(let url, let profile, let enqueuedAt, let then):
-                idle -= 1
-                fetcher.start(url, profile: profile, enqueuedAt: enqueuedAt) { [self] outcome in
-                    then(outcome)
-                    idle += 1
-                    pump()
-                }
+                let lane = takeLane()
+                lane.then = then
+                fetcher.start(url, profile: profile, enqueuedAt: enqueuedAt, completion: lane.completion!)
             case .wait:
                 pumping = false
                 return
@@ -77,7 +97,7 @@ public final class LanePump: @unchecked Sendable {
             }
         }
         pumping = false
-        if isDone, idle == lanes, let continuation = finished {
+        if isDone, idle.count == lanes.count, let continuation = finished {
             finished = nil
             continuation.resume()
         }
