@@ -122,21 +122,24 @@ struct WireReader {
 
     /// A string field; `previous` itself when the field holds the same bytes, so no new String is made.
     mutating func string(_ field: StaticString, reusing previous: String?) throws(ProtocolError) -> String {
-        guard var previous else { return try string(field) }
-        let start = offset
         let range = try lengthPrefixed(field)
-        let same = previous.withUTF8 { known in
-            known.count == range.count && frame.withUnsafeBufferPointer { buffer in
-                known.elementsEqual(UnsafeBufferPointer(rebasing: buffer[range]))
+        if var previous {
+            let same = previous.withUTF8 { known in
+                known.count == range.count && frame.withUnsafeBufferPointer { buffer in
+                    known.elementsEqual(UnsafeBufferPointer(rebasing: buffer[range]))
+                }
             }
+            if same { return previous }
         }
-        if same { return previous }
-        offset = start
-        return try string(field)
+        return try string(field, at: range)
     }
 
     mutating func string(_ field: StaticString) throws(ProtocolError) -> String {
-        let range = try lengthPrefixed(field)
+        try string(field, at: try lengthPrefixed(field))
+    }
+
+    /// The UTF-8 text of `range` in the frame.
+    private func string(_ field: StaticString, at range: Range<Int>) throws(ProtocolError) -> String {
         let text = frame.withUnsafeBufferPointer { buffer -> String? in
             let bytes = UnsafeBufferPointer(rebasing: buffer[range])
             // ASCII (URLs, most headers) needs no validation; the generic validator is slow.

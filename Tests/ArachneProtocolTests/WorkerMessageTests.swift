@@ -71,6 +71,21 @@ struct WorkerMessageTests {
         for (a, b) in zip(decoded, results) { expectSame(a, b) }
     }
 
+    @Test("job ids in runs, alike and not: each result decodes its own (the decoder reuses the previous one's String)")
+    func jobIDsInRuns() throws {
+        let jobs = ["job-a", "job-a", "job-a", "job-b", "job-b", "job-ab", "job-a", "job-", "", "job-a", "job-a"]
+        let results = jobs.enumerated().map { index, job in
+            var result = sampleResult(index: index)
+            result.job = job
+            return result
+        }
+        guard case .results(let decoded) = try WorkerMessage.decode(WorkerMessage.results(results).encode()) else {
+            Issue.record("not results")
+            return
+        }
+        #expect(decoded.map(\.job) == jobs)
+    }
+
     @Test("a crawl result's findings round-trip: media type, Location, counts, links with identity, via and trap")
     func crawlFindings() throws {
         var result = sampleResult(index: 1, failed: false)
