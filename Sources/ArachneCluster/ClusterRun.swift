@@ -58,6 +58,7 @@ public enum ClusterRun {
         progress: (@Sendable (JobProgressSnapshot) -> Void)? = nil
     ) async throws -> Report {
         let submitted = Date()
+        Trace.log("run: starting")
         let socketDirectory = FileManager.default.temporaryDirectory
             .appendingPathComponent("arachne-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
         try FileManager.default.createDirectory(atPath: socketDirectory, withIntermediateDirectories: true)
@@ -94,6 +95,7 @@ public enum ClusterRun {
                 }
             }
         }
+        Trace.log("run: coordinator up, workers spawned")
         var startup = 0.0
         if options.awaitWorkers || options.spec.isCrawl {
             let clock = ContinuousClock.now
@@ -152,14 +154,22 @@ public enum ClusterRun {
         let info = ReportJobInfo(
             id: options.id, state: state, submittedAt: submitted, startedAt: completion.startedAt,
             finishedAt: completion.finishedAt, spec: options.spec, outputDir: options.outputDirectory)
+        Trace.log("run: job ended")
         pool.stopRestarting()
         await coordinator.shutdown(reason: "job \(options.id) finished")
-        pool.stop()
+        Trace.log("run: coordinator shut down")
+        // The workers take a few milliseconds to exit; the report is written meanwhile. (Should writing it fail,
+        // the pool still stops them, and a worker outliving this process leaves when it sees its parent gone.)
+        let workersGone = Task.detached { await pool.stopped() }
         await inProcess?.value
         let report = try await recorder.writeReport(
             info: info, workers: completion.workers, reassignedBatches: completion.progress.reassignedBatches,
             retries: completion.progress.retries)
+        Trace.log("run: report written")
         try await recorder.close()
+        Trace.log("run: files closed")
+        await workersGone.value
+        Trace.log("run: workers exited")
         return report
     }
 }

@@ -232,13 +232,20 @@ public final class Coordinator: Sendable {
         return (try? await loop.submit { core.value.keysInFlight }) ?? 0
     }
 
-    /// Tells the workers to stop, closes the sockets and stops the loop.
-    public func shutdown(reason: String = "coordinator stopping") async {
+    /// Tells the workers to stop, closes the sockets and stops the loop. The sockets stay open until every worker
+    /// has said goodbye (so each has had its shutdown message: the sockets linger 0, and a close drops what has not
+    /// left) or `grace` seconds have passed (a worker that is gone says nothing). A one-shot run's local workers
+    /// answer in a millisecond or two; a fixed pause here used to add 50 ms to every `arachne run`.
+    public func shutdown(reason: String = "coordinator stopping", grace: Double = 0.05) async {
         guard !stopped.exchange(true, ordering: .relaxed) else { return }
         let core = core
-        _ = try? await loop.submit { core.value.shutdown(reason: reason) }
-        // Give the shutdown messages a moment to leave (sockets linger 0).
-        try? await Task.sleep(for: .milliseconds(50))
+        let graceMs = Int((grace * 1000).rounded(.up))
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let taken = loop.executeIfRunning {
+                core.value.shutdown(reason: reason, graceMs: graceMs) { done.resume() }
+            }
+            if !taken { done.resume() }
+        }
         loop.shutdown()
     }
 }

@@ -272,18 +272,43 @@ final class CoordinatorCore {
         scheduler.jobIDs.reduce(0) { $0 + (scheduler.progress(of: $1)?.outstanding ?? 0) } - withheldKeys
     }
 
-    /// Tells every worker to stop and closes the sockets.
-    func shutdown(reason: String) {
+    /// Tells every worker to stop, then closes the sockets once every worker has said goodbye or `graceMs` have
+    /// passed, and calls `closed`. The sockets linger 0 (a close drops what has not left), so they stay open until
+    /// the shutdown messages have reached the workers: a goodbye shows one has. Between the two only goodbyes are
+    /// heard; nothing else a worker sends is taken.
+    func shutdown(reason: String, graceMs: Int = 0, closed: @escaping () -> Void = {}) {
+        guard shutdownWaiter == nil else { return }
+        shutdownWaiter = closed
         for session in sessions.values { send(.shutdown(reason: reason), to: session.id) }
         if let timer { loop.cancelTimer(timer) }
         timer = nil
-        // Let the shutdown messages leave before the sockets close.
+        if sessions.isEmpty || graceMs <= 0 {
+            closeSockets()
+        } else {
+            timer = loop.scheduleTimer(afterMilliseconds: graceMs) { [unowned self] in
+                self.timer = nil
+                self.closeSockets()
+            }
+        }
+    }
+
+    /// Between `shutdown` and `closeSockets`: the call to make once the sockets are closed.
+    private var shutdownWaiter: (() -> Void)?
+    private var socketsClosed = false
+
+    private func closeSockets() {
+        guard !socketsClosed else { return }
+        socketsClosed = true
+        if let timer { loop.cancelTimer(timer) }
+        timer = nil
         for channel in channels { channel.close() }
         channels.removeAll()
         for pending in unattached { pending.socket.close() }
         unattached.removeAll()
         zap?.close()
         zap = nil
+        shutdownWaiter?()
+        shutdownWaiter = {}
     }
 
     // MARK: Messages from workers
@@ -307,6 +332,15 @@ final class CoordinatorCore {
             return
         }
         Trace.log("coordinator: from \(worker): \(message.traceName)")
+        if shutdownWaiter != nil {
+            // Shutting down: only a goodbye counts, and the last one closes the sockets.
+            if case .goodbye = message, let session = sessions.removeValue(forKey: worker) {
+                connectedWorkers.set(sessions.count)
+                workerEventLog?("worker left: \(session.described), said goodbye")
+                if sessions.isEmpty { closeSockets() }
+            }
+            return
+        }
         if sessions[worker] != nil { sessions[worker]!.lastHeardWall = Date().timeIntervalSince1970 }
         switch message {
         case .hello(let hello):

@@ -111,6 +111,16 @@ public final class LocalWorkerPool: Sendable {
         state.withLock { $0.stopping = true }
     }
 
+    /// `stop(grace:)` on a thread of its own, for async callers: it sleeps while it waits.
+    public func stopped(grace: Double = 3) async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                self.stop(grace: grace)
+                done.resume()
+            }
+        }
+    }
+
     /// Stops every worker: SIGTERM, then SIGKILL for any still alive after `grace` seconds. Waits for them.
     public func stop(grace: Double = 3) {
         let processes = state.withLock { state in
@@ -120,7 +130,8 @@ public final class LocalWorkerPool: Sendable {
         for process in processes where process.isRunning { kill(process.processIdentifier, SIGTERM) }
         let deadline = Date().addingTimeInterval(grace)
         for process in processes {
-            while process.isRunning && Date() < deadline { usleep(10_000) }
+            // Workers told to shut down exit within a few milliseconds: poll finely, a run's end waits on it.
+            while process.isRunning && Date() < deadline { usleep(1_000) }
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
         }

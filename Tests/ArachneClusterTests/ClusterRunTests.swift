@@ -4,6 +4,7 @@ import ArachneCluster
 import ArachneCore
 import ArachneProtocol
 import ArachneScheduling
+import ArachneZMQ
 import Foundation
 import Synchronization
 import Testing
@@ -106,6 +107,59 @@ import Testing
         #expect(result.stderr.contains("99"))
         #expect(result.stderr.contains("speaks \(ProtocolVersion.current)"))
         await coordinator.shutdown()
+    }
+
+    /// The coordinator's sockets close (lingering 0) only once the workers have had their shutdown message, which
+    /// their goodbye shows: a worker hears why it was stopped, and the coordinator hears it leave. Shutdown returns
+    /// on the goodbye, long before its grace period ends.
+    @Test func shutdownWaitsForTheWorkersGoodbyeBeforeClosingTheSockets() async throws {
+        let coordinator = try await Coordinator(listen: ["tcp://127.0.0.1:*"], configuration: Self.quickScheduling)
+        let events = Mutex<[String]>([])
+        await coordinator.logWorkerEvents { line in events.withLock { $0.append(line) } }
+        let process = Process()
+        process.executableURL = ArachneBinary.url
+        process.arguments = ["worker", "--connect", coordinator.endpoints[0], "--id", "real-1", "--concurrency", "2"]
+        let stderr = Pipe()
+        process.standardError = stderr
+        try process.run()
+        let joined = Date().addingTimeInterval(20)
+        while await coordinator.workerCounts().current < 1 && Date() < joined {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(await coordinator.workerCounts().current == 1)
+
+        let asked = Date()
+        await coordinator.shutdown(reason: "test shutdown 7f3a", grace: 30)
+        #expect(Date().timeIntervalSince(asked) < 25, "shutdown waited out its grace period: no goodbye heard")
+        #expect(events.withLock { $0 }.contains { $0.contains("real-1") && $0.contains("said goodbye") },
+                "\(events.withLock { $0 })")
+        let exited = Date().addingTimeInterval(20)
+        while process.isRunning && Date() < exited { try await Task.sleep(for: .milliseconds(20)) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        let said = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 0)
+        #expect(said.contains("stopping: test shutdown 7f3a"), "\(said)")
+    }
+
+    /// A peer that said hello and then never answers holds a shutdown up for the grace period only.
+    @Test func aSilentPeerHoldsAShutdownUpForItsGracePeriodOnly() async throws {
+        let coordinator = try await Coordinator(listen: ["tcp://127.0.0.1:*"], configuration: Self.quickScheduling)
+        let context = ZMQContext()
+        let silent = try ZMQSocket(context: context, type: .dealer)
+        defer { silent.close() }
+        try silent.setRoutingID("silent-1")
+        try silent.connect(coordinator.endpoints[0])
+        #expect(try silent.send(WorkerMessage.hello(
+            WorkerHello(workerID: "silent-1", host: "test", pid: 1, capacity: 1)).encode()))
+        let joined = Date().addingTimeInterval(20)
+        while await coordinator.workerCounts().current < 1 && Date() < joined {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(await coordinator.workerCounts().current == 1)
+        let asked = Date()
+        await coordinator.shutdown(reason: "stopping", grace: 0.3)
+        #expect(Date().timeIntervalSince(asked) >= 0.25, "shutdown did not wait for the silent peer's goodbye")
     }
 
     @Test func aWorkerJoiningOverTCPDoesTheJob() async throws {
