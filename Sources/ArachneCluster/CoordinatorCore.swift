@@ -222,7 +222,7 @@ final class CoordinatorCore {
         var hosts: [(index: Int, host: Int)] = []
         var hostWindow = Int.max
         if let crawl = job.spec.crawl {
-            hostWindow = HostPartition.window(perHost: crawl.perHost)
+            hostWindow = HostPartition.window(perHost: crawl.perHost, delayMs: crawl.delayMs)
             for index in 0..<count where !(resume?.isCompleted(index: index) ?? false) {
                 hosts.append((index, job.politenessGroupID(of: job.crawlURLs[index] ?? "")))
             }

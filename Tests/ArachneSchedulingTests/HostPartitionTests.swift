@@ -145,11 +145,14 @@ struct HostPartitionTests {
         #expect(p.inFlight(on: 0) == 0 && p.host(of: 0) == nil)
     }
 
-    @Test("the window is four times the per-host connections, at least four")
+    @Test("the window is four keys per connection when a delay paces the host, 32 when only responses do")
     func windowOfOptions() {
-        #expect(HostPartition.window(perHost: 1) == 4)
-        #expect(HostPartition.window(perHost: 2) == 8)
-        #expect(HostPartition.window(perHost: 16) == 64)
-        #expect(HostPartition.window(perHost: 0) == 4)
+        #expect(HostPartition.window(perHost: 1, delayMs: 250) == 4)
+        #expect(HostPartition.window(perHost: 2, delayMs: 250) == 8)
+        #expect(HostPartition.window(perHost: 16, delayMs: 100) == 64)
+        #expect(HostPartition.window(perHost: 0, delayMs: 1_000) == 4)
+        #expect(HostPartition.window(perHost: 2, delayMs: 0) == 64)
+        #expect(HostPartition.window(perHost: 1, delayMs: 99) == 32)
+        #expect(HostPartition.window(perHost: 0, delayMs: 0) == 32)
     }
 }
