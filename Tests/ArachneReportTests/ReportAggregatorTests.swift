@@ -172,6 +172,29 @@ func rawPercentile(_ sorted: [Int64], _ percentile: Double) -> Int64 {
         #expect(summary.p999 == Int64(LatencyHistogram.highestTrackable))
     }
 
+    /// A histogram holds no counts until its first value; merging into an empty one takes the other's values whole,
+    /// and the two stay independent afterwards (the counts are copied when either is written).
+    @Test func anEmptyHistogramHoldsNoCountsAndMergesIntoOneLosingNothing() {
+        var empty = LatencyHistogram()
+        #expect(empty.footprintBytes == 0)
+        #expect(empty.summary.count == 0 && empty.value(atPercentile: 99) == 0)
+        var filled = LatencyHistogram()
+        for value in [100, 200, 300, 4_000] as [Int64] { filled.record(value) }
+        #expect(filled.footprintBytes > 0)
+        empty.merge(LatencyHistogram())
+        #expect(empty.footprintBytes == 0)
+        empty.merge(filled)
+        #expect(empty.summary == filled.summary)
+        empty.record(9_000)
+        #expect(empty.summary.count == 5 && empty.summary.max == 9_000)
+        #expect(filled.summary.count == 4 && filled.summary.max == 4_000)
+        #expect(filled.value(atPercentile: 100) == 4_000)
+        // Made late, a histogram still has the precision it was declared with.
+        var coarse = LatencyHistogram(precision: .coarse)
+        coarse.record(12_345)
+        #expect(coarse.footprintBytes > 0 && coarse.footprintBytes < filled.footprintBytes / 4)
+    }
+
     @Test func memoryDoesNotGrowWithTheNumberOfRecords() {
         var aggregator = ReportAggregator()
         var random = SeededGenerator(seed: 7)
