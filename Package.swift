@@ -113,3 +113,15 @@ let package = Package(
             dependencies: ["ArachneCluster", "ArachneArchive", "ArachneReport", "ArachneTestSupport", "arachne"]),
     ]
 )
+
+// Release builds carry the Swift runtime and Foundation inside the binary (decision 0024): compiled against the
+// static modules and linked with `-static-stdlib`, so `swift run -c release` and `swift build -c release` make it
+// without extra options. Debug builds (the tests) stay dynamic: the test bundle cannot link statically.
+for target in package.targets where (target.type == .regular || target.type == .executable)
+    && !(target.path ?? "").hasPrefix("Tests/")
+{
+    target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
+    if target.type == .executable {
+        target.linkerSettings = (target.linkerSettings ?? []) + [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
+    }
+}
