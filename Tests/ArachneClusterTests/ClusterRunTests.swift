@@ -13,6 +13,23 @@ import Testing
     /// Fast failure detection for tests: heartbeats every 100 ms, a worker silent for 800 ms is lost.
     static let quickScheduling = Scheduler.Configuration(heartbeatIntervalMs: 100, leaseTimeoutMs: 800)
 
+    /// Waits (at most 20 s) until `count` workers have a session, and expects that they do.
+    static func waitForWorkers(_ count: Int, on coordinator: Coordinator) async throws {
+        let deadline = Date().addingTimeInterval(20)
+        while await coordinator.workerCounts().current < count && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(await coordinator.workerCounts().current == count)
+    }
+
+    /// Waits (at most 20 s) for a process to leave by itself, then kills it if it has not.
+    static func waitForExit(of process: Process) async throws {
+        let deadline = Date().addingTimeInterval(20)
+        while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
     @Test func twoWorkersFetchFiveThousandRequestsExactlyOnce() async throws {
         let site = try SiteFixture()
         defer { site.stop() }
@@ -122,21 +139,14 @@ import Testing
         let stderr = Pipe()
         process.standardError = stderr
         try process.run()
-        let joined = Date().addingTimeInterval(20)
-        while await coordinator.workerCounts().current < 1 && Date() < joined {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        #expect(await coordinator.workerCounts().current == 1)
+        try await Self.waitForWorkers(1, on: coordinator)
 
         let asked = Date()
         await coordinator.shutdown(reason: "test shutdown 7f3a", grace: 30)
         #expect(Date().timeIntervalSince(asked) < 25, "shutdown waited out its grace period: no goodbye heard")
         #expect(events.withLock { $0 }.contains { $0.contains("real-1") && $0.contains("said goodbye") },
                 "\(events.withLock { $0 })")
-        let exited = Date().addingTimeInterval(20)
-        while process.isRunning && Date() < exited { try await Task.sleep(for: .milliseconds(20)) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        try await Self.waitForExit(of: process)
         let said = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(process.terminationStatus == 0)
         #expect(said.contains("stopping: test shutdown 7f3a"), "\(said)")
@@ -152,11 +162,7 @@ import Testing
         try silent.connect(coordinator.endpoints[0])
         #expect(try silent.send(WorkerMessage.hello(
             WorkerHello(workerID: "silent-1", host: "test", pid: 1, capacity: 1)).encode()))
-        let joined = Date().addingTimeInterval(20)
-        while await coordinator.workerCounts().current < 1 && Date() < joined {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        #expect(await coordinator.workerCounts().current == 1)
+        try await Self.waitForWorkers(1, on: coordinator)
         let asked = Date()
         await coordinator.shutdown(reason: "stopping", grace: 0.3)
         #expect(Date().timeIntervalSince(asked) >= 0.25, "shutdown did not wait for the silent peer's goodbye")
@@ -184,10 +190,7 @@ import Testing
         #expect(records.allSatisfy { $0.worker == "remote-1" && $0.status == 200 })
         await coordinator.shutdown()
         // Told to shut down, the worker leaves by itself.
-        let deadline = Date().addingTimeInterval(10)
-        while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        try await Self.waitForExit(of: process)
         #expect(process.terminationStatus == 0)
     }
 }
