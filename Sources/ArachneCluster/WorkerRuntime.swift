@@ -518,6 +518,9 @@ final class WorkerRuntime {
         case .failed(let reason): log("stopping: \(reason)")
         }
         if case .finished = exit, welcomed {
+            // Results that finished and wait for their batch go first: a coordinator still running takes them
+            // instead of leasing those keys again.
+            flush()
             send(WorkerMessage.goodbye(reason: "\(exit)").encode())
         }
         if let timer { loop.cancelTimer(timer) }
