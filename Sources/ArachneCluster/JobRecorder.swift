@@ -242,33 +242,42 @@ public final class JobRecorder: @unchecked Sendable {
         do throws(ArchiveError) {
             var batch: [(RequestKey, FetchRecord)] = []
             if !direct { batch.reserveCapacity(entries.count) }
-            for entry in entries {
-                let outcome = entry.outcome
-                var body: BodyReference?
-                if let warc, outcome.status > 0, let archived = entry.archived {
-                    body = try warc.appendMembers(
-                        archived.members,
-                        WARCRecordBuilder.Members(requestLength: archived.requestLength, digest: archived.digest),
-                        truncated: outcome.truncated, date: Date(timeIntervalSince1970: entry.finishedAt))
-                } else if let warc, outcome.status > 0 {
-                    body = try warc.append(
-                        url: outcome.finalURL.isEmpty ? entry.url : outcome.finalURL, status: outcome.status,
-                        rawHeader: outcome.rawHeader, body: outcome.body,
-                        truncated: outcome.truncated, date: Date(timeIntervalSince1970: entry.finishedAt),
-                        httpVersion: outcome.httpVersion.isEmpty ? "1.1" : outcome.httpVersion)
-                }
-                let record = FetchRecord(
-                    url: entry.url, urlIndex: entry.key.urlIndex, repetition: entry.key.repetition,
-                    worker: entry.worker, attempts: entry.attempts,
-                    status: outcome.status, bytes: outcome.bytesReceived,
-                    finalURL: outcome.finalURL.isEmpty ? entry.url : outcome.finalURL, redirects: outcome.redirects,
-                    timings: outcome.timings, error: outcome.failure, body: body, finishedAt: entry.finishedAt)
-                if direct {
-                    try records.append(record)
-                    tally.add(record, aggregators: &aggregators)
-                    recorded += 1
-                } else {
-                    batch.append((entry.key, record))
+            // Each entry is read in place: a `for entry in entries` copied every entry (a retain and a release
+            // of each of its strings and arrays, through the type's value witness) only to read a few fields.
+            try entries.withUnsafeBufferPointer { (entries) throws(ArchiveError) in
+                for index in entries.indices {
+                    let status = entries[index].outcome.status
+                    let finishedAt = entries[index].finishedAt
+                    var body: BodyReference?
+                    if let warc, status > 0, let archived = entries[index].archived {
+                        body = try warc.appendMembers(
+                            archived.members,
+                            WARCRecordBuilder.Members(requestLength: archived.requestLength, digest: archived.digest),
+                            truncated: entries[index].outcome.truncated, date: Date(timeIntervalSince1970: finishedAt))
+                    } else if let warc, status > 0 {
+                        let outcome = entries[index].outcome
+                        body = try warc.append(
+                            url: outcome.finalURL.isEmpty ? entries[index].url : outcome.finalURL, status: status,
+                            rawHeader: outcome.rawHeader, body: outcome.body,
+                            truncated: outcome.truncated, date: Date(timeIntervalSince1970: finishedAt),
+                            httpVersion: outcome.httpVersion.isEmpty ? "1.1" : outcome.httpVersion)
+                    }
+                    let url = entries[index].url
+                    let finalURL = entries[index].outcome.finalURL
+                    let record = FetchRecord(
+                        url: url, urlIndex: entries[index].key.urlIndex, repetition: entries[index].key.repetition,
+                        worker: entries[index].worker, attempts: entries[index].attempts,
+                        status: status, bytes: entries[index].outcome.bytesReceived,
+                        finalURL: finalURL.isEmpty ? url : finalURL, redirects: entries[index].outcome.redirects,
+                        timings: entries[index].outcome.timings, error: entries[index].outcome.failure, body: body,
+                        finishedAt: finishedAt)
+                    if direct {
+                        try records.append(record)
+                        tally.add(record, aggregators: &aggregators)
+                        recorded += 1
+                    } else {
+                        batch.append((entries[index].key, record))
+                    }
                 }
             }
             if direct { return }
