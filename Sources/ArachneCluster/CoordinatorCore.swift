@@ -272,15 +272,33 @@ final class CoordinatorCore {
         scheduler.jobIDs.reduce(0) { $0 + (scheduler.progress(of: $1)?.outstanding ?? 0) } - withheldKeys
     }
 
+    /// Where a shutdown stands: not asked, waiting for the workers' goodbyes (with what to call once the sockets are
+    /// closed), or closed.
+    private enum Stopping {
+        case no
+        case awaitingGoodbyes(then: () -> Void)
+        case closed
+    }
+    private var stopping = Stopping.no
+
     /// Tells every worker to stop, then closes the sockets once every worker has said goodbye or `graceMs` have
     /// passed, and calls `closed`. The sockets linger 0 (a close drops what has not left), so they stay open until
     /// the shutdown messages have reached the workers: a goodbye shows one has. Between the two only goodbyes are
-    /// heard; nothing else a worker sends is taken.
+    /// heard; nothing else a worker sends is taken. Asked again, it calls `closed` when the first shutdown closes.
     func shutdown(reason: String, graceMs: Int = 0, closed: @escaping () -> Void = {}) {
-        guard shutdownWaiter == nil else { return }
-        shutdownWaiter = closed
+        switch stopping {
+        case .closed:
+            closed()
+            return
+        case .awaitingGoodbyes(let earlier):
+            stopping = .awaitingGoodbyes(then: { earlier(); closed() })
+            return
+        case .no:
+            stopping = .awaitingGoodbyes(then: closed)
+        }
         for session in sessions.values { send(.shutdown(reason: reason), to: session.id) }
         if let timer { loop.cancelTimer(timer) }
+        // The core's one timer, its tick, becomes the grace period's.
         timer = nil
         if sessions.isEmpty || graceMs <= 0 {
             closeSockets()
@@ -292,13 +310,9 @@ final class CoordinatorCore {
         }
     }
 
-    /// Between `shutdown` and `closeSockets`: the call to make once the sockets are closed.
-    private var shutdownWaiter: (() -> Void)?
-    private var socketsClosed = false
-
     private func closeSockets() {
-        guard !socketsClosed else { return }
-        socketsClosed = true
+        guard case .awaitingGoodbyes(let then) = stopping else { return }
+        stopping = .closed
         if let timer { loop.cancelTimer(timer) }
         timer = nil
         for channel in channels { channel.close() }
@@ -307,8 +321,7 @@ final class CoordinatorCore {
         unattached.removeAll()
         zap?.close()
         zap = nil
-        shutdownWaiter?()
-        shutdownWaiter = {}
+        then()
     }
 
     // MARK: Messages from workers
@@ -332,7 +345,7 @@ final class CoordinatorCore {
             return
         }
         Trace.log("coordinator: from \(worker): \(message.traceName)")
-        if shutdownWaiter != nil {
+        if case .awaitingGoodbyes = stopping {
             // Shutting down: only a goodbye counts, and the last one closes the sockets.
             if case .goodbye = message, let session = sessions.removeValue(forKey: worker) {
                 connectedWorkers.set(sessions.count)
