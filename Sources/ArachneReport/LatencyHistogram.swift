@@ -16,7 +16,7 @@ public struct LatencyHistogram: Codable, Sendable {
     public static let highestTrackable: UInt64 = 3_600_000_000
 
     /// How many significant digits percentiles keep.
-    public enum Precision: Sendable {
+    public enum Precision: String, Codable, Sendable {
         /// Three significant digits: job-wide phase timings.
         case fine
         /// Two significant digits: per-worker and per-host breakdowns, which exist many times over.
@@ -26,25 +26,27 @@ public struct LatencyHistogram: Codable, Sendable {
     }
 
     private var histogram: Histogram<UInt64>?
-    private let fine: Bool
+    private let precision: Precision
     public private(set) var count: Int = 0
     private var sum: Int64 = 0
     private var minimum: Int64 = .max
     private var maximum: Int64 = 0
 
     public init(precision: Precision = .fine) {
-        fine = precision == .fine
+        self.precision = precision
     }
 
-    private static func make(fine: Bool) -> Histogram<UInt64> {
-        Histogram(highestTrackableValue: highestTrackable, numberOfSignificantValueDigits: fine ? .three : .two)
+    /// Out of line: `record` is inlined into every caller, and this runs once per histogram.
+    @inline(never)
+    private func makeHistogram() -> Histogram<UInt64> {
+        Histogram(highestTrackableValue: Self.highestTrackable, numberOfSignificantValueDigits: precision.digits)
     }
 
     /// Records one duration; negative values (clock steps) count as zero.
     @inline(__always)
     public mutating func record(_ micros: Int64) {
         let value = Swift.max(micros, 0)
-        if histogram == nil { histogram = Self.make(fine: fine) }
+        if histogram == nil { histogram = makeHistogram() }
         histogram!.record(Swift.min(UInt64(value), Self.highestTrackable))
         count += 1
         sum &+= value
