@@ -242,35 +242,11 @@ public final class JobRecorder: @unchecked Sendable {
         do throws(ArchiveError) {
             var batch: [(RequestKey, FetchRecord)] = []
             if !direct { batch.reserveCapacity(entries.count) }
-            // Each entry is read in place: a `for entry in entries` copied every entry (a retain and a release
-            // of each of its strings and arrays, through the type's value witness) only to read a few fields.
+            // Each entry is lent, not copied: a `for entry in entries` copied every entry (a retain and a release of
+            // each of its strings and arrays, through the type's value witness) only to read a few fields.
             try entries.withUnsafeBufferPointer { (entries) throws(ArchiveError) in
                 for index in entries.indices {
-                    let status = entries[index].outcome.status
-                    let finishedAt = entries[index].finishedAt
-                    var body: BodyReference?
-                    if let warc, status > 0, let archived = entries[index].archived {
-                        body = try warc.appendMembers(
-                            archived.members,
-                            WARCRecordBuilder.Members(requestLength: archived.requestLength, digest: archived.digest),
-                            truncated: entries[index].outcome.truncated, date: Date(timeIntervalSince1970: finishedAt))
-                    } else if let warc, status > 0 {
-                        let outcome = entries[index].outcome
-                        body = try warc.append(
-                            url: outcome.finalURL.isEmpty ? entries[index].url : outcome.finalURL, status: status,
-                            rawHeader: outcome.rawHeader, body: outcome.body,
-                            truncated: outcome.truncated, date: Date(timeIntervalSince1970: finishedAt),
-                            httpVersion: outcome.httpVersion.isEmpty ? "1.1" : outcome.httpVersion)
-                    }
-                    let url = entries[index].url
-                    let finalURL = entries[index].outcome.finalURL
-                    let record = FetchRecord(
-                        url: url, urlIndex: entries[index].key.urlIndex, repetition: entries[index].key.repetition,
-                        worker: entries[index].worker, attempts: entries[index].attempts,
-                        status: status, bytes: entries[index].outcome.bytesReceived,
-                        finalURL: finalURL.isEmpty ? url : finalURL, redirects: entries[index].outcome.redirects,
-                        timings: entries[index].outcome.timings, error: entries[index].outcome.failure, body: body,
-                        finishedAt: finishedAt)
+                    let record = try record(of: entries[index])
                     if direct {
                         try records.append(record)
                         tally.add(record, aggregators: &aggregators)
@@ -301,6 +277,31 @@ public final class JobRecorder: @unchecked Sendable {
         } catch {
             failure = error
         }
+    }
+
+    /// The record of `entry`, its body appended to the WARC file first when the job keeps bodies.
+    private func record(of entry: borrowing RecordEntry) throws(ArchiveError) -> FetchRecord {
+        let finalURL = entry.outcome.finalURL.isEmpty ? entry.url : entry.outcome.finalURL
+        var body: BodyReference?
+        if let warc, entry.outcome.status > 0 {
+            let date = Date(timeIntervalSince1970: entry.finishedAt)
+            if let archived = entry.archived {
+                body = try warc.appendMembers(
+                    archived.members,
+                    WARCRecordBuilder.Members(requestLength: archived.requestLength, digest: archived.digest),
+                    truncated: entry.outcome.truncated, date: date)
+            } else {
+                body = try warc.append(
+                    url: finalURL, status: entry.outcome.status, rawHeader: entry.outcome.rawHeader,
+                    body: entry.outcome.body, truncated: entry.outcome.truncated, date: date,
+                    httpVersion: entry.outcome.httpVersion.isEmpty ? "1.1" : entry.outcome.httpVersion)
+            }
+        }
+        return FetchRecord(
+            url: entry.url, urlIndex: entry.key.urlIndex, repetition: entry.key.repetition, worker: entry.worker,
+            attempts: entry.attempts, status: entry.outcome.status, bytes: entry.outcome.bytesReceived,
+            finalURL: finalURL, redirects: entry.outcome.redirects, timings: entry.outcome.timings,
+            error: entry.outcome.failure, body: body, finishedAt: entry.finishedAt)
     }
 
     /// A crawl's batch: fills in each record's crawl fields, admits the pages' links to the frontier (skip records
