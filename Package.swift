@@ -120,8 +120,11 @@ let package = Package(
 for target in package.targets where (target.type == .regular || target.type == .executable)
     && !(target.path ?? "").hasPrefix("Tests/")
 {
-    target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
+    let staticInRelease = ["-static-stdlib"]
+    target.swiftSettings = (target.swiftSettings ?? [])
+        + [.unsafeFlags(staticInRelease, .when(configuration: .release))]
     if target.type == .executable {
-        target.linkerSettings = (target.linkerSettings ?? []) + [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
+        target.linkerSettings = (target.linkerSettings ?? [])
+            + [.unsafeFlags(staticInRelease, .when(configuration: .release))]
     }
 }
