@@ -379,6 +379,7 @@ final class WorkQueue {
 
     /// `scheme://host[:port]` of a serialized URL.
     static func origin(of url: String) -> String? {
+        if let plain = PlainLink.resolve(url, base: nil) { return String(plain.origin) }
         guard let parsed = try? WebURL.parse(url), let host = parsed.host else { return nil }
         let port = parsed.port.map { ":\($0)" } ?? ""
         return "\(parsed.scheme)://\(host)\(port)"

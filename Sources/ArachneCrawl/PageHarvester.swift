@@ -179,26 +179,36 @@ public struct PageHarvester: Sendable {
         var base = documentURL
         if let baseHref = page.baseHref, let parsed = try? WebURL.parse(baseHref, base: documentURL) { base = parsed }
         let pageNofollow = !followNofollow && (page.robots.nofollow || headerRobots.nofollow)
+        // Most links are already in the form the parser would give them: PlainLink reads those off their bytes.
+        let plainBase = PlainLink.Base(base)
         var seen: Set<String> = []
         var judged: [JudgedLink] = []
         judged.reserveCapacity(page.links.count)
         for link in page.links {
             var entry = JudgedLink(link: link, url: nil, canonical: nil, drop: nil, trap: nil)
-            let resolved: WebURL
-            do {
-                resolved = try WebURL.parse(link.href, base: base)
-            } catch {
-                entry.drop = .invalid(error.description)
-                judged.append(entry)
-                continue
-            }
-            entry.url = resolved.hrefWithoutFragment
-            let canonical = URLIdentity.canonical(resolved)
-            entry.canonical = canonical
-            guard let crawlURL = CrawlURL(resolved, canonical: canonical) else {
-                entry.drop = .unsupportedScheme(resolved.scheme)
-                judged.append(entry)
-                continue
+            let crawlURL: CrawlURL
+            if let plain = PlainLink.resolve(link.href, base: plainBase) {
+                entry.url = plain.href
+                entry.canonical = plain.href
+                crawlURL = CrawlURL(plain)
+            } else {
+                let resolved: WebURL
+                do {
+                    resolved = try WebURL.parse(link.href, base: base)
+                } catch {
+                    entry.drop = .invalid(error.description)
+                    judged.append(entry)
+                    continue
+                }
+                entry.url = resolved.hrefWithoutFragment
+                let canonical = URLIdentity.canonical(resolved)
+                entry.canonical = canonical
+                guard let parsed = CrawlURL(resolved, canonical: canonical) else {
+                    entry.drop = .unsupportedScheme(resolved.scheme)
+                    judged.append(entry)
+                    continue
+                }
+                crawlURL = parsed
             }
             if pageNofollow || (link.nofollow && !followNofollow) {
                 entry.drop = .nofollow
@@ -235,6 +245,11 @@ extension CrawlURL {
     /// The crawl's view of a parsed URL, identity-canonicalised; nil unless it is http or https with a host.
     public init?(_ url: WebURL) {
         self.init(url, canonical: nil)
+    }
+
+    /// The crawl's view of a link the shortcut resolved (its href is its identity).
+    init(_ link: PlainLink) {
+        self.init(absolute: link.href, scheme: link.scheme, host: link.host, port: link.port, path: link.path)
     }
 
     /// The same, with the URL's canonical identity when the caller has already computed it.

@@ -32,7 +32,7 @@ enum HostParser {
     }
 
     /// Four decimal parts of 0–255 without leading zeros: a host that parses, as IPv4, to exactly itself.
-    static func isCanonicalDottedDecimal(_ input: ArraySlice<UInt8>) -> Bool {
+    static func isCanonicalDottedDecimal<Bytes: Collection<UInt8>>(_ input: Bytes) -> Bool {
         var parts = 0
         var value = 0
         var digits = 0

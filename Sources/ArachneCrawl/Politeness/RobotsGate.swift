@@ -72,7 +72,8 @@ public struct RobotsGate: Sendable {
                 return .fetchRobots
             }
             if case .disallowAll(_, let retryAt) = state { return .waitUntil(retryAt) }
-            let path = (try? WebURL.parse(url)).map(RobotsRules.pathAndQuery(of:)) ?? "/"
+            let path = PlainLink.resolve(url, base: nil).map { String($0.pathAndQuery) }
+                ?? (try? WebURL.parse(url)).map(RobotsRules.pathAndQuery(of:)) ?? "/"
             let verdict = state.verdict(forPath: path, agent: agent)
             return verdict.isAllowed ? .allow : .refuse("disallowed by robots.txt: \(verdict)")
         }
