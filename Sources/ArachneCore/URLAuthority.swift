@@ -34,8 +34,12 @@ public enum URLAuthority {
     /// The host of `url` as `of` finds its authority (lower-cased, IPv6 in brackets), without the port.
     public static func host(of url: String) -> String? {
         guard let authority = of(url) else { return nil }
-        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") { return String(authority[...close]) }
-        if let colon = authority.lastIndex(of: ":") { return String(authority[..<colon]) }
+        // Over the UTF-8 bytes: Character-wise searches would run grapheme breaking on every call.
+        let bytes = authority.utf8
+        if bytes.first == UInt8(ascii: "["), let close = bytes.firstIndex(of: UInt8(ascii: "]")) {
+            return String(Substring(bytes[...close]))
+        }
+        if let colon = bytes.lastIndex(of: UInt8(ascii: ":")) { return String(Substring(bytes[..<colon])) }
         return authority
     }
 }

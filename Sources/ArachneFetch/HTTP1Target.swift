@@ -22,33 +22,14 @@ struct HTTP1Target: Sendable, Hashable {
     /// or a DNS name. Returns nil for everything else (https, IPv6, user info, non-ASCII, odd names): those go to
     /// libcurl.
     init?(url: String, pins: [String: IPv4Address]) {
-        var utf8 = Substring(url).utf8
-        guard utf8.count > 7, utf8.allSatisfy({ $0 > 32 && $0 < 127 }) else { return nil }
-        let scheme = utf8.prefix(7)
-        guard scheme.elementsEqual("http://".utf8, by: { $0 | 0x20 == $1 | 0x20 || $0 == $1 }) else { return nil }
-        utf8 = utf8.dropFirst(7)
-        let authorityEnd = utf8.firstIndex(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?")
-            || $0 == UInt8(ascii: "#") }) ?? utf8.endIndex
-        let authorityText = Substring(utf8[..<authorityEnd])
-        guard !authorityText.isEmpty, !authorityText.contains("@"), !authorityText.hasPrefix("[") else { return nil }
-        let host: Substring
-        var port = 80
-        if let colon = authorityText.lastIndex(of: ":") {
-            host = authorityText[..<colon]
-            let portText = authorityText[authorityText.index(after: colon)...]
-            guard !portText.isEmpty, portText.count <= 5, let value = Int(portText), (1...65535).contains(value) else {
-                return nil
-            }
-            port = value
-        } else {
-            host = authorityText
-        }
-        guard !host.isEmpty else { return nil }
-        let lowerHost = host.lowercased()
+        // Over the UTF-8 bytes (no Character-wise searching): it runs for every URL a crawl fetches.
+        guard let parts = url.utf8.withContiguousStorageIfAvailable(Self.split) ?? nil else { return nil }
+        let lowerHost = parts.host
+        let port = parts.port
         let authority = "\(lowerHost):\(port)"
         if let pinned = pins[authority] {
-            address = IPv4Address(address: pinned.address, port: UInt16(port))
-        } else if let literal = IPv4Address(lowerHost, port: UInt16(port)) {
+            address = IPv4Address(address: pinned.address, port: port)
+        } else if let literal = IPv4Address(lowerHost, port: port) {
             address = literal
         } else if Self.isHostName(lowerHost) {
             address = nil
@@ -56,19 +37,60 @@ struct HTTP1Target: Sendable, Hashable {
             return nil
         }
         self.host = lowerHost
-        self.port = UInt16(port)
-        var rest = Substring(utf8[authorityEnd...])
-        if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
-        if rest.isEmpty {
-            requestTarget = "/"
-        } else if rest.hasPrefix("?") {
-            requestTarget = "/" + rest
-        } else {
-            requestTarget = String(rest)
-        }
+        self.port = port
         self.url = url
         self.authority = authority
+        requestTarget = parts.requestTarget
         hostHeader = port == 80 ? lowerHost : authority
+    }
+
+    /// The lower-cased host, the port (80 when none) and the request target of an `http://` URL of printable
+    /// ASCII without user info or an IPv6 literal; nil for anything else.
+    private static func split(_ bytes: UnsafeBufferPointer<UInt8>) -> (host: String, port: UInt16, requestTarget: String)? {
+        let count = bytes.count
+        guard count > 7, bytes.allSatisfy({ $0 > 32 && $0 < 127 }) else { return nil }
+        for (index, expected) in "http://".utf8.enumerated() where bytes[index] | 0x20 != expected | 0x20 {
+            return nil
+        }
+        var authorityEnd = 7
+        while authorityEnd < count, bytes[authorityEnd] != UInt8(ascii: "/"), bytes[authorityEnd] != UInt8(ascii: "?"),
+            bytes[authorityEnd] != UInt8(ascii: "#")
+        {
+            authorityEnd += 1
+        }
+        let authority = UnsafeBufferPointer(rebasing: bytes[7..<authorityEnd])
+        guard !authority.isEmpty, !authority.contains(UInt8(ascii: "@")), authority[0] != UInt8(ascii: "[") else {
+            return nil
+        }
+        var hostEnd = authority.count
+        var port = 80
+        if let colon = authority.lastIndex(of: UInt8(ascii: ":")) {
+            let digits = authority[(colon + 1)...]
+            guard !digits.isEmpty, digits.count <= 5, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+            port = digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+            guard (1...65535).contains(port) else { return nil }
+            hostEnd = colon
+        }
+        guard hostEnd > 0 else { return nil }
+        let host = String(unsafeUninitializedCapacity: hostEnd) { buffer in
+            for index in 0..<hostEnd {
+                let byte = authority[index]
+                buffer[index] = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+            }
+            return hostEnd
+        }
+        var targetEnd = authorityEnd
+        while targetEnd < count, bytes[targetEnd] != UInt8(ascii: "#") { targetEnd += 1 }
+        let rest = UnsafeBufferPointer(rebasing: bytes[authorityEnd..<targetEnd])
+        let requestTarget: String
+        if rest.isEmpty {
+            requestTarget = "/"
+        } else if rest[0] == UInt8(ascii: "?") {
+            requestTarget = "/" + String(decoding: rest, as: UTF8.self)
+        } else {
+            requestTarget = String(decoding: rest, as: UTF8.self)
+        }
+        return (host, UInt16(port), requestTarget)
     }
 
     /// Letters, digits, hyphens and dots, as DNS names are written (no trailing dot, no empty label).
