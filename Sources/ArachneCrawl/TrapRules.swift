@@ -34,7 +34,10 @@ public struct TrapRules: Sendable, Hashable {
     /// The first trap `url` falls into, checked cheapest first (length, segment count, repetition), or nil.
     public func trap(in url: CrawlURL) -> TrapKind? {
         if url.absolute.utf8.count > maxURLBytes { return .urlTooLong }
-        // Empty segments (`//`, a trailing `/`) are ignored, for counting and for repetition alike.
+        // Empty segments (`//`, a trailing `/`) are ignored, for counting and for repetition alike. A path with
+        // fewer slashes than either rule needs segments cannot trip them: most paths stop here, unsplit.
+        let slashes = url.path.utf8.reduce(0) { $0 + ($1 == UInt8(ascii: "/") ? 1 : 0) }
+        if slashes < maxRepetitions && slashes <= maxSegments { return nil }
         let segments = url.path.utf8.split(separator: UInt8(ascii: "/"))
         if segments.count > maxSegments { return .tooManySegments }
         if Self.hasRepeatedRun(segments, times: maxRepetitions) { return .repeatedSegments }

@@ -87,6 +87,10 @@ public struct RobotsRules: Sendable {
     /// The product token of a user agent string, lower-cased: its leading run of letters, `_` and `-`
     /// (`Googlebot/2.1 (+http://…)` → `googlebot`); empty when it starts with anything else.
     public static func productToken(_ userAgent: String) -> String {
+        // Usually it is one already (a gate's agent is): asked for every page, so no copy then.
+        if !userAgent.isEmpty, userAgent.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x5F || $0 == 0x2D }) {
+            return userAgent
+        }
         let trimmed = userAgent.drop { $0 == " " || $0 == "\t" }
         let token = trimmed.unicodeScalars.prefix { scalar in
             ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || scalar == "_" || scalar == "-"
