@@ -440,6 +440,11 @@ final class CoordinatorCore {
         }
         if accepted > 0 { sessions[worker]?.done += accepted }
         perform(actions)
+        // A crawl with nothing left to lease is waiting for these pages' links: hand them to the frontier now
+        // rather than at the batcher's interval (each level of a crawl's first pages would wait for it).
+        if let current, current.job.isCrawl, scheduler.progress(of: current.id)?.queued == 0 {
+            current.job.batcher.flush()
+        }
     }
 
     // MARK: Backpressure

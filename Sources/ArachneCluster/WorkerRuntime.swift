@@ -373,8 +373,14 @@ final class WorkerRuntime {
                 batchRemaining[item.batch] = remaining - 1
             }
         }
-        // A full batch goes at once; so do 16 MiB of bodies, well under a secured endpoint's message size limit.
-        if pendingResults.count >= flushCount || pendingBytes >= Self.maxPendingBytes { flush() } else { scheduleFlush() }
+        // A full batch goes at once; so do 16 MiB of bodies, well under a secured endpoint's message size limit; and
+        // so does the last result of the work at hand: nothing else would travel with it, and a crawl's next pages
+        // are among the links it brings.
+        if pendingResults.count >= flushCount || pendingBytes >= Self.maxPendingBytes || batchRemaining.isEmpty {
+            flush()
+        } else {
+            scheduleFlush()
+        }
     }
 
     /// A response whose body is kept, archived here as its two WARC members (request, response) so that the
