@@ -182,6 +182,7 @@ public struct PageHarvester: Sendable {
         // Most links are already in the form the parser would give them: PlainLink reads those off their bytes.
         let plainBase = PlainLink.Base(base)
         var seen: Set<String> = []
+        seen.reserveCapacity(page.links.count)
         var judged: [JudgedLink] = []
         judged.reserveCapacity(page.links.count)
         for link in page.links {

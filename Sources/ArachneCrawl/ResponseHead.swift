@@ -4,28 +4,43 @@
 /// case-insensitively; values are trimmed of spaces and tabs; obsolete line folding is not joined (RFC 9112 §5.2
 /// lets a recipient reject it, and these three headers never need it).
 public enum ResponseHead {
-    /// Every value of the header `name` in `raw`, in order.
-    public static func values(of name: String, in raw: [UInt8]) -> [String] {
-        let wanted = Array(name.utf8).map(lowercased)
+    /// Every value of the header `name` (lower-case ASCII) in `raw`, in order.
+    public static func values(of name: StaticString, in raw: [UInt8]) -> [String] {
         var values: [String] = []
-        var lineStart = 0
-        var index = 0
-        let count = raw.count
-        while index <= count {
-            if index == count || raw[index] == UInt8(ascii: "\n") {
-                var lineEnd = index
-                if lineEnd > lineStart && raw[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
-                if let value = value(in: raw, from: lineStart, to: lineEnd, named: wanted) { values.append(value) }
-                lineStart = index + 1
-            }
-            index += 1
-        }
+        forEachValue(of: name, in: raw) { values.append($0) }
         return values
     }
 
-    /// The first value of `name`, or nil.
-    public static func value(of name: String, in raw: [UInt8]) -> String? {
-        values(of: name, in: raw).first
+    /// The first value of `name` (lower-case ASCII), or nil.
+    public static func value(of name: StaticString, in raw: [UInt8]) -> String? {
+        var first: String?
+        forEachValue(of: name, in: raw) { value in
+            if first == nil { first = value }
+        }
+        return first
+    }
+
+    /// Calls `body` with each value of `name`, over the bytes once (a crawl worker reads three headers of every
+    /// response).
+    private static func forEachValue(of name: StaticString, in raw: [UInt8], _ body: (String) -> Void) {
+        let wanted = UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
+        guard let firstWanted = wanted.first else { return }
+        raw.withUnsafeBufferPointer { raw in
+            var lineStart = 0
+            let count = raw.count
+            while lineStart < count {
+                var lineEnd = lineStart
+                while lineEnd < count, raw[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
+                let next = lineEnd + 1
+                if lineEnd > lineStart && raw[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
+                if lineEnd - lineStart > wanted.count, lowercased(raw[lineStart]) == firstWanted,
+                    let value = value(in: raw, from: lineStart, to: lineEnd, named: wanted)
+                {
+                    body(value)
+                }
+                lineStart = next
+            }
+        }
     }
 
     /// The media type of a Content-Type value: lower-case, parameters and spaces removed ("" for none).
@@ -42,14 +57,16 @@ public enum ResponseHead {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    private static func value(in raw: [UInt8], from start: Int, to end: Int, named wanted: [UInt8]) -> String? {
+    private static func value(
+        in raw: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int, named wanted: UnsafeBufferPointer<UInt8>
+    ) -> String? {
         guard end - start > wanted.count, raw[start + wanted.count] == UInt8(ascii: ":") else { return nil }
         for offset in 0..<wanted.count where lowercased(raw[start + offset]) != wanted[offset] { return nil }
         var valueStart = start + wanted.count + 1
         var valueEnd = end
         while valueStart < valueEnd, raw[valueStart] == 0x20 || raw[valueStart] == 0x09 { valueStart += 1 }
         while valueEnd > valueStart, raw[valueEnd - 1] == 0x20 || raw[valueEnd - 1] == 0x09 { valueEnd -= 1 }
-        return String(decoding: raw[valueStart..<valueEnd], as: UTF8.self)
+        return String(decoding: UnsafeBufferPointer(rebasing: raw[valueStart..<valueEnd]), as: UTF8.self)
     }
 
     private static func lowercased(_ byte: UInt8) -> UInt8 {

@@ -71,6 +71,52 @@ public enum URLIdentity {
 /// output, 2 compression rounds per 8-byte word, 4 finalization rounds.
 enum SipHash24 {
     static func hash<Bytes: Sequence<UInt8>>(_ message: Bytes, key: (UInt64, UInt64)) -> UInt64 {
+        // Contiguous bytes (a native String's UTF-8, an Array) are read a word at a time.
+        if let hash = message.withContiguousStorageIfAvailable({ hash(UnsafeRawBufferPointer($0), key: key) }) {
+            return hash
+        }
+        return hashBytewise(message, key: key)
+    }
+
+    /// The same over a buffer, eight bytes per load.
+    static func hash(_ message: UnsafeRawBufferPointer, key: (UInt64, UInt64)) -> UInt64 {
+        var v0: UInt64 = 0x736f_6d65_7073_6575 ^ key.0
+        var v1: UInt64 = 0x646f_7261_6e64_6f6d ^ key.1
+        var v2: UInt64 = 0x6c79_6765_6e65_7261 ^ key.0
+        var v3: UInt64 = 0x7465_6462_7974_6573 ^ key.1
+        @inline(__always)
+        func round() {
+            v0 &+= v1; v1 = v1.rotatedLeft(13); v1 ^= v0; v0 = v0.rotatedLeft(32)
+            v2 &+= v3; v3 = v3.rotatedLeft(16); v3 ^= v2
+            v0 &+= v3; v3 = v3.rotatedLeft(21); v3 ^= v0
+            v2 &+= v1; v1 = v1.rotatedLeft(17); v1 ^= v2; v2 = v2.rotatedLeft(32)
+        }
+        let count = message.count
+        var offset = 0
+        while offset + 8 <= count {
+            let word = UInt64(littleEndian: message.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            v3 ^= word
+            round(); round()
+            v0 ^= word
+            offset += 8
+        }
+        var word = UInt64(truncatingIfNeeded: count) << 56
+        var shift: UInt64 = 0
+        while offset < count {
+            word |= UInt64(message[offset]) << shift
+            shift += 8
+            offset += 1
+        }
+        v3 ^= word
+        round(); round()
+        v0 ^= word
+        v2 ^= 0xFF
+        round(); round(); round(); round()
+        return v0 ^ v1 ^ v2 ^ v3
+    }
+
+    /// Byte by byte, for sequences without contiguous storage.
+    static func hashBytewise<Bytes: Sequence<UInt8>>(_ message: Bytes, key: (UInt64, UInt64)) -> UInt64 {
         var v0: UInt64 = 0x736f_6d65_7073_6575 ^ key.0
         var v1: UInt64 = 0x646f_7261_6e64_6f6d ^ key.1
         var v2: UInt64 = 0x6c79_6765_6e65_7261 ^ key.0
