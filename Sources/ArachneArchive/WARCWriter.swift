@@ -116,12 +116,23 @@ public final class WARCWriter {
         return reference
     }
 
-    /// Writes buffered members to the current file.
+    /// Writes buffered members to the current file. Every `writebackBytes` written are handed to the kernel to
+    /// write out now (`PosixFile.releaseWritten`): the `fsync` at close then waits for the last stretch only, not
+    /// for the whole file (49 MB of a 20,000-page crawl took 14–18 ms at the end of the run otherwise).
     public func flush() throws(ArchiveError) {
         guard let file, !buffer.isEmpty else { return }
         try file.writeAll(buffer)
         buffer.removeAll(keepingCapacity: true)
+        let written = fileLength
+        if written - writebackStart >= Self.writebackBytes {
+            file.releaseWritten(offset: writebackStart, length: written - writebackStart)
+            writebackStart = written
+        }
     }
+
+    /// Bytes of the current file handed to `releaseWritten` so far.
+    private var writebackStart: Int64 = 0
+    static let writebackBytes: Int64 = 8 << 20
 
     /// Flushes and closes the current file. Closing twice is harmless; a later `append` starts a new file.
     public func close() throws(ArchiveError) {
@@ -144,6 +155,7 @@ public final class WARCWriter {
         nextIndex += 1
         fileName = name
         fileLength = 0
+        writebackStart = 0
         files.append(name)
         var fields = "software: arachne\r\nformat: WARC File Format 1.1\r\n"
             + "conformsTo: http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/\r\n"
