@@ -61,9 +61,15 @@ public final class FrontierStore {
     }
 
     /// A frontier in a file of its own (a one-shot crawl), created empty: an existing file is replaced.
+    ///
+    /// Nothing ever resumes from it (a one-shot run keeps it in its temporary directory, removed at exit), so it is
+    /// written without waiting for the device (`synchronous=OFF`): the WAL checkpoints of a 20,000-page crawl
+    /// spent 40 ms in fdatasync on the recorder's thread, while links waited to be admitted.
     public static func standalone(path: String) throws -> FrontierStore {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-        return try FrontierStore(database: SQLiteDatabase(path: path), job: 0, ownsDatabase: true)
+        let database = try SQLiteDatabase(path: path)
+        try database.execute("PRAGMA synchronous = OFF")
+        return try FrontierStore(database: database, job: 0, ownsDatabase: true)
     }
 
     /// Closes a standalone frontier's file.

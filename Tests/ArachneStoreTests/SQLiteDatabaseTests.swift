@@ -16,6 +16,18 @@ struct SQLiteDatabaseTests {
         }
     }
 
+    @Test("a one-shot crawl's frontier, removed at exit, is written without waiting for the device; a coordinator's is not")
+    func standaloneFrontierSkipsSyncs() throws {
+        try withTemporaryDirectory { dir in
+            let standalone = try FrontierStore.standalone(path: dir + "/frontier.sqlite")
+            #expect(try standalone.database.pragma("synchronous") == "0")
+            #expect(try standalone.database.pragma("journal_mode") == "wal")
+            standalone.close()
+            let shared = try SQLiteDatabase(path: dir + "/jobs.sqlite")
+            #expect(try shared.pragma("synchronous") == "1")
+        }
+    }
+
     @Test("binds and reads back every type, keeping empty text and blobs apart from NULL")
     func roundTrip() throws {
         try withTemporaryDirectory { dir in
