@@ -95,31 +95,15 @@ public struct PageHarvester: Sendable {
     public func harvest(url: String, status: Int, rawHeader: [UInt8], body: [UInt8]) -> CrawlFindings {
         let contentTypeHeader = ResponseHead.value(of: "content-type", in: rawHeader)
         var findings = CrawlFindings(contentType: ResponseHead.mediaType(contentTypeHeader))
-        guard status > 0, let document = try? WebURL.parse(url) else { return findings }
-        if (300...399).contains(status), let location = ResponseHead.value(of: "location", in: rawHeader) {
-            findings.location = location
-            if let target = try? WebURL.parse(location, base: document), let crawlURL = CrawlURL(target) {
-                findings.counts.addFound()
-                consider(crawlURL, href: target.hrefWithoutFragment, via: .redirect, into: &findings)
-            }
-            return findings
-        }
-        guard (200...299).contains(status) else { return findings }
-        guard LinkExtractor.isHTML(contentType: contentTypeHeader) else {
-            if readsSitemaps, Self.mayBeSitemap(url: document, mediaType: findings.contentType, body: body) {
-                let sitemap = SitemapParser.parse(body, url: url)
-                if sitemap.kind != .notSitemap {
-                    var listed = sitemap.links(rules: rules)
-                    listed.contentType = findings.contentType
-                    return listed
-                }
-            }
-            return findings
+        guard status > 0 else { return findings }
+        guard (200...299).contains(status) && LinkExtractor.isHTML(contentType: contentTypeHeader) else {
+            return harvestOther(url: url, status: status, rawHeader: rawHeader, body: body, findings: findings)
         }
         let page = LinkExtractor.extract(from: body, charset: LinkExtractor.charset(contentType: contentTypeHeader))
         let headerRobots = RobotsDirectives(
             xRobotsTag: ResponseHead.values(of: "x-robots-tag", in: rawHeader), agent: agent)
-        for judged in judge(page, documentURL: document, headerRobots: headerRobots) {
+        guard let judgedLinks = judge(page, document: url, headerRobots: headerRobots) else { return findings }
+        for judged in judgedLinks {
             switch judged.drop {
             case .nofollow:
                 findings.counts.addNofollow()
@@ -140,6 +124,30 @@ public struct PageHarvester: Sendable {
             }
         }
         return findings
+    }
+
+    /// A response that is not a 2xx HTML page: a redirect's `Location`, or a sitemap.
+    private func harvestOther(url: String, status: Int, rawHeader: [UInt8], body: [UInt8], findings: CrawlFindings)
+        -> CrawlFindings
+    {
+        var findings = findings
+        guard let document = try? WebURL.parse(url) else { return findings }
+        if (300...399).contains(status), let location = ResponseHead.value(of: "location", in: rawHeader) {
+            findings.location = location
+            if let target = try? WebURL.parse(location, base: document), let crawlURL = CrawlURL(target) {
+                findings.counts.addFound()
+                consider(crawlURL, href: target.hrefWithoutFragment, via: .redirect, into: &findings)
+            }
+            return findings
+        }
+        guard (200...299).contains(status), readsSitemaps,
+            Self.mayBeSitemap(url: document, mediaType: findings.contentType, body: body)
+        else { return findings }
+        let sitemap = SitemapParser.parse(body, url: url)
+        guard sitemap.kind != .notSitemap else { return findings }
+        var listed = sitemap.links(rules: rules)
+        listed.contentType = findings.contentType
+        return listed
     }
 
     /// Whether a response that is not HTML is worth reading as a sitemap: gzip bytes, an XML media type, or a path
@@ -178,9 +186,30 @@ public struct PageHarvester: Sendable {
         // The document base URL: the first <base href> resolved against the document's URL, if it parses.
         var base = documentURL
         if let baseHref = page.baseHref, let parsed = try? WebURL.parse(baseHref, base: documentURL) { base = parsed }
+        return judge(page, plainBase: PlainLink.Base(base), base: { base }, headerRobots: headerRobots)
+    }
+
+    /// The same for the page at `document`; nil when that does not parse. A page without `<base>` whose URL is in
+    /// serialized form (most are: the crawl fetches the URLs it resolved) is resolved against without the WHATWG
+    /// parser, which runs only if a link needs it.
+    func judge(_ page: PageLinks, document: String, headerRobots: RobotsDirectives) -> [JudgedLink]? {
+        guard page.baseHref == nil, let plain = PlainLink.resolve(document, base: nil) else {
+            guard let documentURL = try? WebURL.parse(document) else { return nil }
+            return judge(page, documentURL: documentURL, headerRobots: headerRobots)
+        }
+        var parsed: WebURL?
+        return judge(page, plainBase: PlainLink.Base(plain), base: {
+            if parsed == nil { parsed = try? WebURL.parse(document) }
+            return parsed
+        }, headerRobots: headerRobots)
+    }
+
+    /// The loop of both: `base()` gives the base URL for the links `PlainLink` cannot resolve against `plainBase`.
+    private func judge(
+        _ page: PageLinks, plainBase: PlainLink.Base?, base: () -> WebURL?, headerRobots: RobotsDirectives
+    ) -> [JudgedLink] {
         let pageNofollow = !followNofollow && (page.robots.nofollow || headerRobots.nofollow)
         // Most links are already in the form the parser would give them: PlainLink reads those off their bytes.
-        let plainBase = PlainLink.Base(base)
         var seen: Set<String> = []
         seen.reserveCapacity(page.links.count)
         var judged: [JudgedLink] = []
@@ -195,7 +224,7 @@ public struct PageHarvester: Sendable {
             } else {
                 let resolved: WebURL
                 do {
-                    resolved = try WebURL.parse(link.href, base: base)
+                    resolved = try WebURL.parse(link.href, base: base())
                 } catch {
                     entry.drop = .invalid(error.description)
                     judged.append(entry)

@@ -32,7 +32,7 @@ public struct PlainLink: Sendable, Hashable {
 
     /// A base URL prepared once for the links of one page; nil when links cannot be resolved against it by the
     /// shortcut (not http(s), userinfo, escapes in its path).
-    public struct Base: Sendable {
+    public struct Base: Sendable, Equatable {
         /// `scheme://host[:port]`, as the base serializes it.
         let origin: [UInt8]
         /// The base's path up to and including its last `/`.
@@ -67,6 +67,19 @@ public struct PlainLink: Sendable, Hashable {
             self.isHTTPS = isHTTPS
             self.host = String(decoding: host, as: UTF8.self)
             self.port = record.port ?? (isHTTPS ? 443 : 80)
+        }
+
+        /// The base a link resolved by the shortcut makes for its own page's links (what `init(_: WebURL)` gives
+        /// for its href, without parsing it).
+        public init(_ link: PlainLink) {
+            let bytes = Array(link.href.utf8)
+            let pathEnd = link.pathOffset + link.path.utf8.count
+            let lastSlash = bytes[link.pathOffset..<pathEnd].lastIndex(of: 0x2F) ?? link.pathOffset
+            origin = Array(bytes[..<link.pathOffset])
+            directory = Array(bytes[link.pathOffset...lastSlash])
+            isHTTPS = link.isHTTPS
+            host = link.host
+            port = link.port
         }
     }
 

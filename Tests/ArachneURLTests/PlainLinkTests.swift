@@ -2,9 +2,9 @@ import ArachneURL
 import Testing
 
 /// `PlainLink.resolve` must give exactly what the full parser gives whenever it answers: the href without its
-/// fragment, the canonical identity, the scheme, host, effective port, path, origin and path-and-query. Checked on
-/// the URL Standard's tricky forms and on 30,000 random inputs built from them (against eleven bases each); and it
-/// must answer for the links crawls meet most.
+/// fragment, the canonical identity, the scheme, host, effective port, path, origin and path-and-query, and the base
+/// it makes for its own page's links. Checked on the URL Standard's tricky forms and on 30,000 random inputs built
+/// from them (against eleven bases each); and it must answer for the links crawls meet most.
 @Suite struct PlainLinkTests {
     static let bases = [
         "http://example.org/foo/bar", "https://h.example:8443/a/b/", "http://127.0.0.2:42661/", "http://h.example",
@@ -39,6 +39,9 @@ import Testing
             let expected = reference(href, base: base)
             #expect(expected == fields(plain), "\(href.debugDescription) against \(baseText ?? "no base")",
                     sourceLocation: sourceLocation)
+            // The base the link makes for its own page is the one its parsed href makes.
+            let parsedBase = (try? WebURL.parse(plain.href)).flatMap(PlainLink.Base.init)
+            #expect(PlainLink.Base(plain) == parsedBase, "base of \(plain.href)", sourceLocation: sourceLocation)
         }
         return answered
     }
