@@ -210,8 +210,7 @@ public struct PageHarvester: Sendable {
     ) -> [JudgedLink] {
         let pageNofollow = !followNofollow && (page.robots.nofollow || headerRobots.nofollow)
         // Most links are already in the form the parser would give them: PlainLink reads those off their bytes.
-        var seen: Set<String> = []
-        seen.reserveCapacity(page.links.count)
+        var seen = SmallStringSet()
         var judged: [JudgedLink] = []
         judged.reserveCapacity(page.links.count)
         for link in page.links {
@@ -289,5 +288,25 @@ extension CrawlURL {
         else { return nil }
         self.init(absolute: canonical ?? URLIdentity.canonical(url), scheme: url.scheme, host: host, port: port,
                   path: url.pathname)
+    }
+}
+
+/// The identities met on one page: compared one by one while there are few (a page has ~10 links; hashing each
+/// cost more than comparing it with the others), hashed past `linearLimit`.
+struct SmallStringSet {
+    static let linearLimit = 32
+    private var few: [String] = []
+    private var many: Set<String>?
+
+    /// Adds `value`; false when it was already there.
+    mutating func insert(_ value: String) -> (inserted: Bool, memberAfterInsert: String) {
+        if many != nil { return many!.insert(value) }
+        if few.contains(value) { return (false, value) }
+        few.append(value)
+        if few.count > Self.linearLimit {
+            many = Set(few)
+            few = []
+        }
+        return (true, value)
     }
 }

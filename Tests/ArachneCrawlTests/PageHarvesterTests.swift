@@ -241,6 +241,20 @@ private func a(_ href: String, rel: String? = nil) -> String {
         #expect(c.counts.found == links.count + c.counts.duplicate + c.counts.outOfScope + c.counts.filteredTotal)
     }
 
+    /// A page with more links than are compared one by one: repeats on either side of the switch to hashing count as
+    /// duplicates, once each.
+    @Test func duplicatesOnALongPage() throws {
+        let distinct = SmallStringSet.linearLimit + 8
+        let hrefs = (0..<distinct).map { "/p\($0)" } + ["/p0", "/p3", "/p\(distinct - 1)", "/p3"]
+        let body = "<html><body>" + hrefs.map { "<a href=\"\($0)\">x</a>" }.joined() + "</body></html>"
+        let harvester = try PageHarvester(options: CrawlOptionsSpec(), seeds: ["http://a.example/"], userAgent: "t")
+        let findings = harvester.harvest(
+            url: "http://a.example/", status: 200, rawHeader: Array("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n".utf8),
+            body: Array(body.utf8))
+        #expect(findings.links.map(\.url) == (0..<distinct).map { "http://a.example/p\($0)" })
+        #expect(findings.counts == CrawlLinkCounts(found: distinct + 4, duplicate: 4))
+    }
+
     @Test func productTokens() {
         #expect(PageHarvester.productToken("arachne/0.1 (+https://x)") == "arachne")
         #expect(PageHarvester.productToken("MyBot") == "MyBot")
