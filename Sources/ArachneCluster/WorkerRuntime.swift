@@ -80,6 +80,9 @@ final class WorkerRuntime {
     /// Body and archive bytes of `pendingResults`: a `results` message goes when it reaches `maxPendingBytes`.
     private var pendingBytes = 0
     private static let maxPendingBytes = 16 << 20
+    /// Body bytes of finished requests whose completion waits for the lanes to start their next requests.
+    private var deferredBytes = 0
+    private static let maxDeferredBytes = 8 << 20
     /// How long a finished result may wait for others to travel with it.
     static let flushIntervalMs = 8
     /// Results that go at once, without waiting for the interval: one `--concurrency` worth (at least 32, at most
@@ -184,7 +187,18 @@ final class WorkerRuntime {
                 return .fetch(url: item.url, profile: profile, enqueuedAt: item.enqueuedAt) { [unowned self] outcome in
                     // A 429 or 503 with a retry left goes back to its host's queue instead of being reported.
                     if queue.finished(item, outcome: outcome) == .retry { return }
-                    complete(item, outcome)
+                    // The politeness bookkeeping above is done before the lane takes its next request; the page's
+                    // heavy part (its links, its WARC members) runs once the lanes have started their next
+                    // requests, so servers work on those meanwhile instead of waiting for the parse. Bodies held
+                    // back this way stay under `maxDeferredBytes`; past it a page is completed at once.
+                    let bytes = outcome.body.count
+                    guard deferredBytes + bytes <= Self.maxDeferredBytes else { return complete(item, outcome) }
+                    deferredBytes += bytes
+                    loop.runSoon { [weak self] in
+                        guard let self else { return }
+                        deferredBytes -= bytes
+                        complete(item, outcome)
+                    }
                 }
             case .robots(let task):
                 let started = EventLoop.now()
