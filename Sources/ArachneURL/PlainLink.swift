@@ -37,6 +37,8 @@ public struct PlainLink: Sendable, Hashable {
         let origin: [UInt8]
         /// The base's path up to and including its last `/`.
         let directory: [UInt8]
+        /// `origin` and `directory`: what a path-relative link is appended to.
+        let directoryURL: [UInt8]
         let isHTTPS: Bool
         let host: String
         let port: Int
@@ -64,6 +66,7 @@ public struct PlainLink: Sendable, Hashable {
             guard !path.contains(0x25), let lastSlash = path.lastIndex(of: 0x2F) else { return nil }
             self.origin = origin
             self.directory = Array(path[...lastSlash])
+            self.directoryURL = origin + directory
             self.isHTTPS = isHTTPS
             self.host = String(decoding: host, as: UTF8.self)
             self.port = record.port ?? (isHTTPS ? 443 : 80)
@@ -77,6 +80,7 @@ public struct PlainLink: Sendable, Hashable {
             let lastSlash = bytes[link.pathOffset..<pathEnd].lastIndex(of: 0x2F) ?? link.pathOffset
             origin = Array(bytes[..<link.pathOffset])
             directory = Array(bytes[link.pathOffset...lastSlash])
+            directoryURL = Array(bytes[...lastSlash])
             isHTTPS = link.isHTTPS
             host = link.host
             port = link.port
@@ -123,7 +127,7 @@ public struct PlainLink: Sendable, Hashable {
             index += 1
         }
         guard let pathEnd = pathAndQueryEnd(bytes, from: 0, end: end) else { return nil }
-        return relative(bytes, prefix: base.origin + base.directory, end: end, pathEnd: pathEnd, base: base)
+        return relative(bytes, prefix: base.directoryURL, end: end, pathEnd: pathEnd, base: base)
     }
 
     /// `http://` or `https://`, a plain host, an optional non-default port, then a path (and query) in plain form.
