@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "ArachneFetchTests", dependencies: ["ArachneFetch", "ArachneSite", "ArachneEventLoop"]),
         .testTarget(name: "ArachneZMQTests", dependencies: ["ArachneZMQ", "ArachneEventLoop"]),
         .testTarget(name: "ArachneStoreTests", dependencies: ["ArachneStore"]),
-        .testTarget(name: "ArachneURLTests", dependencies: ["ArachneURL"]),
+        .testTarget(name: "ArachneURLTests", dependencies: ["ArachneURL", "ArachneTestSupport"]),
         .testTarget(name: "ArachneLinksTests", dependencies: ["ArachneLinks", "CArachneZlib"]),
         .testTarget(name: "ArachneCrawlTests", dependencies: ["ArachneCrawl", "ArachneCore", "ArachneLinks"]),
         .testTarget(name: "ArachneLadderTests", dependencies: ["ArachneLadder", "ArachneSite"]),

@@ -80,76 +80,74 @@ enum SipHash24 {
 
     /// The same over a buffer, eight bytes per load.
     static func hash(_ message: UnsafeRawBufferPointer, key: (UInt64, UInt64)) -> UInt64 {
-        var v0: UInt64 = 0x736f_6d65_7073_6575 ^ key.0
-        var v1: UInt64 = 0x646f_7261_6e64_6f6d ^ key.1
-        var v2: UInt64 = 0x6c79_6765_6e65_7261 ^ key.0
-        var v3: UInt64 = 0x7465_6462_7974_6573 ^ key.1
-        @inline(__always)
-        func round() {
-            v0 &+= v1; v1 = v1.rotatedLeft(13); v1 ^= v0; v0 = v0.rotatedLeft(32)
-            v2 &+= v3; v3 = v3.rotatedLeft(16); v3 ^= v2
-            v0 &+= v3; v3 = v3.rotatedLeft(21); v3 ^= v0
-            v2 &+= v1; v1 = v1.rotatedLeft(17); v1 ^= v2; v2 = v2.rotatedLeft(32)
-        }
+        var state = State(key: key)
         let count = message.count
         var offset = 0
         while offset + 8 <= count {
-            let word = UInt64(littleEndian: message.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-            v3 ^= word
-            round(); round()
-            v0 ^= word
+            state.compress(UInt64(littleEndian: message.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
             offset += 8
         }
-        var word = UInt64(truncatingIfNeeded: count) << 56
+        var word: UInt64 = 0
         var shift: UInt64 = 0
         while offset < count {
             word |= UInt64(message[offset]) << shift
             shift += 8
             offset += 1
         }
-        v3 ^= word
-        round(); round()
-        v0 ^= word
-        v2 ^= 0xFF
-        round(); round(); round(); round()
-        return v0 ^ v1 ^ v2 ^ v3
+        return state.finish(lastBytes: word, length: count)
     }
 
     /// Byte by byte, for sequences without contiguous storage.
     static func hashBytewise<Bytes: Sequence<UInt8>>(_ message: Bytes, key: (UInt64, UInt64)) -> UInt64 {
-        var v0: UInt64 = 0x736f_6d65_7073_6575 ^ key.0
-        var v1: UInt64 = 0x646f_7261_6e64_6f6d ^ key.1
-        var v2: UInt64 = 0x6c79_6765_6e65_7261 ^ key.0
-        var v3: UInt64 = 0x7465_6462_7974_6573 ^ key.1
-
-        @inline(__always)
-        func round() {
-            v0 &+= v1; v1 = v1.rotatedLeft(13); v1 ^= v0; v0 = v0.rotatedLeft(32)
-            v2 &+= v3; v3 = v3.rotatedLeft(16); v3 ^= v2
-            v0 &+= v3; v3 = v3.rotatedLeft(21); v3 ^= v0
-            v2 &+= v1; v1 = v1.rotatedLeft(17); v1 ^= v2; v2 = v2.rotatedLeft(32)
-        }
-
+        var state = State(key: key)
         var word: UInt64 = 0
         var length = 0
         for byte in message {
             word |= UInt64(byte) << (8 * UInt64(length & 7))
             length += 1
             if length & 7 == 0 {
-                v3 ^= word
-                round(); round()
-                v0 ^= word
+                state.compress(word)
                 word = 0
             }
         }
-        // The last word: the remaining bytes, and the length's low byte in the top byte.
-        word |= UInt64(truncatingIfNeeded: length) << 56
-        v3 ^= word
-        round(); round()
-        v0 ^= word
-        v2 ^= 0xFF
-        round(); round(); round(); round()
-        return v0 ^ v1 ^ v2 ^ v3
+        return state.finish(lastBytes: word, length: length)
+    }
+
+    /// The four words of SipHash's state.
+    private struct State {
+        var v0: UInt64, v1: UInt64, v2: UInt64, v3: UInt64
+
+        init(key: (UInt64, UInt64)) {
+            v0 = 0x736f_6d65_7073_6575 ^ key.0
+            v1 = 0x646f_7261_6e64_6f6d ^ key.1
+            v2 = 0x6c79_6765_6e65_7261 ^ key.0
+            v3 = 0x7465_6462_7974_6573 ^ key.1
+        }
+
+        @inline(__always)
+        mutating func round() {
+            v0 &+= v1; v1 = v1.rotatedLeft(13); v1 ^= v0; v0 = v0.rotatedLeft(32)
+            v2 &+= v3; v3 = v3.rotatedLeft(16); v3 ^= v2
+            v0 &+= v3; v3 = v3.rotatedLeft(21); v3 ^= v0
+            v2 &+= v1; v1 = v1.rotatedLeft(17); v1 ^= v2; v2 = v2.rotatedLeft(32)
+        }
+
+        /// One 8-byte word of the message (little-endian), two compression rounds.
+        @inline(__always)
+        mutating func compress(_ word: UInt64) {
+            v3 ^= word
+            round(); round()
+            v0 ^= word
+        }
+
+        /// The last word — the remaining bytes, with the length's low byte in the top byte — and the four
+        /// finalization rounds.
+        mutating func finish(lastBytes: UInt64, length: Int) -> UInt64 {
+            compress(lastBytes | UInt64(truncatingIfNeeded: length) << 56)
+            v2 ^= 0xFF
+            round(); round(); round(); round()
+            return v0 ^ v1 ^ v2 ^ v3
+        }
     }
 }
 

@@ -1,3 +1,4 @@
+import ArachneTestSupport
 import Testing
 
 @testable import ArachneReport
@@ -18,7 +19,7 @@ struct URLKeyedHeapTests {
     }
 
     @Test func randomInsertsReplacementsAndUpdatesKeepTheOrder() {
-        var generator = SplitMix(seed: 42)
+        var generator = SeededGenerator(seed: 42)
         var heap = URLKeyedHeap<Score>()
         var model: [String: Int] = [:]
         for step in 0..<5_000 {
@@ -43,18 +44,5 @@ struct URLKeyedHeapTests {
         let rebuilt = URLKeyedHeap(heap.entries.shuffled(using: &generator))
         #expect(rebuilt.root == heap.root)
         #expect(Set(rebuilt.entries) == Set(heap.entries))
-    }
-}
-
-/// A small seeded generator, so a failure can be replayed.
-private struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
