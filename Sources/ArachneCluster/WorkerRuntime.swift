@@ -80,7 +80,9 @@ final class WorkerRuntime {
     /// Body and archive bytes of `pendingResults`: a `results` message goes when it reaches `maxPendingBytes`.
     private var pendingBytes = 0
     private static let maxPendingBytes = 16 << 20
-    /// Body bytes of finished requests whose completion waits for the lanes to start their next requests.
+    /// Finished fetches whose completion (`complete`) waits for the lanes to start their next requests, in the order
+    /// they finished, and their body bytes.
+    private var deferred: [(item: WorkItem, outcome: FetchOutcome)] = []
     private var deferredBytes = 0
     private static let maxDeferredBytes = 8 << 20
     /// How long a finished result may wait for others to travel with it.
@@ -187,18 +189,7 @@ final class WorkerRuntime {
                 return .fetch(url: item.url, profile: profile, enqueuedAt: item.enqueuedAt) { [unowned self] outcome in
                     // A 429 or 503 with a retry left goes back to its host's queue instead of being reported.
                     if queue.finished(item, outcome: outcome) == .retry { return }
-                    // The politeness bookkeeping above is done before the lane takes its next request; the page's
-                    // heavy part (its links, its WARC members) runs once the lanes have started their next
-                    // requests, so servers work on those meanwhile instead of waiting for the parse. Bodies held
-                    // back this way stay under `maxDeferredBytes`; past it a page is completed at once.
-                    let bytes = outcome.body.count
-                    guard deferredBytes + bytes <= Self.maxDeferredBytes else { return complete(item, outcome) }
-                    deferredBytes += bytes
-                    loop.runSoon { [weak self] in
-                        guard let self else { return }
-                        deferredBytes -= bytes
-                        complete(item, outcome)
-                    }
+                    completeSoon(item, outcome)
                 }
             case .robots(let task):
                 let started = EventLoop.now()
@@ -346,6 +337,25 @@ final class WorkerRuntime {
     }
 
     // MARK: Results
+
+    /// Completes a fetch once the loop has run what it is running now. Its politeness bookkeeping is done by then
+    /// (before the lane took its next request); the page's heavy part — its links, its WARC members — waits for the
+    /// lanes of every response of this loop turn to start their next requests, so servers work on those meanwhile
+    /// instead of waiting for the parse. Past `maxDeferredBytes` of bodies waiting, a page is completed at once.
+    private func completeSoon(_ item: WorkItem, _ outcome: FetchOutcome) {
+        guard deferredBytes + outcome.body.count <= Self.maxDeferredBytes else { return complete(item, outcome) }
+        if deferred.isEmpty { loop.runSoon { [weak self] in self?.completeDeferred() } }
+        deferred.append((item, outcome))
+        deferredBytes += outcome.body.count
+    }
+
+    /// Completes every deferred fetch, in order.
+    private func completeDeferred() {
+        let waiting = deferred
+        deferred.removeAll(keepingCapacity: true)
+        deferredBytes = 0
+        for (item, outcome) in waiting { complete(item, outcome) }
+    }
 
     private func complete(_ item: WorkItem, _ outcome: FetchOutcome) {
         // Leases of an abandoned session are the coordinator's to re-lease; their results and credit are void.
@@ -538,8 +548,9 @@ final class WorkerRuntime {
         case .failed(let reason): log("stopping: \(reason)")
         }
         if case .finished = exit, welcomed {
-            // Results that finished and wait for their batch go first: a coordinator still running takes them
-            // instead of leasing those keys again.
+            // Results that finished and wait for their batch go first (those waiting to be completed too): a
+            // coordinator still running takes them instead of leasing those keys again.
+            completeDeferred()
             flush()
             send(WorkerMessage.goodbye(reason: "\(exit)").encode())
         }
