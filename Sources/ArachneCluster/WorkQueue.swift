@@ -247,8 +247,9 @@ final class WorkQueue {
                 enqueue(top.slot, now: now)
                 continue
             }
-            if var gate = jobs[slot.job]?.robots, let origin = Self.origin(of: item.url) {
-                let decision = gate.decide(url: item.url, origin: origin, now: Date().timeIntervalSince1970)
+            if var gate = jobs[slot.job]?.robots, let target = OriginAndPath(item.url) {
+                let origin = target.origin
+                let decision = gate.decide(path: target.pathAndQuery, origin: origin, now: Date().timeIntervalSince1970)
                 jobs[slot.job]?.robots = gate
                 switch decision {
                 case .allow:
@@ -379,10 +380,7 @@ final class WorkQueue {
 
     /// `scheme://host[:port]` of a serialized URL.
     static func origin(of url: String) -> String? {
-        if let plain = PlainLink.resolve(url, base: nil) { return String(plain.origin) }
-        guard let parsed = try? WebURL.parse(url), let host = parsed.host else { return nil }
-        let port = parsed.port.map { ":\($0)" } ?? ""
-        return "\(parsed.scheme)://\(host)\(port)"
+        OriginAndPath(url)?.origin
     }
 
     private static func nowMs() -> Int64 { Int64(EventLoop.now() / 1_000_000) }

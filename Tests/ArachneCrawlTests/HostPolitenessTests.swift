@@ -114,20 +114,20 @@ import Testing
 
     @Test func theFirstPageAsksForRobotsAndOthersWaitForIt() {
         var gate = RobotsGate(agent: "arachne")
-        guard case .fetchRobots = gate.decide(url: "http://a/x", origin: "http://a", now: 0) else {
+        guard case .fetchRobots = gate.decide(path: "/x", origin: "http://a", now: 0) else {
             Issue.record("first page must fetch robots.txt")
             return
         }
-        guard case .waitForFetch = gate.decide(url: "http://a/y", origin: "http://a", now: 0) else {
+        guard case .waitForFetch = gate.decide(path: "/y", origin: "http://a", now: 0) else {
             Issue.record("a second page waits for that fetch")
             return
         }
         gate.fetched(origin: "http://a", outcome: .response(status: 200, body: robots, redirects: 0), now: 0)
-        guard case .allow = gate.decide(url: "http://a/x", origin: "http://a", now: 1) else {
+        guard case .allow = gate.decide(path: "/x", origin: "http://a", now: 1) else {
             Issue.record("allowed")
             return
         }
-        guard case .refuse(let why) = gate.decide(url: "http://a/private/p", origin: "http://a", now: 1) else {
+        guard case .refuse(let why) = gate.decide(path: "/private/p", origin: "http://a", now: 1) else {
             Issue.record("disallowed")
             return
         }
@@ -136,23 +136,23 @@ import Testing
 
     @Test func aServerErrorDisallowsUntilARetryAndGivesUpAfterFourAttempts() {
         var gate = RobotsGate(agent: "arachne", firstRetrySeconds: 10, maxAttempts: 4)
-        _ = gate.decide(url: "http://a/x", origin: "http://a", now: 0)
+        _ = gate.decide(path: "/x", origin: "http://a", now: 0)
         gate.fetched(origin: "http://a", outcome: .response(status: 503, body: [], redirects: 0), now: 0)
-        guard case .waitUntil(let at) = gate.decide(url: "http://a/x", origin: "http://a", now: 1) else {
+        guard case .waitUntil(let at) = gate.decide(path: "/x", origin: "http://a", now: 1) else {
             Issue.record("waits while unreachable")
             return
         }
         #expect(at == 10)
         var now = 10.0
         for _ in 0..<3 {
-            guard case .fetchRobots = gate.decide(url: "http://a/x", origin: "http://a", now: now) else {
+            guard case .fetchRobots = gate.decide(path: "/x", origin: "http://a", now: now) else {
                 Issue.record("retried when due")
                 return
             }
             gate.fetched(origin: "http://a", outcome: .unreachable("connection refused"), now: now)
             now += 1_000
         }
-        guard case .refuse(let why) = gate.decide(url: "http://a/x", origin: "http://a", now: now) else {
+        guard case .refuse(let why) = gate.decide(path: "/x", origin: "http://a", now: now) else {
             Issue.record("given up after four attempts")
             return
         }
@@ -161,9 +161,9 @@ import Testing
 
     @Test func aClientErrorAllowsEverything() {
         var gate = RobotsGate(agent: "arachne")
-        _ = gate.decide(url: "http://a/x", origin: "http://a", now: 0)
+        _ = gate.decide(path: "/x", origin: "http://a", now: 0)
         gate.fetched(origin: "http://a", outcome: .response(status: 404, body: [], redirects: 0), now: 0)
-        guard case .allow = gate.decide(url: "http://a/private/x", origin: "http://a", now: 1) else {
+        guard case .allow = gate.decide(path: "/private/x", origin: "http://a", now: 1) else {
             Issue.record("404: everything allowed")
             return
         }
@@ -171,9 +171,9 @@ import Testing
 
     @Test func rulesAreFetchedAgainAfterTwentyFourHours() {
         var gate = RobotsGate(agent: "arachne")
-        _ = gate.decide(url: "http://a/x", origin: "http://a", now: 0)
+        _ = gate.decide(path: "/x", origin: "http://a", now: 0)
         gate.fetched(origin: "http://a", outcome: .response(status: 200, body: robots, redirects: 0), now: 0)
-        guard case .fetchRobots = gate.decide(url: "http://a/x", origin: "http://a", now: 24 * 3600 + 1) else {
+        guard case .fetchRobots = gate.decide(path: "/x", origin: "http://a", now: 24 * 3600 + 1) else {
             Issue.record("refetched after 24 h")
             return
         }

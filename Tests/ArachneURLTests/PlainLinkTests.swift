@@ -18,10 +18,9 @@ import Testing
         guard let url = try? WebURL.parse(href, base: base), url.scheme == "http" || url.scheme == "https" else {
             return nil
         }
-        let port = url.port.map { ":\($0)" } ?? ""
+        let target = OriginAndPath(url)
         return [url.hrefWithoutFragment, URLIdentity.canonical(url), url.scheme, url.host ?? "-",
-                String(url.effectivePort ?? -1), url.pathname, "\(url.scheme)://\(url.host ?? "-")\(port)",
-                url.pathname + (url.query.map { "?" + $0 } ?? "")]
+                String(url.effectivePort ?? -1), url.pathname, target?.origin ?? "-", target?.pathAndQuery ?? "-"]
     }
 
     static func fields(_ link: PlainLink) -> [String] {
@@ -65,6 +64,17 @@ import Testing
         }
         let absolute = try #require(PlainLink.resolve("https://h.example:8443/x", base: nil))
         #expect(absolute.host == "h.example" && absolute.port == 8443 && absolute.path == "/x" && absolute.isHTTPS)
+    }
+
+    /// A URL's origin and path for politeness: off the bytes when plain, else from the parser.
+    @Test func originAndPath() {
+        #expect(OriginAndPath("http://127.0.0.2:8080/d/p.html?x=1#f")
+            == OriginAndPath(origin: "http://127.0.0.2:8080", pathAndQuery: "/d/p.html?x=1"))
+        #expect(OriginAndPath("HTTP://Example.ORG:80/a/../b?q#f")
+            == OriginAndPath(origin: "http://example.org", pathAndQuery: "/b?q"))
+        #expect(OriginAndPath("https://example.org") == OriginAndPath(origin: "https://example.org", pathAndQuery: "/"))
+        #expect(OriginAndPath("mailto:a@example.org") == nil)
+        #expect(OriginAndPath("not a url") == nil)
     }
 
     @Test func formsThatNeedTheParserAreDeclined() throws {

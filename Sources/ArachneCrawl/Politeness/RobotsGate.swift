@@ -1,5 +1,4 @@
 import ArachneCore
-import ArachneURL
 
 /// robots.txt for every origin one crawl job meets on a worker: which origins need their robots.txt fetched, which
 /// are being fetched, and for the rest whether a page may be fetched and which rule decides. No I/O: the caller
@@ -48,8 +47,9 @@ public struct RobotsGate: Sendable {
         self.maxAttempts = maxAttempts
     }
 
-    /// The decision for `url` of `origin` at `now`; `.fetchRobots` marks the origin as being fetched.
-    public mutating func decide(url: String, origin: String, now: Double) -> Decision {
+    /// The decision for the page at `path` (its path and query, `OriginAndPath`) of `origin` at `now`;
+    /// `.fetchRobots` marks the origin as being fetched.
+    public mutating func decide(path: String, origin: String, now: Double) -> Decision {
         switch origins[origin] {
         case nil:
             origins[origin] = .fetching
@@ -72,8 +72,6 @@ public struct RobotsGate: Sendable {
                 return .fetchRobots
             }
             if case .disallowAll(_, let retryAt) = state { return .waitUntil(retryAt) }
-            let path = PlainLink.resolve(url, base: nil).map { String($0.pathAndQuery) }
-                ?? (try? WebURL.parse(url)).map(RobotsRules.pathAndQuery(of:)) ?? "/"
             let verdict = state.verdict(forPath: path, agent: agent)
             return verdict.isAllowed ? .allow : .refuse("disallowed by robots.txt: \(verdict)")
         }

@@ -100,7 +100,7 @@ public struct RobotsRules: Sendable {
 
     /// What robots.txt matching compares for `url`: its path and query (`/a?b=1`), as the URL serialises them.
     public static func pathAndQuery(of url: WebURL) -> String {
-        url.pathname + (url.query.map { "?" + $0 } ?? "")
+        url.pathAndQuery
     }
 
     /// Whether `agent` (a product token or a whole user agent string) may fetch `url`, and why.
