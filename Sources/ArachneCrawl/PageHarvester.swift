@@ -241,7 +241,7 @@ public struct PageHarvester: Sendable {
             }
             if pageNofollow || (link.nofollow && !followNofollow) {
                 entry.drop = .nofollow
-            } else if !seen.insert(crawlURL.absolute).inserted {
+            } else if !seen.insert(crawlURL.absolute) {
                 entry.drop = .duplicateOnPage
             } else {
                 switch rules.judge(crawlURL) {
@@ -299,14 +299,14 @@ struct SmallStringSet {
     private var many: Set<String>?
 
     /// Adds `value`; false when it was already there.
-    mutating func insert(_ value: String) -> (inserted: Bool, memberAfterInsert: String) {
-        if many != nil { return many!.insert(value) }
-        if few.contains(value) { return (false, value) }
+    mutating func insert(_ value: String) -> Bool {
+        if many != nil { return many!.insert(value).inserted }
+        if few.contains(value) { return false }
         few.append(value)
         if few.count > Self.linearLimit {
             many = Set(few)
             few = []
         }
-        return (true, value)
+        return true
     }
 }

@@ -3,28 +3,11 @@ extension LinkExtractor {
     /// `application/xhtml+xml`, parameters and case ignored.
     public static func isHTML(contentType: String?) -> Bool {
         guard let contentType else { return false }
-        // Over the bytes: this runs for every response a crawl fetches.
-        let bytes = contentType.utf8
-        let end = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.endIndex
-        var essence = Substring(bytes[..<end]).utf8[...]
-        while let first = essence.first, isSpaceByte(first) { essence = essence.dropFirst() }
-        while let last = essence.last, isSpaceByte(last) { essence = essence.dropLast() }
-        return equalsIgnoringCase(essence, "text/html") || equalsIgnoringCase(essence, "application/xhtml+xml")
-    }
-
-    private static func isSpaceByte(_ byte: UInt8) -> Bool {
-        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0C
-    }
-
-    private static func equalsIgnoringCase(_ bytes: Substring.UTF8View.SubSequence, _ lowercase: StaticString) -> Bool {
-        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
-        var index = 0
-        for byte in bytes {
-            let lower = (byte >= 0x41 && byte <= 0x5A) ? byte | 0x20 : byte
-            if lower != lowercase.utf8Start[index] { return false }
-            index += 1
-        }
-        return true
+        // Cut at ";" by bytes: a Character-wise split ran grapheme breaking for every response a crawl fetched.
+        let end = contentType.utf8.firstIndex(of: UInt8(ascii: ";")) ?? contentType.endIndex
+        let essence = RobotsDirectives.trimmed(contentType[..<end])
+        return RobotsDirectives.equalsIgnoringCase(essence, "text/html")
+            || RobotsDirectives.equalsIgnoringCase(essence, "application/xhtml+xml")
     }
 
     /// The `charset` parameter of a `Content-Type` value, unquoted and trimmed, or nil when it has none.

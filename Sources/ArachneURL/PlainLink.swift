@@ -169,7 +169,8 @@ public struct PlainLink: Sendable, Hashable {
         // The path must be written out: "http://host" and "http://host?q" gain a "/".
         guard index < end, bytes[index] == 0x2F, let pathEnd = pathAndQueryEnd(bytes, from: index, end: end)
         else { return nil }
-        let text = end == bytes.count ? href : String(decoding: UnsafeBufferPointer(rebasing: bytes[..<end]), as: UTF8.self)
+        let text = end == bytes.count
+            ? href : String(decoding: UnsafeBufferPointer(rebasing: bytes[..<end]), as: UTF8.self)
         return PlainLink(
             href: text, isHTTPS: isHTTPS, host: String(decoding: host, as: UTF8.self), port: port,
             path: String(decoding: UnsafeBufferPointer(rebasing: bytes[index..<pathEnd]), as: UTF8.self),
